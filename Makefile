@@ -1,0 +1,39 @@
+# casetracker: `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+.PHONY: help run test test-sqlite test-postgres lint migrate e2e-deps clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP) ## Install if needed, migrate, and serve on http://127.0.0.1:8000 (SQLite in var/)
+	$(BIN)/casetracker run
+
+migrate: $(STAMP) ## Apply pending migrations
+	$(BIN)/casetracker migrate
+
+test: $(STAMP) ## Install if needed and run the whole suite (SQLite, and PostgreSQL when reachable)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-sqlite: $(STAMP) ## The suite on SQLite only
+	CASETRACKER_TEST_ENGINES=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP) ## The suite on PostgreSQL only
+	CASETRACKER_TEST_ENGINES=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check casetracker tests bench
+
+clean: ## Remove the virtual environment (keeps var/)
+	rm -rf $(VENV)

@@ -1,0 +1,62 @@
+"""Loads the signed-in user from the session into ``scope["user"]``, ending idle sessions.
+
+Guards decide what an anonymous or half-signed-in user may reach (auth/guards.py).
+"""
+
+from __future__ import annotations
+
+import time
+
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from casetracker.accounts.tables import User
+from casetracker.settings import get_settings
+
+SESSION_USER = "uid"
+SESSION_STAGE = "stage"  # "mfa" while the second factor is pending, "full" once signed in
+SESSION_SEEN = "seen"
+SESSION_VERSION = "pwv"  # password-change marker: other sessions end when the password changes
+
+
+class SessionUserMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        scope["user"] = None  # type: ignore[typeddict-unknown-key]
+        session = scope.get("session")
+        if isinstance(session, dict) and session.get(SESSION_USER):
+            now = time.time()
+            idle_limit = get_settings().session_idle_minutes * 60
+            if now - float(session.get(SESSION_SEEN, 0)) > idle_limit:
+                session.clear()
+                session["_flash"] = [{"message": "Your session ended after a period of "
+                                      "inactivity. Please sign in again.", "category": "info"}]
+            else:
+                user = await User.objects().where(
+                    (User.id == session[SESSION_USER]) & (User.active == True)  # noqa: E712
+                ).first()
+                if user is None or session.get(SESSION_VERSION) != _password_version(user):
+                    session.clear()
+                else:
+                    session[SESSION_SEEN] = now
+                    scope["user"] = user  # type: ignore[typeddict-unknown-key]
+                    scope["auth_stage"] = session.get(SESSION_STAGE, "full")  # type: ignore[typeddict-unknown-key]
+        await next_app(scope, receive, send)
+
+
+def _password_version(user: User) -> str:
+    changed = user.password_changed_at
+    return changed.isoformat() if changed else "initial"
+
+
+def start_session(session: dict, user: User, *, stage: str) -> None:
+    from casetracker.accounts.sessions import rotate_session
+
+    session.clear()
+    session[SESSION_USER] = user.id
+    session[SESSION_STAGE] = stage
+    session[SESSION_SEEN] = time.time()
+    session[SESSION_VERSION] = _password_version(user)
+    rotate_session(session)

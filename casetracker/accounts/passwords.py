@@ -1,0 +1,44 @@
+"""Password hashing (argon2id) and the password rules."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the account does not exist, so timing does not tell.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+MIN_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_problem(password: str, *, email: str = "") -> str | None:
+    """A sentence saying what is wrong with a new password, or None."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    if len(password) > 1024:
+        return "Use at most 1024 characters."
+    if email and password.lower() == email.lower():
+        return "Do not use your e-mail address as your password."
+    if len(set(password)) < 5:
+        return "Use a less repetitive password."
+    return None
+
+
+def generate_one_time_password() -> str:
+    # 4 groups of 5 characters from an unambiguous alphabet (~100 bits)
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))

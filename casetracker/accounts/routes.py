@@ -1,0 +1,3 @@
+from casetracker.accounts.controllers import LoginController
+
+ROUTE_HANDLERS = [LoginController]

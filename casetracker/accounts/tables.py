@@ -1,0 +1,76 @@
+"""Staff accounts, role settings, login throttling, API tokens and in-app notifications."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Role(str, Enum):
+    administrator = "administrator"
+    supervisor = "supervisor"
+    investigator = "investigator"
+    intake = "intake"
+    oversight = "oversight"
+
+
+class User(Table, tablename="ct_user"):
+    Role = Role
+
+    email = Varchar(length=254, unique=True, index=True)
+    name = Varchar(length=200)
+    role = Varchar(length=20, choices=Role, index=True)
+    password_hash = Varchar(length=255)
+    active = Boolean(default=True)
+    must_change_password = Boolean(default=False)
+    totp_secret = Varchar(length=64, null=True, default=None)
+    totp_enabled = Boolean(default=False)
+    # sha256 hex digests of unused single-use recovery codes
+    recovery_codes = JSON(default=[])
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+    password_changed_at = Timestamptz(null=True, default=None)
+    disabled_at = Timestamptz(null=True, default=None)
+
+
+class RoleSetting(Table, tablename="role_setting"):
+    """Per-role switches that administrators manage (administrators always need 2FA)."""
+
+    role = Varchar(length=20, choices=Role, unique=True)
+    require_2fa = Boolean(default=False)
+
+
+class LoginFailure(Table, tablename="login_failure"):
+    """Recent failed logins, keyed per account ("account:<email>") and per address
+    ("ip:<salted hash>"), shared by every worker process."""
+
+    key = Varchar(length=128, index=True)
+    failed_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class ApiToken(Table, tablename="api_token"):
+    user = ForeignKey(references=User, index=True)
+    name = Varchar(length=100)
+    token_prefix = Varchar(length=12)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class Notification(Table, tablename="notification"):
+    user = ForeignKey(references=User, index=True)
+    message = Text()
+    link = Varchar(length=300, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    read_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,151 @@
+"""The application factory: create_app(settings) -> Litestar."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.config.csrf import CSRFConfig
+from litestar.logging.config import LoggingConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+
+from casetracker import db
+from casetracker.accounts.middleware import SessionUserMiddleware
+from casetracker.accounts.sessions import SessionConfig
+from casetracker.auth.guards import PUBLIC, session_guard
+from casetracker.settings import Settings, configure, get_settings
+from casetracker.web.errors import EXCEPTION_HANDLERS
+from casetracker.web.language import LanguageMiddleware
+from casetracker.web.security import SecurityHeadersMiddleware
+from casetracker.web.templating import template_config
+
+log = logging.getLogger("casetracker")
+
+# Each feature package adds its routes in <package>/routes.py: ROUTE_HANDLERS, and optionally
+# ON_STARTUP / ON_SHUTDOWN lists of callables taking the app.
+FEATURE_ROUTE_MODULES = (
+    "casetracker.accounts.routes",
+    "casetracker.audit.routes",
+    "casetracker.registry.routes",
+    "casetracker.intake.routes",
+    "casetracker.cases.routes",
+    "casetracker.evidence.routes",
+    "casetracker.reports.routes",
+    "casetracker.oversight.routes",
+)
+
+STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent / "static"
+
+
+def _feature_modules() -> list[Any]:
+    modules = []
+    for name in FEATURE_ROUTE_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            modules.append(importlib.import_module(name))
+    return modules
+
+
+@get("/healthz", name="healthz", opt={PUBLIC: True, "skip_session": True}, sync_to_thread=False,
+      include_in_schema=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/staff", name="staff.home", include_in_schema=False, sync_to_thread=False)
+def staff_home() -> Redirect:
+    return Redirect(path="/dashboard", status_code=303)
+
+
+async def run_feature_hooks(app: Litestar, name: str) -> None:
+    """Run each feature's ON_STARTUP (in order) or ON_SHUTDOWN (in reverse) hooks."""
+    modules = _feature_modules()
+    for module in modules if name == "ON_STARTUP" else reversed(modules):
+        for hook in getattr(module, name, ()):
+            result = hook(app)
+            if hasattr(result, "__await__"):
+                await result
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Litestar:
+    settings = configure(settings or get_settings())
+    modules = _feature_modules()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if manage_database:
+            await db.open_database(settings)
+        await run_feature_hooks(app, "ON_STARTUP")
+        try:
+            yield
+        finally:
+            await run_feature_hooks(app, "ON_SHUTDOWN")
+            if manage_database:
+                await db.close_database()
+
+    settings.session_dir.mkdir(parents=True, exist_ok=True)
+    session_config = SessionConfig(
+        key="ct_session",
+        max_age=settings.session_idle_minutes * 60,
+        renew_on_access=True,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        store="sessions",
+    )
+    route_handlers: list[Any] = [healthz, staff_home]
+    route_handlers.append(
+        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
+                                   opt={PUBLIC: True, "skip_session": True},
+                                   include_in_schema=False)
+    )
+    for module in modules:
+        route_handlers.extend(getattr(module, "ROUTE_HANDLERS", ()))
+
+    from casetracker.cli import CaseTrackerCLIPlugin
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        plugins=[CaseTrackerCLIPlugin()],
+        lifespan=[lifespan],
+        middleware=[
+            SecurityHeadersMiddleware(hsts=settings.secure_cookies),
+            LanguageMiddleware(),
+            session_config.middleware,
+            SessionUserMiddleware(),
+        ],
+        guards=[session_guard],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="ct_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+        ),
+        stores={"sessions": FileStore(path=settings.session_dir)},
+        template_config=template_config(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="casetracker API",
+            version="1",
+            path="/api/schema",
+            description="Partner intake and case API. Authenticate case endpoints with a "
+            "personal API token: `Authorization: Bearer <token>`.",
+        ),
+        include_in_schema=False,
+        logging_config=LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            log_exceptions="debug" if settings.debug else "never",
+        ),
+        debug=False,
+        state={"settings": settings, "require_2fa_roles": settings.require_2fa_roles},
+    )
+    return app

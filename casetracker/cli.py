@@ -1,0 +1,138 @@
+"""casetracker's commands, added to Litestar's CLI through the app's CLI plugin.
+
+Feature packages contribute commands in ``<package>/cli.py`` as a list ``CLI_COMMANDS`` of
+click commands or groups; a group whose name already exists is merged into it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from casetracker import db
+from casetracker.settings import get_settings
+
+FEATURE_CLI_MODULES = (
+    "casetracker.accounts.cli",
+    "casetracker.audit.cli",
+    "casetracker.registry.cli",
+    "casetracker.intake.cli",
+    "casetracker.cases.cli",
+    "casetracker.evidence.cli",
+    "casetracker.reports.cli",
+    "casetracker.oversight.cli",
+)
+
+T = TypeVar("T")
+
+
+def with_database(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+    """Run an async command body with the database open (and closed afterwards)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        async def main() -> T:
+            await db.open_database(get_settings())
+            try:
+                return await func(*args, **kwargs)
+            finally:
+                await db.close_database()
+
+        return asyncio.run(main())
+
+    return wrapper
+
+
+@click.command("migrate", help="Apply every pending database migration (safe to run twice).")
+def migrate_command() -> None:
+    @with_database
+    async def run() -> None:
+        await db.migrate_with_lock()
+
+    run()
+    click.echo("Database is up to date.")
+
+
+async def _prepare_to_serve() -> None:
+    from casetracker.accounts.services import bootstrap_admin
+
+    await db.migrate_with_lock()
+    created = await bootstrap_admin()
+    if created is not None:
+        banner = "=" * 68
+        click.echo(banner, err=True)
+        click.echo("No user existed, so an administrator was created:", err=True)
+        click.echo(f"  e-mail:             {created.email}", err=True)
+        click.echo(f"  one-time password:  {created.password}", err=True)
+        click.echo("Sign in at " + get_settings().base_url + "/login ; you will be asked to", err=True)
+        click.echo("choose a new password and to set up two-factor sign-in.", err=True)
+        click.echo(banner, err=True)
+
+
+def _wrap_run_command(litestar_run: click.Command) -> click.Command:
+    """Litestar's ``run``, preceded by migrations and the first-administrator bootstrap, run
+    once here before any worker starts (several workers must never migrate at once)."""
+    original_callback = litestar_run.callback
+    assert original_callback is not None
+
+    @wraps(original_callback)
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        @with_database
+        async def prepare() -> None:
+            await _prepare_to_serve()
+
+        prepare()
+        return original_callback(*args, **kwargs)
+
+    litestar_run.callback = callback
+    litestar_run.help = ("Migrate, create the first administrator if none exists, and serve "
+                         "the app (--workers N for several processes).")
+    settings = get_settings()
+    for param in litestar_run.params:
+        if param.name == "host":
+            param.default = settings.host
+        if param.name == "port":
+            param.default = settings.port
+        if param.name == "wc" and isinstance(param, click.Option) and "--workers" not in param.opts:
+            param.opts.append("--workers")
+    return litestar_run
+
+
+def register_commands(cli: click.Group) -> None:
+    if "run" in cli.commands:
+        cli.add_command(_wrap_run_command(cli.commands["run"]), "run")
+    cli.add_command(migrate_command)
+    for module_name in FEATURE_CLI_MODULES:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        for command in getattr(module, "CLI_COMMANDS", ()):
+            existing = cli.commands.get(command.name)
+            if isinstance(existing, click.Group) and isinstance(command, click.Group):
+                for sub in command.commands.values():
+                    existing.add_command(sub)
+            else:
+                cli.add_command(command)
+
+
+class CaseTrackerCLIPlugin:
+    """A Litestar CLIPluginProtocol plugin (duck-typed so importing stays cheap)."""
+
+    def on_cli_init(self, cli: click.Group) -> None:
+        register_commands(cli)
+
+
+def main() -> None:
+    os.environ.setdefault("LITESTAR_APP", "casetracker.app:create_app")
+    os.environ.setdefault("PICCOLO_CONF", "casetracker.piccolo_conf")
+    from litestar.cli.main import litestar_group
+
+    sys.exit(litestar_group(prog_name="casetracker"))

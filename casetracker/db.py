@@ -1,0 +1,169 @@
+"""Database engines, binding, transactions and migrations for SQLite and PostgreSQL.
+
+SQLite: WAL (set once on the file), a 30 s busy timeout, foreign keys on (Piccolo sets it per
+connection) and writes in ``BEGIN IMMEDIATE`` transactions so that concurrent requests queue
+instead of failing with "database is locked". PostgreSQL: a pool opened in the app lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+from casetracker.settings import Settings
+
+APP_MODULES = (
+    "casetracker.accounts.piccolo_app",
+    "casetracker.audit.piccolo_app",
+    "casetracker.registry.piccolo_app",
+    "casetracker.cases.piccolo_app",
+    "casetracker.intake.piccolo_app",
+    "casetracker.evidence.piccolo_app",
+    "casetracker.reports.piccolo_app",
+    "casetracker.oversight.piccolo_app",
+)
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        path = settings.sqlite_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=30)
+    if settings.database_url.startswith(("postgres://", "postgresql://")):
+        return PostgresEngine(config={"dsn": settings.database_url})
+    raise ValueError(
+        "CASETRACKER_DATABASE_URL must start with sqlite:/// or postgresql:// "
+        f"(got {urlparse(settings.database_url).scheme!r})"
+    )
+
+
+def all_table_classes() -> list[type[Table]]:
+    tables: list[type[Table]] = []
+    for module_name in APP_MODULES:
+        module = importlib.import_module(module_name)
+        tables.extend(module.APP_CONFIG.table_classes)
+    return tables
+
+
+_engine: Engine | None = None
+
+
+def current_engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("No database engine bound; call use_engine() first")
+    return _engine
+
+
+def use_engine(engine: Engine) -> Engine:
+    """Bind every table (and Piccolo's migration bookkeeping) to ``engine``."""
+    global _engine
+    from piccolo.apps.migrations.tables import Migration
+
+    from casetracker import piccolo_conf
+
+    piccolo_conf.DB = engine
+    for table in [*all_table_classes(), Migration]:
+        table._meta.db = engine
+    _engine = engine
+    return engine
+
+
+def is_sqlite() -> bool:
+    return isinstance(current_engine(), SQLiteEngine)
+
+
+async def open_database(settings: Settings) -> Engine:
+    engine = use_engine(make_engine(settings))
+    if isinstance(engine, SQLiteEngine):
+        # WAL persists in the file; it cannot be set inside a transaction, so set it here.
+        await engine._run_in_new_connection("PRAGMA journal_mode=WAL")
+    else:
+        await engine.start_connection_pool(
+            min_size=min(settings.db_pool_min, settings.db_pool_max),
+            max_size=settings.db_pool_max,
+        )
+    return engine
+
+
+async def close_database() -> None:
+    engine = _engine
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[Any]:
+    """The one way services write: immediate on SQLite, a plain transaction on PostgreSQL.
+
+    Nested calls join the outer transaction.
+    """
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        if engine.current_transaction.get() is not None:
+            yield engine.current_transaction.get()
+            return
+        async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
+            yield txn
+    else:
+        async with engine.transaction() as txn:
+            yield txn
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Unique violations differ by driver; catch them in one place."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc).upper()
+    try:
+        import asyncpg
+
+        return isinstance(exc, asyncpg.UniqueViolationError)
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+
+
+async def migrate(quiet: bool = True) -> None:
+    """Apply every pending migration of every app, in dependency order."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    if quiet:
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = await run_forwards(app_name="all")
+    else:
+        result = await run_forwards(app_name="all")
+    if not result.success:
+        raise RuntimeError(f"Migrations failed: {result.message}")
+
+
+async def migrate_with_lock() -> None:
+    """Migrate under an advisory lock on PostgreSQL so parallel starts never race."""
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine):
+        # A session-level advisory lock on a dedicated connection around the migration run.
+        import asyncpg
+
+        conn = await asyncpg.connect(engine.config["dsn"])
+        try:
+            await conn.execute("SELECT pg_advisory_lock(287287)")
+            await migrate()
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(287287)")
+            await conn.close()
+    else:
+        await migrate()
+
+
+def run_sync(coro: Any) -> Any:
+    return asyncio.run(coro)

@@ -1,0 +1,102 @@
+"""The 287(g) registry: agencies, their agreements (MOAs), officers and designations."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import Boolean, Date, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class AgencyKind(str, Enum):
+    county = "county"
+    municipality = "municipality"
+    state = "state"
+    other = "other"
+
+
+class Model(str, Enum):
+    JEM = "JEM"
+    WSO = "WSO"
+    TFM = "TFM"
+
+
+MODEL_LABELS = {
+    "JEM": "Jail Enforcement Model",
+    "WSO": "Warrant Service Officer",
+    "TFM": "Task Force Model",
+}
+
+
+class AgreementStatus(str, Enum):
+    pending = "pending"
+    active = "active"
+    suspended = "suspended"
+    terminated = "terminated"
+    no_longer_listed = "no_longer_listed"
+
+
+class DesignationStatus(str, Enum):
+    active = "active"
+    suspended = "suspended"  # suspended pending adjudication
+    revoked = "revoked"
+
+
+class Agency(Table, tablename="agency"):
+    Kind = AgencyKind
+
+    name = Varchar(length=200, index=True)
+    state = Varchar(length=2, index=True)
+    county = Varchar(length=100, default="")
+    kind = Varchar(length=20, choices=AgencyKind, default=AgencyKind.county)
+    # state + normalised name: how the ICE sheet's rows find their agency again
+    match_key = Varchar(length=260, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Agreement(Table, tablename="agreement"):
+    Model = Model
+    Status = AgreementStatus
+
+    agency = ForeignKey(references=Agency, index=True)
+    model = Varchar(length=3, choices=Model, index=True)
+    signed_on = Date(null=True, default=None)
+    signed_raw = Varchar(length=40, default="")
+    status = Varchar(length=20, choices=AgreementStatus, index=True)
+    moa_url = Varchar(length=500, default="")
+    revision = Varchar(length=60, default="")
+    addendum = Varchar(length=500, default="")
+    last_seen_sheet = Varchar(length=120, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Officer(Table, tablename="officer"):
+    agency = ForeignKey(references=Agency, index=True)
+    name = Varchar(length=200, index=True)
+    badge_number = Varchar(length=40, default="", index=True)
+    rank = Varchar(length=60, default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Designation(Table, tablename="designation"):
+    Status = DesignationStatus
+
+    officer = ForeignKey(references=Officer, index=True)
+    agreement = ForeignKey(references=Agreement, index=True)
+    authorised_on = Date(null=True, default=None)
+    authorisation_expires_on = Date(null=True, default=None)
+    training_completed_on = Date(null=True, default=None)
+    last_refresher_on = Date(null=True, default=None)
+    status = Varchar(length=20, choices=DesignationStatus, default="active", index=True)
+    status_changed_on = Date(null=True, default=None)
+    status_reason = Text(default="")
+    suspended_on = Date(null=True, default=None)
+    suspension_lifted_on = Date(null=True, default=None)
+    revoked_on = Date(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

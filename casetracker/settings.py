@@ -1,0 +1,180 @@
+"""Settings read once from ``CASETRACKER_*`` environment variables.
+
+Every setting is documented in README.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"CASETRACKER_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(f"CASETRACKER_{name}")
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(f"CASETRACKER_{name}")
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(f"CASETRACKER_{name}")
+    if raw in (None, ""):
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    database_url: str
+    secret_key: str
+    evidence_backend: str = "local"
+    evidence_dir: Path = field(default=Path("var/evidence"))
+    outbox_dir: Path = field(default=Path("var/outbox"))
+    session_dir: Path = field(default=Path("var/sessions"))
+    debug: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "America/New_York"
+    organisation_name: str = "287(g) Oversight Office"
+    session_idle_minutes: int = 30
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    require_2fa_roles: tuple[str, ...] = ("administrator",)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "casetracker@localhost"
+    upload_max_file_mb: int = 100
+    upload_max_files: int = 10
+    upload_max_complaint_mb: int = 1024
+    evidence_max_file_gb: int = 20
+    public_rate_limit_per_hour: int = 20
+    pdf_workers: int = 2
+    pdf_timeout_seconds: int = 120
+    signing_cert: str = ""
+    signing_key: str = ""
+    signing_key_password: str = ""
+    holidays: tuple[str, ...] = ()
+    ice_notice_business_hours: int = 48
+    results_due_days: int = 30
+    resolution_due_days: int = 90
+    triage_due_business_days: int = 5
+    late_filing_days: int = 180
+    training_cycle_days: int = 730
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path:
+        # sqlite:///relative/path or sqlite:////absolute/path
+        path = self.database_url.split("sqlite:///", 1)[1]
+        return Path(path)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def replace(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _load_or_create_secret(var_dir: Path) -> str:
+    """A secret key generated into var/ on first start, so a newcomer needs no set-up."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Create with 0600 so the key is never world-readable, even briefly.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings() -> Settings:
+    var_dir = Path(_env("VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
+    database_url = _env("DATABASE_URL", f"sqlite:///{var_dir / 'casetracker.sqlite3'}")
+    secret_key = os.environ.get("CASETRACKER_SECRET_KEY") or _load_or_create_secret(var_dir)
+    return Settings(
+        var_dir=var_dir,
+        database_url=database_url,
+        secret_key=secret_key,
+        evidence_backend=_env("EVIDENCE_BACKEND", "local"),
+        evidence_dir=Path(_env("EVIDENCE_DIR", str(var_dir / "evidence"))),
+        outbox_dir=Path(_env("OUTBOX_DIR", str(var_dir / "outbox"))),
+        session_dir=Path(_env("SESSION_DIR", str(var_dir / "sessions"))),
+        debug=_env_bool("DEBUG", False),
+        host=_env("HOST", "127.0.0.1"),
+        port=_env_int("PORT", 8000),
+        base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        timezone=_env("TIMEZONE", "America/New_York"),
+        organisation_name=_env("ORGANISATION_NAME", "287(g) Oversight Office"),
+        session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 30),
+        login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+        login_lockout_minutes=_env_int("LOGIN_LOCKOUT_MINUTES", 15),
+        require_2fa_roles=_env_list("REQUIRE_2FA_ROLES", ("administrator",)),
+        smtp_host=_env("SMTP_HOST", ""),
+        smtp_port=_env_int("SMTP_PORT", 587),
+        smtp_user=_env("SMTP_USER", ""),
+        smtp_password=_env("SMTP_PASSWORD", ""),
+        smtp_starttls=_env_bool("SMTP_STARTTLS", True),
+        mail_from=_env("MAIL_FROM", "casetracker@localhost"),
+        upload_max_file_mb=_env_int("UPLOAD_MAX_FILE_MB", 100),
+        upload_max_files=_env_int("UPLOAD_MAX_FILES", 10),
+        upload_max_complaint_mb=_env_int("UPLOAD_MAX_COMPLAINT_MB", 1024),
+        evidence_max_file_gb=_env_int("EVIDENCE_MAX_FILE_GB", 20),
+        public_rate_limit_per_hour=_env_int("PUBLIC_RATE_LIMIT_PER_HOUR", 20),
+        pdf_workers=_env_int("PDF_WORKERS", 2),
+        pdf_timeout_seconds=_env_int("PDF_TIMEOUT_SECONDS", 120),
+        signing_cert=_env("SIGNING_CERT", ""),
+        signing_key=_env("SIGNING_KEY", ""),
+        signing_key_password=_env("SIGNING_KEY_PASSWORD", ""),
+        holidays=_env_list("HOLIDAYS", ()),
+        ice_notice_business_hours=_env_int("ICE_NOTICE_BUSINESS_HOURS", 48),
+        results_due_days=_env_int("RESULTS_DUE_DAYS", 30),
+        resolution_due_days=_env_int("RESOLUTION_DUE_DAYS", 90),
+        triage_due_business_days=_env_int("TRIAGE_DUE_BUSINESS_DAYS", 5),
+        late_filing_days=_env_int("LATE_FILING_DAYS", 180),
+        training_cycle_days=_env_int("TRAINING_CYCLE_DAYS", 730),
+        db_pool_min=_env_int("DB_POOL_MIN", 1),
+        db_pool_max=_env_int("DB_POOL_MAX", 10),
+    )
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings; ``configure`` replaces them (tests, CLI)."""
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def configure(settings: Settings) -> Settings:
+    global _current
+    _current = settings
+    return settings

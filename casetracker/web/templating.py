@@ -1,0 +1,103 @@
+"""The app's one Jinja environment (autoescaping, via litestar.plugins.jinja) and its helpers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+from markupsafe import Markup
+
+from casetracker.settings import PROJECT_ROOT, get_settings
+from casetracker.web import i18n
+from casetracker.web.flash import pop_flashes
+
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+
+
+def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC timestamp shown in the configured local zone."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    zone = ZoneInfo(get_settings().timezone)
+    return value.astimezone(zone).strftime(fmt)
+
+
+def format_date(value: date | datetime | str | None, fmt: str = "%Y-%m-%d") -> str:
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return local_time(value, fmt)
+    assert isinstance(value, date)
+    return value.strftime(fmt)
+
+
+def nl2br(value: str | None) -> Markup:
+    """Escape, then keep line breaks: user text stays text."""
+    from markupsafe import escape
+
+    if not value:
+        return Markup("")
+    return Markup("<br>").join(escape(line) for line in str(value).splitlines())
+
+
+def current_user(request: Any) -> Any:
+    return request.scope.get("user") if request is not None else None
+
+
+def configure_environment(engine: JinjaTemplateEngine) -> None:
+    env = engine.engine
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: i18n.translations(i18n.get_language()).gettext(message),
+        lambda singular, plural, n: i18n.translations(i18n.get_language()).ngettext(
+            singular, plural, n
+        ),
+        newstyle=True,
+    )
+    env.filters["localtime"] = local_time
+    env.filters["date"] = format_date
+    env.filters["nl2br"] = nl2br
+    env.globals["current_language"] = i18n.get_language
+    env.globals["languages"] = i18n.LANGUAGE_NAMES
+    env.globals["settings"] = get_settings
+    env.globals["flashes"] = pop_flashes
+    env.globals["current_user"] = current_user
+    from casetracker.auth import permissions, policies
+
+    env.globals["P"] = permissions.Permission
+    env.globals["can"] = lambda user, perm: user is not None and perm in policies.permissions_for(
+        getattr(user, "role", None)
+    )
+
+
+def template_config(directory: Path = TEMPLATE_DIR) -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(
+        directory=directory,
+        engine=JinjaTemplateEngine,
+        engine_callback=configure_environment,
+    )
+
+
+def render_string(template_name: str, **context: Any) -> str:
+    """Render a template outside a request (e-mails, PDFs) with the same environment."""
+    return _standalone_engine().get_template(template_name).render(**context)
+
+
+_engine: JinjaTemplateEngine | None = None
+
+
+def _standalone_engine() -> JinjaTemplateEngine:
+    global _engine
+    if _engine is None:
+        _engine = JinjaTemplateEngine(directory=TEMPLATE_DIR)
+        configure_environment(_engine)
+    return _engine

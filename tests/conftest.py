@@ -1,0 +1,266 @@
+"""Test infrastructure: one suite, run against SQLite and PostgreSQL.
+
+- ``CASETRACKER_TEST_ENGINES`` picks the engines (default "sqlite,postgres"). PostgreSQL tests
+  skip with the reason printed when no server answers, unless ``CASETRACKER_TEST_REQUIRE_ALL``
+  is set (CI sets it), in which case they fail.
+- The schema always comes from running the migrations: once per engine into a template
+  database, which each test then copies (a file copy on SQLite, CREATE DATABASE ... TEMPLATE
+  on PostgreSQL), so every test starts from an empty, migrated database.
+- Functional tests talk HTTP to the real app in the test's own event loop, with the real
+  CSRF token (see ``Browser``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+_TMP = Path(tempfile.mkdtemp(prefix="casetracker-tests-"))
+os.environ["CASETRACKER_VAR_DIR"] = str(_TMP / "var")
+os.environ.setdefault("CASETRACKER_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ["CASETRACKER_DATABASE_URL"] = f"sqlite:///{_TMP / 'bootstrap.sqlite3'}"
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+
+from casetracker import db  # noqa: E402
+from casetracker.settings import configure, load_settings  # noqa: E402
+
+PG_ADMIN_DSN = os.environ.get("CASETRACKER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+ENGINES = [e.strip() for e in os.environ.get("CASETRACKER_TEST_ENGINES", "sqlite,postgres").split(",")
+           if e.strip()]
+REQUIRE_ALL = os.environ.get("CASETRACKER_TEST_REQUIRE_ALL", "") not in ("", "0", "false")
+RUN_ID = uuid.uuid4().hex[:8]
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [f"casetracker engines: {', '.join(ENGINES)}; require all: {REQUIRE_ALL}"]
+
+
+def _dsn_for(database: str) -> str:
+    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + database
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+_pg_status: dict[str, Any] = {}
+
+
+async def _postgres_available() -> str | None:
+    if "reason" not in _pg_status:
+        try:
+            await _pg_admin("SELECT 1")
+            _pg_status["reason"] = None
+        except Exception as exc:  # noqa: BLE001 - any failure means "not available here"
+            _pg_status["reason"] = f"PostgreSQL not reachable at {PG_ADMIN_DSN}: {exc}"
+    return _pg_status["reason"]
+
+
+_templates: dict[str, str] = {}
+
+
+async def _template_for(engine: str) -> str:
+    """Migrate an empty database once per engine; return its path or name."""
+    if engine in _templates:
+        return _templates[engine]
+    if engine == "sqlite":
+        path = _TMP / "template.sqlite3"
+        settings = configure(load_settings().replace(database_url=f"sqlite:///{path}"))
+        await db.open_database(settings)
+        await db.migrate()
+        await db.close_database()
+        _templates[engine] = str(path)
+    else:
+        name = f"ct_tmpl_{RUN_ID}"
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        settings = configure(load_settings().replace(database_url=_dsn_for(name), db_pool_max=2))
+        await db.open_database(settings)
+        await db.migrate()
+        await db.close_database()
+        _templates[engine] = name
+    return _templates[engine]
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
+    """Settings for a fresh, migrated, bound database of the engine under test."""
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    base = load_settings().replace(
+        var_dir=var_dir,
+        evidence_dir=var_dir / "evidence",
+        outbox_dir=var_dir / "outbox",
+        session_dir=var_dir / "sessions",
+    )
+    if engine_name == "postgres":
+        reason = await _postgres_available()
+        if reason:
+            if REQUIRE_ALL:
+                pytest.fail(reason)
+            pytest.skip(reason)
+    template = await _template_for(engine_name)
+    if engine_name == "sqlite":
+        path = var_dir / "casetracker.sqlite3"
+        shutil.copyfile(template, path)
+        current = configure(base.replace(database_url=f"sqlite:///{path}"))
+        await db.open_database(current)
+        yield current
+        await db.close_database()
+    else:
+        name = f"ct_{RUN_ID}_{uuid.uuid4().hex[:10]}"
+        await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_templates["postgres"]}"')
+        current = configure(base.replace(database_url=_dsn_for(name), db_pool_min=1, db_pool_max=4))
+        await db.open_database(current)
+        try:
+            yield current
+        finally:
+            await db.close_database()
+            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if "postgres" in _templates:
+        try:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{_templates["postgres"]}" WITH (FORCE)'))
+        except Exception:  # noqa: BLE001, S110 - best effort clean-up
+            pass
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@pytest.fixture
+async def app(settings: Any) -> AsyncIterator[Any]:
+    from casetracker.app import create_app, run_feature_hooks
+
+    application = create_app(settings, manage_database=False)
+    # The fixture's set-up and tear-down run in different tasks, which Litestar's own lifespan
+    # (anyio cancel scopes) refuses; the database is already open, so run the feature hooks.
+    await run_feature_hooks(application, "ON_STARTUP")
+    yield application
+    await run_feature_hooks(application, "ON_SHUTDOWN")
+
+
+CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """An HTTP client that behaves like a person's browser: it keeps cookies, reads the CSRF
+    token from the form it was shown and sends it back."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.last_csrf: str | None = None
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        response = await self.client.get(url, **kwargs)
+        match = CSRF_INPUT.search(response.text) if "text/html" in response.headers.get(
+            "content-type", "") else None
+        if match:
+            self.last_csrf = match.group(1)
+        return response
+
+    async def csrf_for(self, page_url: str) -> str:
+        await self.get(page_url)
+        assert self.last_csrf, f"no CSRF token on {page_url}"
+        return self.last_csrf
+
+    async def submit(self, page_url: str, action: str | None = None, data: Any = None,
+                     files: Any = None, **kwargs: Any) -> httpx.Response:
+        """Open ``page_url``, then post ``data`` to ``action`` (default: the same URL) with the
+        page's CSRF token."""
+        token = await self.csrf_for(page_url)
+        payload: Any
+        if isinstance(data, list):
+            payload = [("_csrf_token", token), *data]
+        else:
+            payload = {"_csrf_token": token, **(data or {})}
+        return await self.client.post(action or page_url, data=payload, files=files, **kwargs)
+
+    async def post(self, url: str, data: Any = None, **kwargs: Any) -> httpx.Response:
+        """Post with the token from the last page seen."""
+        payload: Any
+        if isinstance(data, list):
+            payload = [("_csrf_token", self.last_csrf or ""), *data]
+        else:
+            payload = {"_csrf_token": self.last_csrf or "", **(data or {})}
+        return await self.client.post(url, data=payload, **kwargs)
+
+    async def login(self, email: str, password: str, totp_secret: str | None = None
+                    ) -> httpx.Response:
+        response = await self.submit("/login", data={"email": email, "password": password})
+        assert response.status_code == 303, response.text[:500]
+        if response.headers["location"].startswith("/login/2fa"):
+            import pyotp
+
+            from tests.factories import TEST_TOTP_SECRET
+
+            code = pyotp.TOTP(totp_secret or TEST_TOTP_SECRET).now()
+            response = await self.submit("/login/2fa", data={"code": code})
+            assert response.status_code == 303, response.text[:500]
+        return response
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def browser(client: httpx.AsyncClient) -> Browser:
+    return Browser(client)
+
+
+@pytest.fixture
+async def new_browser(app: Any) -> AsyncIterator[Any]:
+    """A factory for more browsers (other people, other addresses) on the same app."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(ip: str = "198.51.100.10") -> Browser:
+        transport = httpx.ASGITransport(app=app, client=(ip, 50001))
+        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(c)
+        return Browser(c)
+
+    yield make
+    for c in clients:
+        await c.aclose()
+
+
+@pytest.fixture
+def make_staff(settings: Any) -> Any:
+    """Create a signed-in-able staff user: ``await make_staff("investigator")``."""
+    from tests.factories import make_user
+
+    return make_user
+
+
+async def login_as(browser: Browser, role: str, **kwargs: Any) -> Any:
+    from tests.factories import DEFAULT_PASSWORD, make_user
+
+    user = await make_user(role, **kwargs)
+    await browser.login(user.email, DEFAULT_PASSWORD)
+    return user

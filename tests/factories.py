@@ -1,0 +1,32 @@
+"""Named builders for meaningful rows (``make_user("supervisor")``)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from casetracker.accounts.passwords import hash_password
+from casetracker.accounts.tables import User
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+# Administrators must use a second factor; test administrators are enrolled with this secret.
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+_counter = itertools.count(1)
+_PASSWORD_HASH = hash_password(DEFAULT_PASSWORD)
+
+
+async def make_user(role: str = "investigator", *, email: str | None = None, name: str | None = None,
+                    password: str | None = None, **fields: Any) -> User:
+    n = next(_counter)
+    user = User(
+        email=email or f"{role}{n}@example.org",
+        name=name or f"{role.title()} {n}",
+        role=role,
+        password_hash=hash_password(password) if password else _PASSWORD_HASH,
+        must_change_password=fields.pop("must_change_password", False),
+        totp_enabled=fields.pop("totp_enabled", role == "administrator"),
+        totp_secret=fields.pop("totp_secret", TEST_TOTP_SECRET if role == "administrator" else None),
+        **fields,
+    )
+    await user.save()
+    return user
