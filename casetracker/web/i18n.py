@@ -1,7 +1,8 @@
 """Languages: negotiation, the per-request locale, and gettext from Babel catalogs.
 
-Catalogs live in casetracker/locale/<lang>/LC_MESSAGES/messages.po; they are compiled in
-memory at first use, so there is no build step. Adding a language is adding a catalog.
+Catalogs live in casetracker/locale/<lang>/LC_MESSAGES/*.po (one file per feature package,
+merged); they are compiled in memory at first use, so there is no build step. Adding a
+language is adding a folder of catalogs.
 """
 
 from __future__ import annotations
@@ -27,21 +28,28 @@ def available_languages() -> tuple[str, ...]:
     langs = [DEFAULT_LANGUAGE]
     if LOCALE_DIR.exists():
         langs += sorted(p.name for p in LOCALE_DIR.iterdir()
-                        if (p / "LC_MESSAGES" / "messages.po").exists() and p.name != "en")
+                        if any((p / "LC_MESSAGES").glob("*.po")) and p.name != "en")
     return tuple(langs)
 
 
-@cache
-def translations(language: str) -> NullTranslations:
-    po_path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    if not po_path.exists():
-        return NullTranslations()
+def _compile(po_path: Path, language: str) -> Translations:
     with po_path.open("rb") as handle:
         catalog = read_po(handle, locale=language)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    po_paths = sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+    if not po_paths:
+        return NullTranslations()
+    merged = _compile(po_paths[0], language)
+    for po_path in po_paths[1:]:
+        merged.merge(_compile(po_path, language))
+    return merged
 
 
 def negotiate(accept_language: str | None, requested: str | None = None) -> str:
