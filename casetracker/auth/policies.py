@@ -106,3 +106,71 @@ def case_visibility_filter(actor: Actor) -> Any | None:
     if has_permission(actor, P.CASE_READ_TRIAGE):
         return Case.status.is_in(sorted(TRIAGE_STATES))
     raise Forbidden("You do not have permission to see cases.")
+
+
+# --- case workflow (cases.rules holds the transition table) --------------------------------
+
+def _may_by_rule(actor: Actor | None, case: Any, permission: P, who: str) -> bool:
+    if not has_permission(actor, permission):
+        return False
+    if who == "lead":
+        assert actor is not None
+        return has_permission(actor, P.CASE_REVIEW) or _lead_id(case) == actor.id
+    return True
+
+
+def may_transition(actor: Actor | None, case: Any, transition: str) -> bool:
+    """May ``actor`` make this workflow step on this case now (role, assignment and state)?"""
+    from casetracker.cases import rules
+
+    step = rules.TRANSITIONS.get(transition)
+    if step is None or not may_view_case(actor, case):
+        return False
+    if _field(case, "status") not in step.sources:
+        return False
+    return _may_by_rule(actor, case, step.permission, step.who)
+
+
+def may_act_on_case(actor: Actor | None, case: Any, action: str) -> bool:
+    """May ``actor`` take a non-transition action (note, task, finding...) on this case now?"""
+    from casetracker.cases import rules
+
+    if not may_view_case(actor, case):
+        return False
+    status = _field(case, "status")
+    for name in rules.ACTION_ALIASES.get(action, (action,)):
+        rule = rules.ACTIONS[name]
+        if status in rule.states and _may_by_rule(actor, case, rule.permission, rule.who):
+            return True
+    return False
+
+
+def ensure_may_transition(actor: Actor | None, case: Any, transition: str) -> None:
+    """404 if the case is hidden from the actor, 403 without the role or assignment,
+    409 (InvalidTransition, with the rules' sentence) from the wrong state."""
+    from casetracker.cases import rules
+
+    ensure_may_view_case(actor, case)
+    step = rules.transition_for(transition)
+    if not has_permission(actor, step.permission):
+        raise Forbidden("You do not have permission to do that on this case.")
+    rules.check_transition(transition, _field(case, "status"))
+    if not _may_by_rule(actor, case, step.permission, step.who):
+        raise Forbidden("Only the case's lead investigator or a supervisor may do that.")
+
+
+def ensure_may_act_on_case(actor: Actor | None, case: Any, action: str, what: str = "do that"
+                           ) -> None:
+    from casetracker.cases import rules
+
+    ensure_may_view_case(actor, case)
+    names = rules.ACTION_ALIASES.get(action, (action,))
+    status = _field(case, "status")
+    if not any(has_permission(actor, rules.ACTIONS[n].permission) for n in names):
+        raise Forbidden("You do not have permission to do that on this case.")
+    if may_act_on_case(actor, case, action):
+        return
+    in_state = [n for n in names if status in rules.ACTIONS[n].states]
+    if not in_state:
+        rules.check_action_state(action, status, what)
+    raise Forbidden("Only the case's lead investigator or a supervisor may do that.")
