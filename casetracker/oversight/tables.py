@@ -29,6 +29,8 @@ class EarlyInterventionRule(Table, tablename="oversight_ei_rule"):
     window_days = Integer(default=365)
     warning_at = Integer(default=0)  # 0 = no warning level
     critical_at = Integer(default=0)  # 0 = no critical level
+    # agency rules: thresholds multiplied by the agency's number of designated officers
+    scale_by_officers = Boolean(default=False)
     enabled = Boolean(default=True)
     updated_by = ForeignKey(references=User, null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
