@@ -12,7 +12,9 @@ from typing import Any
 from litestar import Litestar, get
 from litestar.config.csrf import CSRFConfig
 from litestar.logging.config import LoggingConfig
+from litestar import Router
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
@@ -137,6 +139,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             title="casetracker API",
             version="1",
             path="/api/schema",
+            # JSON and YAML only: the HTML viewers load scripts from elsewhere, which our CSP
+            # (rightly) refuses. The schema itself is public documentation.
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            openapi_router=Router(path="/api/schema", route_handlers=[],
+                                  opt={PUBLIC: True, "skip_session": True}),
             description="Partner intake and case API. Authenticate case endpoints with a "
             "personal API token: `Authorization: Bearer <token>`.",
         ),
