@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from piccolo.columns import Boolean, Date, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -66,6 +66,8 @@ class Agreement(Table, tablename="agreement"):
     signed_raw = Varchar(length=40, default="")
     status = Varchar(length=20, choices=AgreementStatus, index=True)
     moa_url = Varchar(length=500, default="")
+    # the sheet said "link pending": an MOA exists but ICE has not published it yet
+    moa_pending = Boolean(default=False)
     revision = Varchar(length=60, default="")
     addendum = Varchar(length=500, default="")
     last_seen_sheet = Varchar(length=120, default="")
@@ -98,5 +100,8 @@ class Designation(Table, tablename="designation"):
     suspended_on = Date(null=True, default=None)
     suspension_lifted_on = Date(null=True, default=None)
     revoked_on = Date(null=True, default=None)
+    # the case (if any) that led to the last status change; a plain id, not a foreign key, so
+    # the registry does not depend on the cases app
+    status_case_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

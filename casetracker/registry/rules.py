@@ -1,0 +1,142 @@
+"""Pure registry rules: name normalisation, agency identity, U.S. states, model names,
+designation status transitions and the flags shown on officer pages. No I/O."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from casetracker.errors import InvalidTransition
+
+STATES: dict[str, str] = {
+    "ALABAMA": "AL", "ALASKA": "AK", "ARIZONA": "AZ", "ARKANSAS": "AR", "CALIFORNIA": "CA",
+    "COLORADO": "CO", "CONNECTICUT": "CT", "DELAWARE": "DE", "DISTRICT OF COLUMBIA": "DC",
+    "FLORIDA": "FL", "GEORGIA": "GA", "HAWAII": "HI", "IDAHO": "ID", "ILLINOIS": "IL",
+    "INDIANA": "IN", "IOWA": "IA", "KANSAS": "KS", "KENTUCKY": "KY", "LOUISIANA": "LA",
+    "MAINE": "ME", "MARYLAND": "MD", "MASSACHUSETTS": "MA", "MICHIGAN": "MI", "MINNESOTA": "MN",
+    "MISSISSIPPI": "MS", "MISSOURI": "MO", "MONTANA": "MT", "NEBRASKA": "NE", "NEVADA": "NV",
+    "NEW HAMPSHIRE": "NH", "NEW JERSEY": "NJ", "NEW MEXICO": "NM", "NEW YORK": "NY",
+    "NORTH CAROLINA": "NC", "NORTH DAKOTA": "ND", "OHIO": "OH", "OKLAHOMA": "OK", "OREGON": "OR",
+    "PENNSYLVANIA": "PA", "RHODE ISLAND": "RI", "SOUTH CAROLINA": "SC", "SOUTH DAKOTA": "SD",
+    "TENNESSEE": "TN", "TEXAS": "TX", "UTAH": "UT", "VERMONT": "VT", "VIRGINIA": "VA",
+    "WASHINGTON": "WA", "WEST VIRGINIA": "WV", "WISCONSIN": "WI", "WYOMING": "WY",
+    "PUERTO RICO": "PR", "GUAM": "GU", "U.S. VIRGIN ISLANDS": "VI", "VIRGIN ISLANDS": "VI",
+    "AMERICAN SAMOA": "AS", "NORTHERN MARIANA ISLANDS": "MP",
+}
+STATE_NAMES: dict[str, str] = {}
+for _name, _code in STATES.items():
+    STATE_NAMES.setdefault(_code, _name.title().replace("Of", "of"))
+STATE_CODES = frozenset(STATES.values())
+
+MODEL_BY_SUPPORT_TYPE = {
+    "jail enforcement model": "JEM",
+    "warrant service officer": "WSO",
+    "task force model": "TFM",
+}
+
+KIND_BY_TYPE = {
+    "county": "county",
+    "municipality": "municipality",
+    "state agency": "state",
+    "state": "state",
+}
+
+# Characters that look like an apostrophe in agency names ("Sheriff’s" and "Sheriff's" are the
+# same office: the July 2025 sheet spells five Texas sheriffs both ways).
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(value: object) -> str:
+    """A cell as display text: NFKC (so non-breaking spaces become spaces), whitespace runs
+    collapsed, trimmed."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value)).replace("\u00a0", " ")
+    return _SPACES.sub(" ", text).strip()
+
+
+def normalise_name(name: str) -> str:
+    """What two spellings of one agency name have in common: case, spacing, apostrophes."""
+    return clean_text(name).translate(_APOSTROPHES).casefold()
+
+
+def agency_match_key(state: str, name: str) -> str:
+    """Agency identity: state code + normalised name (stored as Agency.match_key)."""
+    return f"{state.upper()}|{normalise_name(name)}"
+
+
+def state_code(value: str) -> str | None:
+    """'FLORIDA', 'Florida', 'FL' -> 'FL'; None when it is not a U.S. state or territory."""
+    text = clean_text(value).upper()
+    if text in STATE_CODES:
+        return text
+    return STATES.get(text)
+
+
+def model_code(support_type: str) -> str | None:
+    text = clean_text(support_type)
+    if text.upper() in ("JEM", "WSO", "TFM"):
+        return text.upper()
+    return MODEL_BY_SUPPORT_TYPE.get(text.casefold())
+
+
+def agency_kind(type_text: str) -> str:
+    return KIND_BY_TYPE.get(clean_text(type_text).casefold(), "other")
+
+
+# --- designations ------------------------------------------------------------------------
+
+DESIGNATION_TRANSITIONS: dict[str, dict[str, str]] = {
+    # verb -> {from status: to status}
+    "suspend": {"active": "suspended"},
+    "lift": {"suspended": "active"},
+    "revoke": {"active": "revoked", "suspended": "revoked"},
+}
+
+
+def next_designation_status(current: str, verb: str) -> str:
+    allowed = DESIGNATION_TRANSITIONS[verb]
+    if current not in allowed:
+        raise InvalidTransition(
+            f"A designation that is {current} cannot be {_VERB_PAST[verb]}.",
+            current=current, verb=verb,
+        )
+    return allowed[current]
+
+
+_VERB_PAST = {"suspend": "suspended", "lift": "reinstated", "revoke": "revoked"}
+
+
+@dataclass(frozen=True)
+class DesignationFlags:
+    authorisation_expired: bool
+    refresher_overdue: bool
+    refresher_due_on: date | None
+
+    @property
+    def any(self) -> bool:
+        return self.authorisation_expired or self.refresher_overdue
+
+
+def designation_flags(
+    *,
+    status: str,
+    authorisation_expires_on: date | None,
+    training_completed_on: date | None,
+    last_refresher_on: date | None,
+    today: date,
+    training_cycle_days: int,
+) -> DesignationFlags:
+    """Authorisation past its expiry; refresher training older than the training cycle
+    (counted from the last refresher, or from the initial training when there was none).
+    Revoked designations raise no flags: they authorise nothing."""
+    if status == "revoked":
+        return DesignationFlags(False, False, None)
+    expired = authorisation_expires_on is not None and authorisation_expires_on < today
+    basis = last_refresher_on or training_completed_on
+    due = basis + timedelta(days=training_cycle_days) if basis else None
+    overdue = due is not None and due < today
+    return DesignationFlags(expired, overdue, due)

@@ -1,0 +1,465 @@
+"""Registry services: the ICE sheet import, administrators' edits and designation status verbs.
+
+Every write runs inside ``db.write_transaction()`` with its audit event in the same
+transaction. Services take an ``Actor`` and plain values, never a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from casetracker import db
+from casetracker.audit import services as audit
+from casetracker.auth.actor import Actor
+from casetracker.auth.permissions import Permission
+from casetracker.auth.policies import has_permission, require
+from casetracker.errors import Forbidden, NotFound, ValidationFailed
+from casetracker.registry import rules
+from casetracker.registry.ice_sheet import ParsedSheet, SheetError, read_ice_sheet
+from casetracker.registry.tables import Agency, Agreement, Designation, Officer
+
+ProgressCallback = Callable[[int, int], None]
+
+# How many rows go into one INSERT (well under SQLite's bound-variable limit).
+_INSERT_CHUNK = 200
+# At most this many per-agreement entries are listed in the import's audit event.
+_AUDIT_LIST_LIMIT = 500
+
+AGREEMENT_SHEET_FIELDS = ("signed_on", "signed_raw", "moa_url", "moa_pending", "addendum")
+AGENCY_SHEET_FIELDS = ("name", "county", "kind")
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    sheet_kind: str
+    published: date | None = None
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    no_longer_listed: int = 0
+    agencies_added: int = 0
+    agencies_updated: int = 0
+    blank_rows: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "sheet_kind": self.sheet_kind,
+            "published": self.published.isoformat() if self.published else None,
+            "rows": self.rows,
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "no_longer_listed": self.no_longer_listed,
+            "agencies_added": self.agencies_added,
+            "agencies_updated": self.agencies_updated,
+            "blank_rows": self.blank_rows,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "changes": self.changes[:_AUDIT_LIST_LIMIT],
+            "changes_truncated": len(self.changes) > _AUDIT_LIST_LIMIT,
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _may_import(actor: Actor) -> bool:
+    # The CLI runs as the system actor; staff need the import permission.
+    if actor.id is None and actor.role is None and actor.label != "public":
+        return True
+    return has_permission(actor, Permission.REGISTRY_IMPORT)
+
+
+def _label(agency: dict[str, Any], model: str) -> str:
+    return f"{agency['name']} ({agency['state']}) {model}"
+
+
+class RegistryService:
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    # --- ICE sheet import -------------------------------------------------------------------
+
+    async def import_ice_sheet(
+        self,
+        path: str | Path,
+        *,
+        pending: bool | None = None,
+        progress: ProgressCallback | None = None,
+        today: date | None = None,
+    ) -> ImportSummary:
+        """Read an ICE sheet and apply it in one transaction (all or nothing).
+
+        Raises SheetError when the file cannot be read at all, or when not one row of it can
+        be imported (so a broken file never marks every agreement "no longer listed")."""
+        if not _may_import(self.actor):
+            raise Forbidden("You do not have permission to import ICE sheets.")
+        sheet = read_ice_sheet(path, pending=pending, today=today)
+        return await self.apply_sheet(sheet, progress=progress)
+
+    async def apply_sheet(self, sheet: ParsedSheet, *,
+                          progress: ProgressCallback | None = None) -> ImportSummary:
+        if not _may_import(self.actor):
+            raise Forbidden("You do not have permission to import ICE sheets.")
+        if not sheet.rows:
+            raise SheetError(f"Not one row of {sheet.source or 'the sheet'} could be imported "
+                             f"({len(sheet.rejected)} rejected); nothing was changed.")
+        summary = ImportSummary(
+            source=sheet.source, sheet_kind=sheet.kind, published=sheet.published,
+            rows=len(sheet.rows) + len(sheet.rejected), blank_rows=sheet.blank_rows,
+            rejected=[p.as_dict() for p in sheet.rejected],
+            warnings=[p.as_dict() for p in sheet.warnings],
+        )
+        total = len(sheet.rows)
+        now = _now()
+        async with db.write_transaction():
+            agencies = {
+                row["match_key"]: row
+                for row in await Agency.select(Agency.id, Agency.name, Agency.state,
+                                               Agency.county, Agency.kind, Agency.match_key)
+            }
+            # Agencies: the first row of each agency in the sheet describes it.
+            sheet_agencies: dict[str, Any] = {}
+            for row in sheet.rows:
+                sheet_agencies.setdefault(row.match_key, row)
+            new_agencies = []
+            for key, row in sheet_agencies.items():
+                wanted = {"name": row.agency_name, "county": row.county, "kind": row.kind}
+                existing = agencies.get(key)
+                if existing is None:
+                    new_agencies.append(Agency(state=row.state, match_key=key, created_at=now,
+                                               updated_at=now, **wanted))
+                    continue
+                changed = {k: v for k, v in wanted.items() if existing[k] != v}
+                if changed:
+                    await Agency.update({**changed, Agency.updated_at: now}).where(
+                        Agency.id == existing["id"])
+                    summary.agencies_updated += 1
+            for start in range(0, len(new_agencies), _INSERT_CHUNK):
+                await Agency.insert(*new_agencies[start:start + _INSERT_CHUNK])
+            summary.agencies_added = len(new_agencies)
+            if new_agencies:
+                agencies = {
+                    row["match_key"]: row
+                    for row in await Agency.select(Agency.id, Agency.name, Agency.state,
+                                                   Agency.county, Agency.kind, Agency.match_key)
+                }
+            agency_by_id = {row["id"]: row for row in agencies.values()}
+
+            agreements = {
+                (row["agency"], row["model"]): row
+                for row in await Agreement.select(
+                    Agreement.id, Agreement.agency, Agreement.model, Agreement.status,
+                    Agreement.signed_on, Agreement.signed_raw, Agreement.moa_url,
+                    Agreement.moa_pending, Agreement.addendum, Agreement.last_seen_sheet)
+            }
+            seen_ids: set[int] = set()
+            new_agreements = []
+            for done, row in enumerate(sheet.rows, start=1):
+                agency = agencies[row.match_key]
+                existing = agreements.get((agency["id"], row.model))
+                sheet_values: dict[str, Any] = {}
+                if not sheet.is_pending:
+                    sheet_values = {"signed_on": row.signed_on, "signed_raw": row.signed_raw,
+                                    "moa_url": row.moa_url, "moa_pending": row.moa_pending,
+                                    "addendum": row.addendum_url}
+                if existing is None:
+                    new_agreements.append(Agreement(
+                        agency=agency["id"], model=row.model,
+                        status="pending" if sheet.is_pending else "active",
+                        last_seen_sheet=sheet.source[:120], created_at=now, updated_at=now,
+                        **sheet_values))
+                    summary.added += 1
+                    summary.changes.append({"row": row.row_number, "agreement": _label(
+                        agency, row.model), "change": "added"})
+                else:
+                    seen_ids.add(existing["id"])
+                    status = self._status_from_sheet(existing["status"], sheet, row, summary,
+                                                     agency)
+                    changed = {k: v for k, v in sheet_values.items() if existing[k] != v}
+                    if status != existing["status"]:
+                        changed["status"] = status
+                    if changed:
+                        await Agreement.update({**changed, "last_seen_sheet": sheet.source[:120],
+                                                "updated_at": now}).where(
+                            Agreement.id == existing["id"])
+                        summary.updated += 1
+                        summary.changes.append({
+                            "row": row.row_number, "agreement": _label(agency, row.model),
+                            "change": "updated",
+                            "fields": {k: [_plain(existing[k]), _plain(v)]
+                                       for k, v in changed.items()},
+                        })
+                    else:
+                        summary.unchanged += 1
+                if progress is not None:
+                    progress(done, total)
+            for start in range(0, len(new_agreements), _INSERT_CHUNK):
+                await Agreement.insert(*new_agreements[start:start + _INSERT_CHUNK])
+            # Remember where the unchanged rows were last seen, in bulk.
+            stale = [a["id"] for a in agreements.values()
+                     if a["id"] in seen_ids and a["last_seen_sheet"] != sheet.source[:120]]
+            for start in range(0, len(stale), 500):
+                await Agreement.update({Agreement.last_seen_sheet: sheet.source[:120]}).where(
+                    Agreement.id.is_in(stale[start:start + 500]))
+            if not sheet.is_pending:
+                # An active agreement the newer participating sheet no longer lists.
+                gone = [a for a in agreements.values()
+                        if a["status"] == "active" and a["id"] not in seen_ids]
+                for start in range(0, len(gone), 500):
+                    await Agreement.update({Agreement.status: "no_longer_listed",
+                                            Agreement.updated_at: now}).where(
+                        Agreement.id.is_in([a["id"] for a in gone[start:start + 500]]))
+                summary.no_longer_listed = len(gone)
+                for a in gone:
+                    summary.changes.append({"agreement": _label(agency_by_id[a["agency"]],
+                                                                a["model"]),
+                                            "change": "no_longer_listed"})
+            await audit.record("registry.import", actor=self.actor, object_type="ice_sheet",
+                               object_id=sheet.source[:64], details=summary.as_dict())
+        return summary
+
+    @staticmethod
+    def _status_from_sheet(current: str, sheet: ParsedSheet, row: Any, summary: ImportSummary,
+                           agency: dict[str, Any]) -> str:
+        if current in ("suspended", "terminated"):
+            # Set by people here; a sheet does not undo it.
+            summary.warnings.append({"row": row.row_number, "reason": (
+                f"{_label(agency, row.model)} is listed by ICE but is {current} here; "
+                "status kept")})
+            return current
+        if sheet.is_pending:
+            return "active" if current == "active" else "pending"
+        return "active"
+
+    # --- administrators' edits --------------------------------------------------------------
+
+    def _require_edit(self) -> None:
+        require(self.actor, Permission.REGISTRY_EDIT)
+
+    async def create_agency(self, *, name: str, state: str, county: str = "",
+                            kind: str = "county") -> int:
+        self._require_edit()
+        key = rules.agency_match_key(state, name)
+        async with db.write_transaction():
+            await self._ensure_unique_agency(key)
+            row = Agency(name=rules.clean_text(name), state=state, county=county, kind=kind,
+                         match_key=key)
+            await row.save()
+            await audit.record("registry.agency.create", actor=self.actor, object_type="agency",
+                               object_id=row.id, details={"name": row.name, "state": state,
+                                                          "county": county, "kind": kind})
+        return int(row.id)
+
+    async def update_agency(self, agency_id: int, *, name: str, state: str, county: str = "",
+                            kind: str = "county") -> dict[str, Any]:
+        self._require_edit()
+        values = {"name": rules.clean_text(name), "state": state, "county": county, "kind": kind,
+                  "match_key": rules.agency_match_key(state, name)}
+        async with db.write_transaction():
+            current = await _get(Agency, agency_id, "agency")
+            if values["match_key"] != current["match_key"]:
+                await self._ensure_unique_agency(values["match_key"])
+            return await self._update(Agency, current, values, "registry.agency.update",
+                                      "agency")
+
+    @staticmethod
+    async def _ensure_unique_agency(key: str) -> None:
+        if await Agency.exists().where(Agency.match_key == key):
+            raise ValidationFailed({"name": "An agency with this name already exists in this "
+                                            "state. Open that agency instead."})
+
+    async def create_agreement(self, *, agency_id: int, model: str, status: str = "active",
+                               signed_on: date | None = None, moa_url: str = "",
+                               revision: str = "", addendum: str = "") -> int:
+        self._require_edit()
+        async with db.write_transaction():
+            await _get(Agency, agency_id, "agency")
+            await self._ensure_unique_agreement(agency_id, model)
+            row = Agreement(agency=agency_id, model=model, status=status, signed_on=signed_on,
+                            moa_url=moa_url, revision=revision, addendum=addendum)
+            await row.save()
+            await audit.record("registry.agreement.create", actor=self.actor,
+                               object_type="agreement", object_id=row.id,
+                               details={"agency_id": agency_id, "model": model, "status": status,
+                                        "signed_on": signed_on, "moa_url": moa_url,
+                                        "revision": revision, "addendum": addendum})
+        return int(row.id)
+
+    async def update_agreement(self, agreement_id: int, **values: Any) -> dict[str, Any]:
+        self._require_edit()
+        allowed = {"model", "status", "signed_on", "moa_url", "revision", "addendum"}
+        values = {k: v for k, v in values.items() if k in allowed}
+        async with db.write_transaction():
+            current = await _get(Agreement, agreement_id, "agreement")
+            if "model" in values and values["model"] != current["model"]:
+                await self._ensure_unique_agreement(current["agency"], values["model"])
+            if values.get("signed_on") != current["signed_on"] and "signed_on" in values:
+                values["signed_raw"] = ""  # a person has now entered the real date
+            if "moa_url" in values and values["moa_url"]:
+                values["moa_pending"] = False
+            return await self._update(Agreement, current, values, "registry.agreement.update",
+                                      "agreement")
+
+    @staticmethod
+    async def _ensure_unique_agreement(agency_id: int, model: str) -> None:
+        if await Agreement.exists().where((Agreement.agency == agency_id)
+                                          & (Agreement.model == model)):
+            raise ValidationFailed({"model": "This agency already has an agreement for this "
+                                             "model. Edit that agreement instead."})
+
+    async def create_officer(self, *, agency_id: int, name: str, badge_number: str = "",
+                             rank: str = "", active: bool = True) -> int:
+        self._require_edit()
+        async with db.write_transaction():
+            await _get(Agency, agency_id, "agency")
+            row = Officer(agency=agency_id, name=rules.clean_text(name),
+                          badge_number=rules.clean_text(badge_number), rank=rank, active=active)
+            await row.save()
+            await audit.record("registry.officer.create", actor=self.actor,
+                               object_type="officer", object_id=row.id,
+                               details={"agency_id": agency_id, "name": row.name,
+                                        "badge_number": row.badge_number, "rank": rank,
+                                        "active": active})
+        return int(row.id)
+
+    async def update_officer(self, officer_id: int, **values: Any) -> dict[str, Any]:
+        self._require_edit()
+        allowed = {"agency", "name", "badge_number", "rank", "active"}
+        values = {k: v for k, v in values.items() if k in allowed}
+        async with db.write_transaction():
+            current = await _get(Officer, officer_id, "officer")
+            if "agency" in values:
+                await _get(Agency, values["agency"], "agency")
+            return await self._update(Officer, current, values, "registry.officer.update",
+                                      "officer")
+
+    async def create_designation(self, *, officer_id: int, agreement_id: int,
+                                 authorised_on: date | None = None,
+                                 authorisation_expires_on: date | None = None,
+                                 training_completed_on: date | None = None,
+                                 last_refresher_on: date | None = None) -> int:
+        self._require_edit()
+        async with db.write_transaction():
+            officer = await _get(Officer, officer_id, "officer")
+            agreement = await _get(Agreement, agreement_id, "agreement")
+            if agreement["agency"] != officer["agency"]:
+                raise ValidationFailed({"agreement_id": "Choose an agreement of the officer's "
+                                                        "own agency."})
+            if await Designation.exists().where((Designation.officer == officer_id)
+                                                & (Designation.agreement == agreement_id)):
+                raise ValidationFailed({"agreement_id": "The officer is already designated "
+                                                        "under this agreement."})
+            row = Designation(officer=officer_id, agreement=agreement_id,
+                              authorised_on=authorised_on,
+                              authorisation_expires_on=authorisation_expires_on,
+                              training_completed_on=training_completed_on,
+                              last_refresher_on=last_refresher_on, status="active")
+            await row.save()
+            await audit.record("registry.designation.create", actor=self.actor,
+                               object_type="designation", object_id=row.id,
+                               details={"officer_id": officer_id, "agreement_id": agreement_id,
+                                        "authorised_on": authorised_on,
+                                        "authorisation_expires_on": authorisation_expires_on,
+                                        "training_completed_on": training_completed_on,
+                                        "last_refresher_on": last_refresher_on})
+        return int(row.id)
+
+    async def update_designation(self, designation_id: int, **values: Any) -> dict[str, Any]:
+        """Dates only; status changes go through suspend/lift/revoke."""
+        self._require_edit()
+        allowed = {"authorised_on", "authorisation_expires_on", "training_completed_on",
+                   "last_refresher_on"}
+        values = {k: v for k, v in values.items() if k in allowed}
+        async with db.write_transaction():
+            current = await _get(Designation, designation_id, "designation")
+            return await self._update(Designation, current, values,
+                                      "registry.designation.update", "designation")
+
+    async def _update(self, table: Any, current: dict[str, Any], values: dict[str, Any],
+                      action: str, object_type: str) -> dict[str, Any]:
+        changed = {k: v for k, v in values.items() if current.get(k) != v}
+        if changed:
+            await table.update({**changed, "updated_at": _now()}).where(
+                table.id == current["id"])
+            await audit.record(action, actor=self.actor, object_type=object_type,
+                               object_id=current["id"],
+                               details={k: [_plain(current.get(k)), _plain(v)]
+                                        for k, v in changed.items()})
+        return changed
+
+    # --- designation status verbs (called from case pages too) -----------------------------
+
+    async def suspend_designation(self, designation_id: int, *, on: date, reason: str,
+                                  case_id: int | None = None) -> None:
+        """Suspend an officer's 287(g) designation pending adjudication."""
+        await self._change_designation_status(designation_id, "suspend", on=on, reason=reason,
+                                              case_id=case_id)
+
+    async def lift_suspension(self, designation_id: int, *, on: date, reason: str,
+                              case_id: int | None = None) -> None:
+        """End a suspension: the designation is active again."""
+        await self._change_designation_status(designation_id, "lift", on=on, reason=reason,
+                                              case_id=case_id)
+
+    async def revoke_designation(self, designation_id: int, *, on: date, reason: str,
+                                 case_id: int | None = None) -> None:
+        """Revoke the designation (from active or suspended); final."""
+        await self._change_designation_status(designation_id, "revoke", on=on, reason=reason,
+                                              case_id=case_id)
+
+    async def _change_designation_status(self, designation_id: int, verb: str, *, on: date,
+                                         reason: str, case_id: int | None) -> None:
+        require(self.actor, Permission.DESIGNATION_SUSPEND)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationFailed({"reason": "Give the reason for this change."})
+        if not isinstance(on, date):
+            raise ValidationFailed({"on": "Give the date of this change."})
+        async with db.write_transaction():
+            current = await _get(Designation, designation_id, "designation")
+            new_status = rules.next_designation_status(current["status"], verb)
+            values: dict[str, Any] = {"status": new_status, "status_changed_on": on,
+                                      "status_reason": reason, "status_case_id": case_id,
+                                      "updated_at": _now()}
+            if verb == "suspend":
+                values["suspended_on"] = on
+                values["suspension_lifted_on"] = None
+            elif verb == "lift":
+                values["suspension_lifted_on"] = on
+            else:
+                values["revoked_on"] = on
+            await Designation.update(values).where(Designation.id == designation_id)
+            action = {"suspend": "registry.designation.suspend",
+                      "lift": "registry.designation.lift_suspension",
+                      "revoke": "registry.designation.revoke"}[verb]
+            await audit.record(action, actor=self.actor, object_type="designation",
+                               object_id=designation_id, case_id=case_id,
+                               details={"from": current["status"], "to": new_status,
+                                        "on": on, "reason": reason,
+                                        "officer_id": current["officer"],
+                                        "agreement_id": current["agreement"]})
+
+
+async def _get(table: Any, object_id: int, noun: str) -> dict[str, Any]:
+    row = await table.select().where(table.id == object_id).first()
+    if row is None:
+        raise NotFound(f"There is no such {noun}.")
+    return row
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
