@@ -62,6 +62,8 @@ class EvidenceItem(Table, tablename="evidence_item"):
     withdrawn_reason = Text(default="")
     last_verified_at = Timestamptz(null=True, default=None)
     last_verified_ok = Boolean(null=True, default=None)
+    # a PNG/JPEG/GIF/WebP that Pillow opened at receipt: the only items shown inline
+    image_verified = Boolean(default=False)
 
 
 class EvidenceAllegation(Table, tablename="evidence_allegation"):
