@@ -1,0 +1,606 @@
+"""Case lists: filters, sorts, keyset pagination, the dashboard's sections and CSV rows.
+
+One SQL query fetches a page of cases (with the agency and lead investigator joined in), then
+one query per related table (officers, allegations) for the whole page: a page costs the same
+number of queries whatever its size. Pages are cut with keyset pagination (``WHERE (sort_key,
+id) < (last_key, last_id)``), never OFFSET, so deep pages cost what the first one does and a
+cursor stays stable while cases are added.
+
+Visibility comes from ``auth.policies.case_visibility_filter(actor)`` and is applied to every
+query here: lists, search, export, dashboard and API all go through ``fetch_page``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from casetracker import db
+from casetracker.auth.actor import Actor
+from casetracker.auth.policies import case_visibility_filter
+from casetracker.cases import search
+from casetracker.cases.clocks import BusinessCalendar, clock_state
+from casetracker.cases.tables import Case
+from casetracker.errors import ValidationFailed
+from casetracker.settings import get_settings
+from casetracker.web.i18n import gettext as _
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 200
+EXPORT_BATCH_SIZE = 500
+
+STATES = ("received", "in_triage", "declined", "referred", "open", "under_investigation",
+          "findings_submitted", "under_review", "returned", "closed")
+FINAL_STATES = ("declined", "referred", "closed")
+TRIAGE_STATES = ("received", "in_triage")
+MODELS = ("JEM", "WSO", "TFM")
+ALLEGATION_TYPES = ("racial_profiling", "unlawful_stop", "unlawful_detention", "search", "force",
+                    "language_access", "discourtesy", "other")
+CHARACTERISTICS = ("race", "ethnicity", "national_origin", "language", "immigration_status",
+                   "religion", "sex", "other")
+SORTS = ("received_desc", "received_asc", "due_asc")
+
+# The clocks: (key, due column, done column, extra condition under which the clock runs).
+CLOCKS: tuple[tuple[str, str, str, str], ...] = (
+    ("triage", "triage_due_at", "triaged_at",
+     "ct_case.status IN ('received', 'in_triage')"),
+    ("ice_notification", "ice_notification_due_at", "ice_notified_at",
+     "ct_case.ice_notification_required = TRUE"),
+    ("resolution", "resolution_due_at", "resolved_at",
+     "ct_case.status NOT IN ('declined', 'referred', 'closed')"),
+    ("results", "results_due_at", "results_reported_at", "1 = 1"),
+)
+
+
+def clock_labels() -> dict[str, str]:
+    return {
+        "triage": _("Triage"),
+        "ice_notification": _("ICE notification"),
+        "resolution": _("Resolution"),
+        "results": _("Results to ICE"),
+    }
+
+
+# --- filters --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseFilters:
+    states: tuple[str, ...] = ()
+    agency_id: int | None = None
+    model: str = ""
+    officer_id: int | None = None
+    investigator_id: int | None = None
+    unassigned: bool = False
+    allegation_type: str = ""
+    characteristic: str = ""
+    received_from: date | None = None
+    received_to: date | None = None
+    overdue: bool = False
+    q: str = ""
+    sort: str = "received_desc"
+
+    @property
+    def active(self) -> dict[str, Any]:
+        """The filters that are set, as plain values (audit details, API echo)."""
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if key == "sort":
+                continue
+            if value not in (None, "", (), [], False):
+                out[key] = list(value) if isinstance(value, tuple) else (
+                    value.isoformat() if isinstance(value, date) else value)
+        return out
+
+    def query_params(self) -> list[tuple[str, str]]:
+        """The filters as URL query parameters (links to the next page, the export)."""
+        params: list[tuple[str, str]] = [("state", s) for s in self.states]
+        simple = {
+            "agency": self.agency_id, "model": self.model, "officer": self.officer_id,
+            "investigator": "none" if self.unassigned else self.investigator_id,
+            "allegation_type": self.allegation_type, "characteristic": self.characteristic,
+            "received_from": self.received_from.isoformat() if self.received_from else "",
+            "received_to": self.received_to.isoformat() if self.received_to else "",
+            "overdue": "1" if self.overdue else "", "q": self.q,
+            "sort": "" if self.sort == "received_desc" else self.sort,
+        }
+        params += [(k, str(v)) for k, v in simple.items() if v not in (None, "")]
+        return params
+
+
+def _getall(params: Any, key: str) -> list[str]:
+    if hasattr(params, "getall"):
+        try:
+            return [str(v) for v in params.getall(key)]
+        except KeyError:
+            return []
+    value = params.get(key) if isinstance(params, Mapping) else None
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
+def _first(params: Any, key: str) -> str:
+    values = _getall(params, key)
+    return values[0].strip() if values else ""
+
+
+def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
+    """Filters from query parameters; unknown or malformed values go to ``errors`` (by field)
+    and are left out, so a bad bookmark still shows a list."""
+    errors: dict[str, str] = {}
+
+    def as_int(key: str) -> int | None:
+        raw = _first(params, key)
+        if not raw:
+            return None
+        if raw.isdigit() and len(raw) < 12:
+            return int(raw)
+        errors[key] = _("Choose a value from the list.")
+        return None
+
+    def as_date(key: str) -> date | None:
+        raw = _first(params, key)
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors[key] = _("Enter a date as YYYY-MM-DD.")
+            return None
+
+    def as_choice(key: str, choices: Sequence[str]) -> str:
+        raw = _first(params, key)
+        if raw and raw not in choices:
+            errors[key] = _("Choose a value from the list.")
+            return ""
+        return raw
+
+    states = tuple(s for s in dict.fromkeys(v for raw in _getall(params, "state")
+                                            for v in raw.split(",") if v) if s in STATES)
+    if len(states) != len({v for raw in _getall(params, "state") for v in raw.split(",") if v}):
+        errors["state"] = _("Choose a value from the list.")
+    investigator_raw = _first(params, "investigator")
+    unassigned = investigator_raw == "none"
+    investigator_id = None if unassigned else as_int("investigator")
+    received_from = as_date("received_from")
+    received_to = as_date("received_to")
+    if received_from and received_to and received_from > received_to:
+        errors["received_to"] = _("The end date must be on or after the start date.")
+    sort = as_choice("sort", SORTS) or "received_desc"
+    overdue_raw = _first(params, "overdue").lower()
+    filters = CaseFilters(
+        states=states,
+        agency_id=as_int("agency"),
+        model=as_choice("model", MODELS),
+        officer_id=as_int("officer"),
+        investigator_id=investigator_id,
+        unassigned=unassigned,
+        allegation_type=as_choice("allegation_type", ALLEGATION_TYPES),
+        characteristic=as_choice("characteristic", CHARACTERISTICS),
+        received_from=received_from,
+        received_to=received_to,
+        overdue=overdue_raw in ("1", "true", "yes", "on"),
+        q=_first(params, "q")[: search.MAX_QUERY_LENGTH],
+        sort=sort,
+    )
+    return filters, errors
+
+
+def parse_page_size(raw: str | None, default: int = DEFAULT_PAGE_SIZE) -> int:
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        return default
+    return max(1, min(MAX_PAGE_SIZE, value))
+
+
+# --- cursors ----------------------------------------------------------------------------------
+
+def encode_cursor(sort: str, key: Any, case_id: int) -> str:
+    value = key.isoformat() if isinstance(key, datetime) else key
+    raw = json.dumps([sort, value, case_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
+    """Raises ValidationFailed for a cursor that is not ours or belongs to another sort."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        saved_sort, value, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if saved_sort != sort or not isinstance(case_id, int):
+            raise ValueError("sort changed")
+        key = datetime.fromisoformat(value) if value is not None else None
+        if key is not None and key.tzinfo is None:
+            key = key.replace(tzinfo=UTC)
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise ValidationFailed({"cursor": _("This page link has expired. Start from the first "
+                                            "page.")}) from exc
+    return key, case_id
+
+
+# --- SQL building -----------------------------------------------------------------------------
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _join(parts: Sequence[QueryString], separator: str) -> QueryString:
+    if not parts:
+        return QueryString("1 = 1")
+    template = separator.join("{}" for _ in parts)
+    return QueryString(template, *parts)
+
+
+def _in_list(column: str, values: Sequence[Any]) -> QueryString:
+    return QueryString(f"{column} IN (" + ", ".join("{}" for _ in values) + ")", *values)
+
+
+def overdue_condition(now: datetime) -> QueryString:
+    parts = [
+        QueryString(f"(ct_case.{due} < {{}} AND ct_case.{done} IS NULL AND {extra})", now)
+        for _key, due, done, extra in CLOCKS
+    ]
+    return QueryString("(" + " OR ".join("{}" for _ in parts) + ")", *parts)
+
+
+def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
+                 ) -> QueryString:
+    """Every condition for ``ct_case`` rows: visibility first, then each filter set."""
+    now = now or _now()
+    parts: list[QueryString] = []
+    visibility = case_visibility_filter(actor)  # raises Forbidden for no case access
+    if visibility is not None:
+        parts.append(QueryString("({})", visibility.querystring))
+    if filters.states:
+        parts.append(_in_list("ct_case.status", filters.states))
+    if filters.agency_id is not None:
+        parts.append(QueryString("ct_case.agency = {}", filters.agency_id))
+    if filters.model:
+        # The case's own agreement when triage linked one, else any agreement of its agency.
+        parts.append(QueryString(
+            "(ct_case.agreement IN (SELECT id FROM agreement WHERE model = {}) OR "
+            "(ct_case.agreement IS NULL AND ct_case.agency IN "
+            "(SELECT agency FROM agreement WHERE model = {})))",
+            filters.model, filters.model,
+        ))
+    if filters.officer_id is not None:
+        parts.append(QueryString(
+            'ct_case.id IN (SELECT "case" FROM case_officer WHERE officer = {} '
+            'UNION SELECT "case" FROM allegation WHERE officer = {})',
+            filters.officer_id, filters.officer_id,
+        ))
+    if filters.unassigned:
+        parts.append(QueryString("ct_case.lead_investigator IS NULL"))
+    elif filters.investigator_id is not None:
+        parts.append(QueryString("ct_case.lead_investigator = {}", filters.investigator_id))
+    if filters.allegation_type:
+        parts.append(QueryString(
+            'ct_case.id IN (SELECT "case" FROM allegation WHERE allegation_type = {})',
+            filters.allegation_type,
+        ))
+    if filters.characteristic:
+        # The characteristic recorded on an allegation at triage, or the one the complainant
+        # named on the form (a JSON list; the values are fixed words, so a quoted LIKE is exact).
+        json_text = "ct_case.protected_characteristics" if db.is_sqlite() else \
+            "ct_case.protected_characteristics::text"
+        parts.append(QueryString(
+            '(ct_case.id IN (SELECT "case" FROM allegation WHERE protected_characteristic = {}) '
+            f"OR {json_text} LIKE {{}})",
+            filters.characteristic, f'%"{filters.characteristic}"%',
+        ))
+    tz = BusinessCalendar.from_settings(get_settings()).tz
+    if filters.received_from:
+        start = datetime.combine(filters.received_from, time(), tzinfo=tz).astimezone(UTC)
+        parts.append(QueryString("ct_case.received_at >= {}", start))
+    if filters.received_to:
+        end = datetime.combine(filters.received_to + timedelta(days=1), time(),
+                               tzinfo=tz).astimezone(UTC)
+        parts.append(QueryString("ct_case.received_at < {}", end))
+    if filters.overdue:
+        parts.append(overdue_condition(now))
+    if filters.q and search.is_searchable(filters.q):
+        parts.append(QueryString("ct_case.id IN ({})", search.matching_case_ids(filters.q)))
+    return _join(parts, " AND ")
+
+
+_ORDER = {
+    "received_desc": "ct_case.received_at DESC, ct_case.id DESC",
+    "received_asc": "ct_case.received_at ASC, ct_case.id ASC",
+    "due_asc": "ct_case.resolution_due_at ASC NULLS LAST, ct_case.id ASC",
+}
+_SORT_COLUMN = {"received_desc": "received_at", "received_asc": "received_at",
+                "due_asc": "resolution_due_at"}
+
+
+def keyset_condition(sort: str, key: datetime | None, case_id: int) -> QueryString:
+    if sort == "received_desc":
+        return QueryString("(ct_case.received_at < {} OR (ct_case.received_at = {} "
+                           "AND ct_case.id < {}))", key, key, case_id)
+    if sort == "received_asc":
+        return QueryString("(ct_case.received_at > {} OR (ct_case.received_at = {} "
+                           "AND ct_case.id > {}))", key, key, case_id)
+    # due_asc: dated cases first (by date), then undated ones (by id)
+    if key is None:
+        return QueryString("(ct_case.resolution_due_at IS NULL AND ct_case.id > {})", case_id)
+    return QueryString("(ct_case.resolution_due_at > {} OR (ct_case.resolution_due_at = {} "
+                       "AND ct_case.id > {}) OR ct_case.resolution_due_at IS NULL)",
+                       key, key, case_id)
+
+
+LIST_COLUMNS = (
+    "ct_case.id, ct_case.tracking_number, ct_case.status, ct_case.channel, ct_case.language, "
+    "ct_case.received_at, ct_case.incident_date, ct_case.incident_city, ct_case.incident_state, "
+    "ct_case.incident_setting, ct_case.context_287g, ct_case.protected_characteristics, "
+    "ct_case.agency AS agency_id, agency.name AS agency_name, agency.state AS agency_state, "
+    "ct_case.agreement AS agreement_id, agreement.model AS agreement_model, "
+    "ct_case.lead_investigator AS lead_investigator_id, ct_user.name AS lead_investigator_name, "
+    "ct_case.officer_unidentified, ct_case.outcome, ct_case.referred_to, "
+    "ct_case.triage_due_at, ct_case.triaged_at, ct_case.ice_notification_required, "
+    "ct_case.ice_notification_due_at, ct_case.ice_notified_at, ct_case.resolution_due_at, "
+    "ct_case.resolved_at, ct_case.results_due_at, ct_case.results_reported_at, ct_case.closed_at"
+)
+LIST_FROM = (
+    "FROM ct_case LEFT JOIN agency ON agency.id = ct_case.agency "
+    "LEFT JOIN agreement ON agreement.id = ct_case.agreement "
+    "LEFT JOIN ct_user ON ct_user.id = ct_case.lead_investigator"
+)
+
+
+async def _run(querystring: QueryString) -> list[dict[str, Any]]:
+    rows = await db.current_engine().run_querystring(querystring)
+    return [dict(row) for row in rows or ()]
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if not value:
+        return []
+    try:
+        loaded = json.loads(value)
+    except (TypeError, ValueError):
+        return []
+    return loaded if isinstance(loaded, list) else []
+
+
+@dataclass
+class CasePage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    page_size: int
+    filters: CaseFilters = field(default_factory=CaseFilters)
+
+
+async def fetch_page(actor: Actor, filters: CaseFilters, *, cursor: str | None = None,
+                     page_size: int = DEFAULT_PAGE_SIZE, now: datetime | None = None
+                     ) -> CasePage:
+    """One page of cases the actor may see, with officers and allegations: 3 queries."""
+    now = now or _now()
+    conditions = [where_clause(actor, filters, now)]
+    if cursor:
+        key, case_id = decode_cursor(cursor, filters.sort)
+        conditions.append(keyset_condition(filters.sort, key, case_id))
+    sql = QueryString(
+        f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE {{}} ORDER BY {_ORDER[filters.sort]} "
+        "LIMIT {}",
+        _join(conditions, " AND "), page_size + 1,
+    )
+    rows = await _run(sql)
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        last = rows[-1]
+        next_cursor = encode_cursor(filters.sort, _as_datetime(last[_SORT_COLUMN[filters.sort]]),
+                                    last["id"])
+    await attach_related(rows, now)
+    return CasePage(rows=rows, next_cursor=next_cursor, page_size=page_size, filters=filters)
+
+
+async def attach_related(rows: list[dict[str, Any]], now: datetime) -> None:
+    """Officers and allegations for a page of cases: one query per relation."""
+    for row in rows:
+        for column in ("received_at", "triage_due_at", "triaged_at", "ice_notification_due_at",
+                       "ice_notified_at", "resolution_due_at", "resolved_at", "results_due_at",
+                       "results_reported_at", "closed_at"):
+            row[column] = _as_datetime(row[column])
+        row["protected_characteristics"] = _as_list(row["protected_characteristics"])
+        row["officers"] = []
+        row["allegations"] = []
+        row["clocks"] = case_clocks(row, now)
+        row["next_due"] = next_due(row["clocks"])
+    if not rows:
+        return
+    by_id = {row["id"]: row for row in rows}
+    ids = list(by_id)
+    officers = await _run(QueryString(
+        'SELECT case_officer."case" AS case_id, case_officer.name, case_officer.badge_number, '
+        "case_officer.officer AS officer_id, case_officer.unidentified, "
+        "officer.name AS registry_name, officer.badge_number AS registry_badge "
+        "FROM case_officer LEFT JOIN officer ON officer.id = case_officer.officer "
+        'WHERE case_officer."case" IN (' + ", ".join("{}" for _ in ids) + ") "
+        'ORDER BY case_officer."case", case_officer.position, case_officer.id',
+        *ids,
+    ))
+    for officer in officers:
+        by_id[officer["case_id"]]["officers"].append(officer)
+    allegations = await _run(QueryString(
+        'SELECT allegation."case" AS case_id, allegation.id, allegation.allegation_type, '
+        "allegation.protected_characteristic, allegation.officer AS officer_id, "
+        "allegation.recommended_finding, allegation.final_finding "
+        'FROM allegation WHERE allegation."case" IN (' + ", ".join("{}" for _ in ids) + ") "
+        'ORDER BY allegation."case", allegation.id',
+        *ids,
+    ))
+    for allegation in allegations:
+        by_id[allegation["case_id"]]["allegations"].append(allegation)
+
+
+def case_clocks(row: Mapping[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """The running or finished clocks of one case row, as states (met / due / overdue ...)."""
+    out = []
+    labels = clock_labels()
+    for key, due_column, done_column, _extra in CLOCKS:
+        due_at = row.get(due_column)
+        if due_at is None:
+            continue
+        if key == "ice_notification" and not row.get("ice_notification_required"):
+            continue
+        done_at = row.get(done_column)
+        stopped = (key == "triage" and row.get("status") not in TRIAGE_STATES) or (
+            key == "resolution" and row.get("status") in FINAL_STATES)
+        if done_at is None and stopped:
+            continue
+        state = clock_state(due_at, done_at, now)
+        out.append({"key": key, "label": labels[key], "state": state.state,
+                    "due_at": due_at, "done_at": done_at, "text": clock_text(state)})
+    return out
+
+
+def clock_text(state: Any) -> str:
+    amount = (_("%(n)s days") % {"n": state.days} if state.days >= 2 else
+              _("1 hour") if state.hours == 1 else _("%(n)s hours") % {"n": state.hours})
+    if state.state == "met":
+        return _("met")
+    if state.state == "missed":
+        return _("met late by %(amount)s") % {"amount": amount}
+    if state.state == "due":
+        return _("due in %(amount)s") % {"amount": amount}
+    if state.state == "overdue":
+        return _("overdue by %(amount)s") % {"amount": amount}
+    return ""
+
+
+def next_due(clocks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    running = [c for c in clocks if c["state"] in ("due", "overdue")]
+    return min(running, key=lambda c: c["due_at"]) if running else None
+
+
+async def iter_rows(actor: Actor, filters: CaseFilters, batch_size: int = EXPORT_BATCH_SIZE
+                    ) -> AsyncIterator[dict[str, Any]]:
+    """Every matching case, in keyset batches (for the streaming export)."""
+    cursor: str | None = None
+    now = _now()
+    while True:
+        page = await fetch_page(actor, filters, cursor=cursor, page_size=batch_size, now=now)
+        for row in page.rows:
+            yield row
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+# --- dashboard --------------------------------------------------------------------------------
+
+DASHBOARD_LIMIT = 25
+
+
+@dataclass
+class Dashboard:
+    my_cases: list[dict[str, Any]]
+    unassigned: list[dict[str, Any]]
+    overdue: list[dict[str, Any]]  # one entry per (case, clock)
+    due_soon: list[dict[str, Any]]
+    due_soon_until: datetime
+    limit: int = DASHBOARD_LIMIT
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+async def _count(where: QueryString) -> int:
+    rows = await _run(QueryString("SELECT COUNT(*) AS n FROM ct_case WHERE {}", where))
+    return int(rows[0]["n"]) if rows else 0
+
+
+async def build_dashboard(actor: Actor, now: datetime | None = None,
+                          limit: int = DASHBOARD_LIMIT) -> Dashboard:
+    """My cases, the unassigned queue, and what is due within 3 business days or overdue, on
+    every clock, among the cases the actor may see."""
+    now = now or _now()
+    calendar = BusinessCalendar.from_settings(get_settings())
+    horizon = calendar.add_business_days(now, 3)
+    base = where_clause(actor, CaseFilters(), now)
+    open_states = [s for s in STATES if s not in FINAL_STATES]
+
+    async def cases(where: QueryString, order: str) -> list[dict[str, Any]]:
+        rows = await _run(QueryString(
+            f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE {{}} ORDER BY {order} LIMIT {{}}",
+            where, limit,
+        ))
+        await attach_related(rows, now)
+        return rows
+
+    my_where = QueryString("{} AND ct_case.lead_investigator = {} AND {}", base,
+                           actor.id or 0, _in_list("ct_case.status", open_states))
+    unassigned_where = QueryString("{} AND ct_case.lead_investigator IS NULL AND {}", base,
+                                   _in_list("ct_case.status", open_states))
+    my_cases = await cases(my_where, "ct_case.resolution_due_at ASC NULLS LAST, ct_case.id")
+    unassigned = await cases(unassigned_where, "ct_case.received_at ASC, ct_case.id")
+
+    # Due soon and overdue, per clock: one query for all four clocks (UNION ALL), ordered by
+    # due time; overdue entries first.
+    selects = []
+    for key, due, done, extra in CLOCKS:
+        selects.append(QueryString(
+            f"SELECT ct_case.id AS case_id, '{key}' AS clock, ct_case.{due} AS due_at "
+            f"FROM ct_case WHERE {{}} AND ct_case.{due} < {{}} AND ct_case.{done} IS NULL "
+            f"AND {extra}",
+            base, horizon,
+        ))
+    union = QueryString(" UNION ALL ".join("{}" for _ in selects), *selects)
+    entries = await _run(QueryString(
+        "SELECT case_id, clock, due_at FROM ({}) AS due_clocks ORDER BY due_at, case_id "
+        "LIMIT {}", union, limit * 4,
+    ))
+    ids = list(dict.fromkeys(e["case_id"] for e in entries))
+    case_rows: dict[int, dict[str, Any]] = {}
+    if ids:
+        rows = await _run(QueryString(
+            f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE ct_case.id IN ("
+            + ", ".join("{}" for _ in ids) + ")", *ids))
+        await attach_related(rows, now)
+        case_rows = {r["id"]: r for r in rows}
+    labels = clock_labels()
+    overdue, due_soon = [], []
+    for entry in entries:
+        due_at = _as_datetime(entry["due_at"])
+        item = {"case": case_rows[entry["case_id"]], "clock": entry["clock"],
+                "clock_label": labels[entry["clock"]], "due_at": due_at,
+                "text": clock_text(clock_state(due_at, None, now))}
+        (overdue if due_at is not None and due_at < now else due_soon).append(item)
+    counts = {
+        "my_cases": await _count(my_where),
+        "unassigned": await _count(unassigned_where),
+        "overdue": await _count(QueryString("{} AND {}", base, overdue_condition(now))),
+    }
+    return Dashboard(my_cases=my_cases, unassigned=unassigned, overdue=overdue[:limit],
+                     due_soon=due_soon[:limit], due_soon_until=horizon, limit=limit,
+                     counts=counts)
+
+
+# --- choices for the filter form -----------------------------------------------------------------
+
+async def filter_choices() -> dict[str, Any]:
+    """Agencies and investigators for the filter form's selects (officers are typed as an id
+    or picked from the registry page, as there may be thousands)."""
+    agencies = await _run(QueryString(
+        "SELECT id, name, state FROM agency ORDER BY state, name LIMIT 2000"))
+    investigators = await _run(QueryString(
+        "SELECT id, name FROM ct_user WHERE role IN ('investigator', 'supervisor') "
+        "AND active = TRUE ORDER BY name"))
+    return {"agencies": agencies, "investigators": investigators}
+
+
+def with_sort(filters: CaseFilters, sort: str) -> CaseFilters:
+    return replace(filters, sort=sort)
