@@ -33,3 +33,15 @@ class FollowUp(Table, tablename="follow_up"):
     received_at = Timestamptz(default=TimestamptzNow())
     message = Text(default="")
     language = Varchar(length=8, default="en")
+
+
+class PublicRateHit(Table, tablename="public_rate_hit"):
+    """One public filing or lookup, counted for per-address rate limits.
+
+    The address is never stored: ``key_hash`` is an HMAC of it with the secret key, and rows
+    older than the window are deleted as new hits arrive, so the hash is kept only briefly.
+    A table (not process memory) so that several workers share the counters."""
+
+    bucket = Varchar(length=16, index=True)  # "file" | "lookup"
+    key_hash = Varchar(length=64, index=True)
+    at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -1,0 +1,198 @@
+"""The partner intake API: the same complaint, the same checks, as JSON.
+
+Files are not accepted here: partners send evidence through the HTML form (or a later
+follow-up on the status page). Both endpoints are public (no token: anyone may file), never use
+the session cookie (so they are safely excluded from CSRF) and are rate limited per address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Controller, MediaType, Request, Response, post
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import Body
+
+from casetracker.auth.actor import Actor
+from casetracker.auth.guards import PUBLIC
+from casetracker.intake import forms
+from casetracker.intake.services import IntakeService, rate_limit_allows
+from casetracker.web.i18n import get_language
+from casetracker.web.i18n import gettext as _
+
+API_OPT = {PUBLIC: True, "exclude_from_csrf": True, "skip_session": True}
+
+
+@dataclass
+class OfficerIn:
+    name: str | None = None
+    badge: str | None = None
+    agency: str | None = field(default=None, metadata={
+        "description": "Agency name as typed, or 'Name, ST' as in the registry"})
+    agency_id: int | None = None
+    rank: str | None = None
+    description: str | None = None
+    vehicle: str | None = None
+
+
+@dataclass
+class WitnessIn:
+    name: str | None = None
+    contact: str | None = None
+    statement: str | None = None
+
+
+@dataclass
+class ComplaintIn:
+    """A complaint. Only ``narrative`` is required; everything else is optional."""
+
+    narrative: str
+    incident_date: str | None = field(default=None, metadata={
+        "description": "YYYY-MM-DD, or YYYY-MM when the day is not known"})
+    incident_time: str | None = None
+    incident_location: str | None = None
+    incident_city: str | None = None
+    incident_state: str | None = None
+    incident_setting: str | None = field(default=None, metadata={
+        "description": "traffic_stop | street | jail_booking | home | workplace | other"})
+    context_287g: str | None = field(default=None, metadata={
+        "description": "unknown | jail_screening | warrant_service | field"})
+    officers: list[OfficerIn] = field(default_factory=list)
+    witnesses: list[WitnessIn] = field(default_factory=list)
+    checklist: list[str] = field(default_factory=list)
+    protected: list[str] = field(default_factory=list)
+    protected_other: str | None = None
+    harm: str | None = None
+    complainant_role: str | None = field(default=None, metadata={
+        "description": "victim | third_party"})
+    victim_name: str | None = None
+    relationship: str | None = None
+    anonymous: bool = False
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    preferred_language: str | None = field(default=None, metadata={
+        "description": "en | es | other"})
+    preferred_language_other: str | None = None
+    preferred_contact: str | None = field(default=None, metadata={
+        "description": "email | phone | mail | none"})
+    safety_notes: str | None = None
+    interpreter_needed: bool = False
+    consent_share_agency: bool = False
+    consent_share_ice: bool = False
+    language: str | None = field(default=None, metadata={
+        "description": "Language of the complaint (en, es); default from Accept-Language"})
+
+
+@dataclass
+class FiledOut:
+    tracking_number: str
+    access_code: str
+    received_at: str
+    status: str
+    triage_due_at: str | None
+    resolution_due_at: str | None
+
+
+@dataclass
+class StatusIn:
+    tracking_number: str
+    access_code: str
+
+
+@dataclass
+class StatusOut:
+    tracking_number: str
+    status: str
+    status_text: str
+    received_at: str
+    resolution_due_at: str | None
+    closed_at: str | None
+    follow_ups: int
+
+
+def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors: dict[str, str] = {}
+    for item in exc.extra or []:
+        if isinstance(item, dict):
+            errors[str(item.get("key") or "body")] = str(item.get("message") or "invalid")
+    if not errors:
+        errors["body"] = str(exc.detail)
+    return Response({"status_code": 422, "detail": _("Please check the fields listed."),
+                     "errors": errors}, status_code=422, media_type=MediaType.JSON)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    detail = {413: _("The request is too large."),
+              429: _("Too many requests from this address. Please try again in an hour.")
+              }.get(exc.status_code, str(exc.detail))
+    return Response({"status_code": exc.status_code, "detail": detail},
+                    status_code=exc.status_code, media_type=MediaType.JSON)
+
+
+def _address(request: Request[Any, Any, Any]) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+class ComplaintsApiController(Controller):
+    path = "/api/v1/complaints"
+    tags = ["Public intake"]
+    exception_handlers = {ValidationException: _validation_error, HTTPException: _http_error}
+
+    @post("/", name="api.complaints.file", opt=API_OPT, include_in_schema=True,
+          request_max_body_size=256 * 1024, status_code=201,
+          summary="File a complaint",
+          description="Validates exactly as the public form does. Returns the tracking number "
+          "and the secret access code (shown once; keep it). Evidence files are sent through "
+          "the HTML form at /complaint or added later on the status page. Errors: 422 with "
+          "`errors` by field; 429 when this address has filed too often.")
+    async def file(self, request: Request[Any, Any, Any],
+                   data: ComplaintIn = Body(description="The complaint")) -> Response[Any]:
+        from dataclasses import asdict
+
+        body = asdict(data)
+        language = data.language if data.language in ("en", "es") else get_language()
+        parsed, errors = forms.parse_complaint(forms.fields_from_json(body), language=language)
+        if errors:
+            return Response({"status_code": 422, "detail": _("Please check the fields listed."),
+                             "errors": {forms.json_error_key(k): v for k, v in errors.items()}},
+                            status_code=422, media_type=MediaType.JSON)
+        if not await rate_limit_allows("file", _address(request)):
+            return _http_error(request, HTTPException(status_code=429))
+        filed = await IntakeService(Actor.public(None)).file_complaint(parsed, channel="api")
+        out = FiledOut(tracking_number=filed.tracking_number, access_code=filed.access_code,
+                       received_at=filed.received_at.isoformat(), status="received",
+                       triage_due_at=_iso(filed.triage_due_at),
+                       resolution_due_at=_iso(filed.resolution_due_at))
+        return Response(out, status_code=201, media_type=MediaType.JSON)
+
+    @post("/status", name="api.complaints.status", opt=API_OPT, include_in_schema=True,
+          request_max_body_size=16 * 1024, status_code=200,
+          summary="Look up a complaint's status",
+          description="Takes the tracking number and access code in the body. A wrong number "
+          "or code gets the same 404 answer. Rate limited per address (429).")
+    async def status(self, request: Request[Any, Any, Any], data: StatusIn) -> Response[Any]:
+        from casetracker.intake.controllers import _status_text
+        from casetracker.intake.tables import FollowUp
+
+        if not await rate_limit_allows("lookup", _address(request)):
+            return _http_error(request, HTTPException(status_code=429))
+        case = await IntakeService(Actor.public(None)).find_case(data.tracking_number[:40],
+                                                                 data.access_code[:80])
+        if case is None:
+            return Response({"status_code": 404, "detail": _(
+                "No complaint matches that tracking number and access code.")},
+                status_code=404, media_type=MediaType.JSON)
+        count = await FollowUp.count().where(FollowUp.case == case["id"])
+        out = StatusOut(tracking_number=case["tracking_number"], status=case["status"],
+                        status_text=_status_text(case),
+                        received_at=case["received_at"].isoformat(),
+                        resolution_due_at=_iso(case["resolution_due_at"]),
+                        closed_at=_iso(case["closed_at"]), follow_ups=count)
+        return Response(out, media_type=MediaType.JSON)

@@ -1,0 +1,74 @@
+"""Helpers for intake tests: complaint form data as a person would type it, and file bytes."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+TRACKING = re.compile(r'id="tracking-number">(CT-[0-9A-Z]{4}-[0-9A-Z]{4})<')
+ACCESS = re.compile(r'id="access-code">([0-9A-Z-]{24})<')
+RECEIPT_LINK = re.compile(r'href="(/complaint/receipt/[^"?]+)')
+
+
+def complaint_fields(**overrides: Any) -> dict[str, Any]:
+    """A complete complaint: two officers, two witnesses, named complainant."""
+    fields: dict[str, Any] = {
+        "incident_day": "14", "incident_month": "3", "incident_year": "2026",
+        "incident_time": "21:40", "incident_location": "Route 9 near the Shell station",
+        "incident_city": "Harlow", "incident_state": "FL", "incident_setting": "traffic_stop",
+        "context_287g": "field",
+        "officer_count": "2",
+        "officer-0-name": "Daniel Reyes", "officer-0-badge": "4471",
+        "officer-0-agency": "", "officer-0-rank": "Deputy",
+        "officer-0-description": "Tall, grey moustache", "officer-0-vehicle": "White SUV 212",
+        "officer-1-name": "", "officer-1-badge": "", "officer-1-agency": "",
+        "officer-1-description": "Second deputy, short, glasses",
+        "narrative": "They stopped me for no reason and asked for my papers in front of my kids.",
+        "checklist": ["stopped", "questioned_status", "searched"],
+        "protected": ["ethnicity", "language"],
+        "harm": "I missed work and my children were frightened.",
+        "witness_count": "2",
+        "witness-0-name": "Ana Flores", "witness-0-contact": "555-0100",
+        "witness-0-statement": "I saw the stop from my porch.",
+        "witness-1-name": "Luis Ortega", "witness-1-contact": "", "witness-1-statement": "",
+        "complainant_role": "victim", "name": "María López", "email": "maria@example.org",
+        "phone": "555 0199", "preferred_language": "es", "preferred_contact": "email",
+        "safety_notes": "Do not call before 6 pm.",
+        "consent_share_agency": "1",
+        "action": "submit",
+    }
+    fields.update(overrides)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def png_bytes(colour: str = "red") -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PDF_BYTES = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+             b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 300
+
+
+def stored_files(evidence_dir: Path) -> list[Path]:
+    """Every file under the evidence store, staging included."""
+    if not evidence_dir.exists():
+        return []
+    return [p for p in evidence_dir.rglob("*") if p.is_file()]
+
+
+def pdf_text(data: bytes) -> str:
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(data)
+        handle.flush()
+        return subprocess.run(["pdftotext", "-layout", handle.name, "-"], check=True,
+                              capture_output=True).stdout.decode()
