@@ -42,8 +42,21 @@ class SessionUserMiddleware(ASGIMiddleware):
                 else:
                     session[SESSION_SEEN] = now
                     scope["user"] = user  # type: ignore[typeddict-unknown-key]
-                    scope["auth_stage"] = session.get(SESSION_STAGE, "full")  # type: ignore[typeddict-unknown-key]
+                    stage = session.get(SESSION_STAGE, "full")
+                    scope["auth_stage"] = stage  # type: ignore[typeddict-unknown-key]
+                    if stage == "full":
+                        await _load_signed_in_context(scope, user)
         await next_app(scope, receive, send)
+
+
+async def _load_signed_in_context(scope: Scope, user: User) -> None:
+    """What the guards and the page chrome need: the roles that must use 2FA (cached; the
+    session guard is synchronous) and, for pages, the unread notification count."""
+    from casetracker.accounts import notifications, role_settings
+
+    scope["require_2fa_roles"] = await role_settings.effective_2fa_roles()  # type: ignore[typeddict-unknown-key]
+    if scope.get("method") in ("GET", "HEAD"):
+        scope["unread_notifications"] = await notifications.unread_count(user.id)  # type: ignore[typeddict-unknown-key]
 
 
 def _password_version(user: User) -> str:

@@ -15,3 +15,22 @@ def roles_requiring_2fa(configured: Iterable[str]) -> frozenset[str]:
 
 def requires_2fa_enrolment(user: Any, configured_roles: Iterable[str]) -> bool:
     return user.role in roles_requiring_2fa(configured_roles) and not user.totp_enabled
+
+
+def admin_change_problem(
+    *, actor_id: int | None, target_id: int, target_role: str, target_active: bool,
+    change: str, new_role: str | None = None, other_active_admins: int = 0,
+) -> str | None:
+    """Why an administrator may not make this change to a user, or None.
+
+    ``change`` is "role" or "disable". Nobody may disable themselves, and the last active
+    administrator can neither be disabled nor lose the role (the office would be locked out).
+    """
+    if change == "disable" and actor_id == target_id:
+        return "You cannot disable your own account."
+    last_admin = target_role == "administrator" and target_active and other_active_admins == 0
+    if change == "disable" and last_admin:
+        return "This is the last active administrator; make someone else an administrator first."
+    if change == "role" and last_admin and new_role != "administrator":
+        return "This is the last active administrator; make someone else an administrator first."
+    return None

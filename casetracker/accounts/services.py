@@ -1,25 +1,48 @@
-"""Account verbs: create users, authenticate, bootstrap the first administrator."""
+"""Account verbs: create and administer users, authenticate, change passwords, two-factor
+enrolment, and bootstrap the first administrator."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+from piccolo.engine.postgres import PostgresEngine
 
 from casetracker import db
+from casetracker.accounts import mfa
 from casetracker.accounts.passwords import (
     generate_one_time_password,
     hash_password,
     password_problem,
     verify_password,
 )
+from casetracker.accounts.rules import admin_change_problem
 from casetracker.accounts.tables import Role, User
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
-from casetracker.errors import Conflict, ValidationFailed
+from casetracker.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from casetracker.web.i18n import gettext as _
+
+ROLE_VALUES = frozenset(r.value for r in Role)
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+async def _lock_user_row(user_id: int) -> None:
+    """On PostgreSQL, hold the user's row for the rest of the transaction (read-modify-write
+    of recovery codes must not let one code be used twice). SQLite writes are serialised."""
+    if isinstance(db.current_engine(), PostgresEngine):
+        await User.raw("SELECT id FROM ct_user WHERE id = {} FOR UPDATE", user_id)
+
+
+async def get_user(user_id: int) -> User:
+    user = await User.objects().where(User.id == user_id).first()
+    if user is None:
+        raise NotFound(_("There is no such user."))
+    return user
 
 
 class UserService:
@@ -38,19 +61,22 @@ class UserService:
     ) -> User:
         email = normalise_email(email)
         errors: dict[str, str] = {}
-        if "@" not in email or len(email) > 254:
-            errors["email"] = "Enter a valid e-mail address."
+        if "@" not in email or len(email) > 254 or " " in email:
+            errors["email"] = _("Enter a valid e-mail address.")
         if not name.strip():
-            errors["name"] = "Enter the person's name."
-        if role not in {r.value for r in Role}:
-            errors["role"] = "Choose one of the roles."
+            errors["name"] = _("Enter the person's name.")
+        elif len(name.strip()) > 200:
+            errors["name"] = _("Use at most 200 characters.")
+        if role not in ROLE_VALUES:
+            errors["role"] = _("Choose one of the roles.")
         if check_password and (problem := password_problem(password, email=email)):
-            errors["password"] = problem
+            errors["password"] = _(problem)
         if errors:
             raise ValidationFailed(errors)
         async with db.write_transaction():
             if await User.exists().where(User.email == email):
-                raise Conflict("A user with that e-mail address already exists.")
+                raise ValidationFailed({"email": _("A user with that e-mail address already "
+                                                   "exists.")})
             user = User(
                 email=email,
                 name=name.strip(),
@@ -62,6 +88,218 @@ class UserService:
             await audit.record("user.create", actor=self.actor, object_type="user",
                                object_id=user.id, details={"email": email, "role": role})
         return user
+
+    async def create_with_one_time_password(self, *, email: str, name: str, role: str
+                                            ) -> tuple[User, str]:
+        password = generate_one_time_password()
+        user = await self.create_user(email=email, name=name, role=role, password=password,
+                                      must_change_password=True, check_password=False)
+        return user, password
+
+    async def _other_active_admins(self, user_id: int) -> int:
+        return await User.count().where(
+            (User.role == Role.administrator.value) & (User.active == True)  # noqa: E712
+            & (User.id != user_id))
+
+    async def change_role(self, user_id: int, new_role: str) -> User:
+        if new_role not in ROLE_VALUES:
+            raise ValidationFailed({"role": _("Choose one of the roles.")})
+        async with db.write_transaction():
+            user = await get_user(user_id)
+            if user.role == new_role:
+                return user
+            problem = admin_change_problem(
+                actor_id=self.actor.id, target_id=user.id, target_role=user.role,
+                target_active=user.active, change="role", new_role=new_role,
+                other_active_admins=await self._other_active_admins(user.id))
+            if problem:
+                raise Conflict(_(problem))
+            old_role = user.role
+            await User.update({User.role: new_role}).where(User.id == user.id)
+            await audit.record("user.role_change", actor=self.actor, object_type="user",
+                               object_id=user.id, details={"email": user.email,
+                                                           "from": old_role, "to": new_role})
+        return await get_user(user_id)
+
+    async def disable(self, user_id: int) -> User:
+        async with db.write_transaction():
+            user = await get_user(user_id)
+            if not user.active:
+                return user
+            problem = admin_change_problem(
+                actor_id=self.actor.id, target_id=user.id, target_role=user.role,
+                target_active=user.active, change="disable",
+                other_active_admins=await self._other_active_admins(user.id))
+            if problem:
+                raise Conflict(_(problem))
+            # The middleware loads only active users, so every session ends on the next request.
+            await User.update({User.active: False, User.disabled_at: datetime.now(UTC)}).where(
+                User.id == user.id)
+            await audit.record("user.disable", actor=self.actor, object_type="user",
+                               object_id=user.id, details={"email": user.email})
+        return await get_user(user_id)
+
+    async def enable(self, user_id: int) -> User:
+        async with db.write_transaction():
+            user = await get_user(user_id)
+            if user.active:
+                return user
+            await User.update({User.active: True, User.disabled_at: None}).where(
+                User.id == user.id)
+            await audit.record("user.enable", actor=self.actor, object_type="user",
+                               object_id=user.id, details={"email": user.email})
+        return await get_user(user_id)
+
+    async def reset_password(self, user_id: int) -> tuple[User, str]:
+        """A new one-time password; the user's sessions end and they must choose a new one."""
+        password = generate_one_time_password()
+        async with db.write_transaction():
+            user = await get_user(user_id)
+            await User.update({
+                User.password_hash: hash_password(password),
+                User.must_change_password: True,
+                User.password_changed_at: datetime.now(UTC),
+            }).where(User.id == user.id)
+            await audit.record("user.password_reset", actor=self.actor, object_type="user",
+                               object_id=user.id, details={"email": user.email})
+        return await get_user(user_id), password
+
+    async def reset_2fa(self, user_id: int) -> User:
+        """Forget the user's authenticator and recovery codes; they enrol again."""
+        async with db.write_transaction():
+            user = await get_user(user_id)
+            await User.update({
+                User.totp_enabled: False,
+                User.totp_secret: None,
+                User.recovery_codes: [],
+                # ends the user's sessions, like a password change
+                User.password_changed_at: datetime.now(UTC),
+            }).where(User.id == user.id)
+            await audit.record("user.2fa_reset", actor=self.actor, object_type="user",
+                               object_id=user.id, details={"email": user.email})
+        return await get_user(user_id)
+
+    async def disable_by_email(self, email: str) -> User:
+        user = await User.objects().where(User.email == normalise_email(email)).first()
+        if user is None:
+            raise NotFound(_("There is no such user."))
+        return await self.disable(user.id)
+
+
+class AccountService:
+    """What signed-in people do to their own account."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    async def _me(self) -> User:
+        if self.actor.id is None:
+            raise Forbidden(_("Please sign in."))
+        return await get_user(self.actor.id)
+
+    async def change_password(self, *, current: str, new: str, confirm: str) -> User:
+        user = await self._me()
+        errors: dict[str, str] = {}
+        if not verify_password(user.password_hash, current):
+            errors["current_password"] = _("Your current password is not right.")
+        if problem := password_problem(new, email=user.email):
+            errors["new_password"] = _(problem)
+        elif new != confirm:
+            errors["confirm_password"] = _("The two new passwords are not the same.")
+        elif verify_password(user.password_hash, new):
+            errors["new_password"] = _("Choose a password different from the current one.")
+        if errors:
+            raise ValidationFailed(errors)
+        async with db.write_transaction():
+            await User.update({
+                User.password_hash: hash_password(new),
+                User.must_change_password: False,
+                User.password_changed_at: datetime.now(UTC),
+            }).where(User.id == user.id)
+            await audit.record("user.password_change", actor=self.actor, object_type="user",
+                               object_id=user.id,
+                               details={"was_one_time": bool(user.must_change_password)})
+        return await get_user(user.id)
+
+    async def pending_totp_secret(self) -> str:
+        """The secret being enrolled (created on first call, kept until confirmed)."""
+        user = await self._me()
+        if user.totp_enabled:
+            raise Conflict(_("Two-factor sign-in is already set up."))
+        if user.totp_secret:
+            return user.totp_secret
+        secret = mfa.new_secret()
+        await User.update({User.totp_secret: secret}).where(User.id == user.id)
+        return secret
+
+    async def confirm_totp(self, code: str) -> list[str]:
+        """Turn 2FA on when ``code`` matches; returns the recovery codes (shown once)."""
+        user = await self._me()
+        if user.totp_enabled:
+            raise Conflict(_("Two-factor sign-in is already set up."))
+        if not mfa.verify_totp(user.totp_secret, code):
+            raise ValidationFailed({"code": _("That code is not right. Enter the 6 digits "
+                                              "your app shows now.")})
+        codes = mfa.new_recovery_codes()
+        async with db.write_transaction():
+            await User.update({
+                User.totp_enabled: True,
+                User.recovery_codes: [mfa.hash_recovery_code(c) for c in codes],
+            }).where(User.id == user.id)
+            await audit.record("user.2fa_enrol", actor=self.actor, object_type="user",
+                               object_id=user.id)
+        return codes
+
+    async def disable_totp(self, password: str) -> User:
+        """Turn 2FA off (or start again: roles that need it are sent to enrol at once)."""
+        user = await self._me()
+        if not verify_password(user.password_hash, password):
+            raise ValidationFailed({"password": _("Your password is not right.")})
+        async with db.write_transaction():
+            await User.update({User.totp_enabled: False, User.totp_secret: None,
+                               User.recovery_codes: []}).where(User.id == user.id)
+            await audit.record("user.2fa_disable", actor=self.actor, object_type="user",
+                               object_id=user.id)
+        return await get_user(user.id)
+
+    async def new_recovery_codes(self, password: str) -> list[str]:
+        user = await self._me()
+        if not user.totp_enabled:
+            raise Conflict(_("Set up two-factor sign-in first."))
+        if not verify_password(user.password_hash, password):
+            raise ValidationFailed({"password": _("Your password is not right.")})
+        codes = mfa.new_recovery_codes()
+        async with db.write_transaction():
+            await User.update({User.recovery_codes: [mfa.hash_recovery_code(c) for c in codes]}
+                              ).where(User.id == user.id)
+            await audit.record("user.recovery_codes_new", actor=self.actor, object_type="user",
+                               object_id=user.id)
+        return codes
+
+
+async def verify_second_factor(user_id: int, code: str) -> str | None:
+    """"totp" or "recovery_code" when ``code`` is right (a recovery code is used up), else None."""
+    user = await get_user(user_id)
+    if not user.totp_enabled:
+        return None
+    if mfa.verify_totp(user.totp_secret, code):
+        return "totp"
+    if not mfa.looks_like_recovery_code(code):
+        return None
+    async with db.write_transaction():
+        await _lock_user_row(user_id)
+        fresh = await get_user(user_id)
+        stored = mfa.stored_codes(fresh.recovery_codes)
+        match = mfa.match_recovery_code(stored, code)
+        if match is None:
+            return None
+        stored.remove(match)
+        await User.update({User.recovery_codes: stored}).where(User.id == user_id)
+    return "recovery_code"
+
+
+def remaining_recovery_codes(user: User) -> int:
+    return len(mfa.stored_codes(user.recovery_codes))
 
 
 @dataclass(frozen=True)
@@ -91,5 +329,5 @@ async def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-async def mark_login(user: User) -> None:
+async def mark_login(user: Any) -> None:
     await User.update({User.last_login_at: datetime.now(UTC)}).where(User.id == user.id)

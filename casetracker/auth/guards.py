@@ -47,7 +47,10 @@ def session_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseR
         raise RedirectRequired("/account/password")
     from casetracker.accounts.rules import requires_2fa_enrolment
 
-    if requires_2fa_enrolment(user, connection.app.state.get("require_2fa_roles", ())):
+    # The session middleware puts the roles that need 2FA (settings + admin page) in the scope.
+    required = connection.scope.get("require_2fa_roles",
+                                    connection.app.state.get("require_2fa_roles", ()))
+    if requires_2fa_enrolment(user, required):
         raise RedirectRequired("/account/2fa")
 
 
