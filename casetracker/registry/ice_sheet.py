@@ -403,13 +403,13 @@ def read_ice_sheet(path: str | Path, *, pending: bool | None = None,
         raise SheetError(f"{path} does not exist or is not a file.")
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001 - calamine raises several types for bad files
+    except Exception as exc:
         raise SheetError(f"{path.name} is not a readable spreadsheet ({exc}).") from exc
     last_error: SheetError | None = None
     for index, sheet_name in enumerate(workbook.sheet_names):
         try:
             table = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             last_error = SheetError(f"Sheet {sheet_name!r} cannot be read ({exc}).")
             continue
         try:

@@ -240,7 +240,12 @@ class RegistryService:
                 "status kept")})
             return current
         if sheet.is_pending:
-            return "active" if current == "active" else "pending"
+            if current == "active":
+                summary.warnings.append({"row": row.row_number, "reason": (
+                    f"{_label(agency, row.model)} is on the pending sheet but already active "
+                    "here (listed by a participating sheet); status kept")})
+                return "active"
+            return "pending"
         return "active"
 
     # --- administrators' edits --------------------------------------------------------------
@@ -307,7 +312,7 @@ class RegistryService:
                 await self._ensure_unique_agreement(current["agency"], values["model"])
             if values.get("signed_on") != current["signed_on"] and "signed_on" in values:
                 values["signed_raw"] = ""  # a person has now entered the real date
-            if "moa_url" in values and values["moa_url"]:
+            if values.get("moa_url"):
                 values["moa_pending"] = False
             return await self._update(Agreement, current, values, "registry.agreement.update",
                                       "agreement")

@@ -1,0 +1,366 @@
+"""Registry pages: lists and details for staff with registry:read; forms for registry:edit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from casetracker.auth.guards import actor_from_connection, requires
+from casetracker.auth.permissions import Permission
+from casetracker.errors import InvalidTransition, ValidationFailed
+from casetracker.registry import forms, queries, rules
+from casetracker.registry.services import RegistryService
+from casetracker.registry.tables import (
+    MODEL_LABELS,
+    AgencyKind,
+    AgreementStatus,
+    DesignationStatus,
+    Officer,
+)
+from casetracker.settings import get_settings
+from casetracker.web.flash import flash
+from casetracker.web.i18n import gettext as _
+
+FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+READ = [requires(Permission.REGISTRY_READ)]
+EDIT = [requires(Permission.REGISTRY_EDIT)]
+SUSPEND = [requires(Permission.DESIGNATION_SUSPEND)]
+
+
+def _today() -> Any:
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def _cycle() -> int:
+    return get_settings().training_cycle_days
+
+
+def _service(request: Request[Any, Any, Any]) -> RegistryService:
+    actor = actor_from_connection(request)
+    assert actor is not None  # the session guard ran first
+    return RegistryService(actor)
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "states": sorted(rules.STATE_NAMES.items(), key=lambda item: item[1]),
+        "models": list(MODEL_LABELS.items()),
+        "agreement_statuses": [s.value for s in AgreementStatus],
+        "designation_statuses": [s.value for s in DesignationStatus],
+        "kinds": [k.value for k in AgencyKind],
+    }
+
+
+def _q(request: Request[Any, Any, Any], name: str, allowed: set[str] | None = None) -> str:
+    value = (request.query_params.get(name) or "").strip()[:200]
+    if allowed is not None and value not in allowed:
+        return ""
+    return value
+
+
+def _int_q(request: Request[Any, Any, Any], name: str) -> int | None:
+    value = request.query_params.get(name) or ""
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def _form(template: str, status_code: int = 200, **context: Any) -> Template:
+    context.setdefault("errors", {})
+    return Template(template, context={**_choices(), **context}, status_code=status_code)
+
+
+class RegistryController(Controller):
+    path = "/registry"
+
+    # --- agencies --------------------------------------------------------------------------
+
+    @get("/agencies", name="registry.agencies", guards=READ)
+    async def agencies(self, request: Request[Any, Any, Any]) -> Template:
+        filters = {
+            "q": _q(request, "q"),
+            "state": _q(request, "state", set(rules.STATE_NAMES)),
+            "model": _q(request, "model", set(MODEL_LABELS)),
+            "status": _q(request, "status", {s.value for s in AgreementStatus}),
+        }
+        page = await queries.list_agencies(**filters, after=_int_q(request, "after"))
+        return _form("registry/agencies.html.j2", page=page, filters=filters)
+
+    @get("/agencies/new", name="registry.agency.new", guards=EDIT)
+    async def agency_new(self) -> Template:
+        return _form("registry/agency_form.html.j2", agency=None, values={"kind": "county"})
+
+    @post("/agencies/new", name="registry.agency.create", guards=EDIT)
+    async def agency_create(self, request: Request[Any, Any, Any], data: FormBody) -> Any:
+        values, errors = forms.validate_agency(data)
+        if not errors:
+            try:
+                agency_id = await _service(request).create_agency(**values)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            else:
+                flash(request, _("Agency created."))
+                return Redirect(path=request.app.route_reverse("registry.agency",
+                                                               agency_id=agency_id),
+                                status_code=303)
+        return _form("registry/agency_form.html.j2", 422, agency=None,
+                     values=forms.raw_values(data), errors=errors)
+
+    @get("/agencies/{agency_id:int}", name="registry.agency", guards=READ)
+    async def agency(self, agency_id: FromPath[int]) -> Template:
+        agency = await queries.agency_detail(agency_id, today=_today(), cycle_days=_cycle())
+        return _form("registry/agency.html.j2", agency=agency)
+
+    @get("/agencies/{agency_id:int}/edit", name="registry.agency.edit", guards=EDIT)
+    async def agency_edit(self, agency_id: FromPath[int]) -> Template:
+        agency = await queries.get_row(queries.Agency, agency_id, "agency")
+        return _form("registry/agency_form.html.j2", agency=agency, values=agency)
+
+    @post("/agencies/{agency_id:int}/edit", name="registry.agency.update", guards=EDIT)
+    async def agency_update(self, request: Request[Any, Any, Any], agency_id: FromPath[int],
+                            data: FormBody) -> Any:
+        agency = await queries.get_row(queries.Agency, agency_id, "agency")
+        values, errors = forms.validate_agency(data)
+        if not errors:
+            try:
+                changed = await _service(request).update_agency(agency_id, **values)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            else:
+                flash(request, _("Agency saved.") if changed else _("Nothing was changed."))
+                return Redirect(path=request.app.route_reverse("registry.agency",
+                                                               agency_id=agency_id),
+                                status_code=303)
+        return _form("registry/agency_form.html.j2", 422, agency=agency,
+                     values=forms.raw_values(data), errors=errors)
+
+    # --- agreements ------------------------------------------------------------------------
+
+    @get("/agreements", name="registry.agreements", guards=READ)
+    async def agreements(self, request: Request[Any, Any, Any]) -> Template:
+        filters = {
+            "state": _q(request, "state", set(rules.STATE_NAMES)),
+            "model": _q(request, "model", set(MODEL_LABELS)),
+            "status": _q(request, "status", {s.value for s in AgreementStatus}),
+        }
+        page = await queries.list_agreements(**filters, after=_int_q(request, "after"))
+        return _form("registry/agreements.html.j2", page=page, filters=filters)
+
+    @get("/agreements/new", name="registry.agreement.new", guards=EDIT)
+    async def agreement_new(self, request: Request[Any, Any, Any]) -> Template:
+        agency_id = _int_q(request, "agency_id")
+        return _form("registry/agreement_form.html.j2", agreement=None,
+                     agencies=await queries.agency_choices(),
+                     values={"agency_id": agency_id, "status": "active"})
+
+    @post("/agreements/new", name="registry.agreement.create", guards=EDIT)
+    async def agreement_create(self, request: Request[Any, Any, Any], data: FormBody) -> Any:
+        values, errors = forms.validate_agreement(data, with_agency=True)
+        if not errors:
+            try:
+                agreement_id = await _service(request).create_agreement(**values)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            else:
+                flash(request, _("Agreement created."))
+                return Redirect(path=request.app.route_reverse(
+                    "registry.agreement", agreement_id=agreement_id), status_code=303)
+        raw = forms.raw_values(data)
+        raw["agency_id"] = int(raw["agency_id"]) if str(raw.get("agency_id", "")).isdigit() \
+            else None
+        return _form("registry/agreement_form.html.j2", 422, agreement=None,
+                     agencies=await queries.agency_choices(), values=raw, errors=errors)
+
+    @get("/agreements/{agreement_id:int}", name="registry.agreement", guards=READ)
+    async def agreement(self, agreement_id: FromPath[int]) -> Template:
+        agreement = await queries.agreement_detail(agreement_id, today=_today(),
+                                                   cycle_days=_cycle())
+        return _form("registry/agreement.html.j2", agreement=agreement)
+
+    @get("/agreements/{agreement_id:int}/edit", name="registry.agreement.edit", guards=EDIT)
+    async def agreement_edit(self, agreement_id: FromPath[int]) -> Template:
+        agreement = await queries.agreement_detail(agreement_id, today=_today(),
+                                                   cycle_days=_cycle())
+        return _form("registry/agreement_form.html.j2", agreement=agreement, values=agreement)
+
+    @post("/agreements/{agreement_id:int}/edit", name="registry.agreement.update", guards=EDIT)
+    async def agreement_update(self, request: Request[Any, Any, Any], agreement_id: FromPath[int],
+                               data: FormBody) -> Any:
+        agreement = await queries.agreement_detail(agreement_id, today=_today(),
+                                                   cycle_days=_cycle())
+        values, errors = forms.validate_agreement(data, with_agency=False)
+        if not errors:
+            try:
+                changed = await _service(request).update_agreement(agreement_id, **values)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            else:
+                flash(request, _("Agreement saved.") if changed else _("Nothing was changed."))
+                return Redirect(path=request.app.route_reverse(
+                    "registry.agreement", agreement_id=agreement_id), status_code=303)
+        return _form("registry/agreement_form.html.j2", 422, agreement=agreement,
+                     values=forms.raw_values(data), errors=errors)
+
+    # --- officers --------------------------------------------------------------------------
+
+    @get("/officers", name="registry.officers", guards=READ)
+    async def officers(self, request: Request[Any, Any, Any]) -> Template:
+        filters = {
+            "q": _q(request, "q"),
+            "status": _q(request, "status", {s.value for s in DesignationStatus}),
+        }
+        agency_id = _int_q(request, "agency_id")
+        page = await queries.list_officers(**filters, agency_id=agency_id,
+                                           after=_int_q(request, "after"))
+        return _form("registry/officers.html.j2", page=page, filters=filters,
+                     agency_id=agency_id)
+
+    @get("/officers/new", name="registry.officer.new", guards=EDIT)
+    async def officer_new(self, request: Request[Any, Any, Any]) -> Template:
+        return _form("registry/officer_form.html.j2", officer=None,
+                     agencies=await queries.agency_choices(),
+                     values={"agency_id": _int_q(request, "agency_id"), "active": True})
+
+    @post("/officers/new", name="registry.officer.create", guards=EDIT)
+    async def officer_create(self, request: Request[Any, Any, Any], data: FormBody) -> Any:
+        values, errors = forms.validate_officer(data)
+        if not errors:
+            try:
+                officer_id = await _service(request).create_officer(**values)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            else:
+                flash(request, _("Officer added."))
+                return Redirect(path=request.app.route_reverse(
+                    "registry.officer", officer_id=officer_id), status_code=303)
+        return _form("registry/officer_form.html.j2", 422, officer=None,
+                     agencies=await queries.agency_choices(),
+                     values=_officer_raw(data), errors=errors)
+
+    @get("/officers/{officer_id:int}", name="registry.officer", guards=READ)
+    async def officer(self, officer_id: FromPath[int]) -> Template:
+        officer = await queries.officer_detail(officer_id, today=_today(), cycle_days=_cycle())
+        return _form("registry/officer.html.j2", officer=officer, today=_today())
+
+    @get("/officers/{officer_id:int}/edit", name="registry.officer.edit", guards=EDIT)
+    async def officer_edit(self, officer_id: FromPath[int]) -> Template:
+        officer = await queries.officer_detail(officer_id, today=_today(), cycle_days=_cycle())
+        return _form("registry/officer_form.html.j2", officer=officer,
+                     agencies=await queries.agency_choices(),
+                     values={**officer, "agency_id": officer["agency"]})
+
+    @post("/officers/{officer_id:int}/edit", name="registry.officer.update", guards=EDIT)
+    async def officer_update(self, request: Request[Any, Any, Any], officer_id: FromPath[int],
+                             data: FormBody) -> Any:
+        officer = await queries.officer_detail(officer_id, today=_today(), cycle_days=_cycle())
+        values, errors = forms.validate_officer(data)
+        if not errors:
+            values["agency"] = values.pop("agency_id")
+            try:
+                changed = await _service(request).update_officer(officer_id, **values)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            else:
+                flash(request, _("Officer saved.") if changed else _("Nothing was changed."))
+                return Redirect(path=request.app.route_reverse(
+                    "registry.officer", officer_id=officer_id), status_code=303)
+        return _form("registry/officer_form.html.j2", 422, officer=officer,
+                     agencies=await queries.agency_choices(),
+                     values=_officer_raw(data), errors=errors)
+
+    # --- designations ----------------------------------------------------------------------
+
+    @get("/officers/{officer_id:int}/designations/new", name="registry.designation.new",
+         guards=EDIT)
+    async def designation_new(self, officer_id: FromPath[int]) -> Template:
+        officer = await queries.get_row(Officer, officer_id, "officer")
+        return _form("registry/designation_form.html.j2", officer=officer, designation=None,
+                     agreements=await queries.agreements_of(officer["agency"]), values={})
+
+    @post("/officers/{officer_id:int}/designations/new", name="registry.designation.create",
+          guards=EDIT)
+    async def designation_create(self, request: Request[Any, Any, Any], officer_id: FromPath[int],
+                                 data: FormBody) -> Any:
+        officer = await queries.get_row(Officer, officer_id, "officer")
+        values, errors = forms.validate_designation(data, with_agreement=True)
+        if not errors:
+            try:
+                await _service(request).create_designation(officer_id=officer_id, **values)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            else:
+                flash(request, _("Designation added."))
+                return Redirect(path=request.app.route_reverse(
+                    "registry.officer", officer_id=officer_id), status_code=303)
+        raw = forms.raw_values(data)
+        raw["agreement_id"] = int(raw["agreement_id"]) if str(
+            raw.get("agreement_id", "")).isdigit() else None
+        return _form("registry/designation_form.html.j2", 422, officer=officer,
+                     designation=None, agreements=await queries.agreements_of(officer["agency"]),
+                     values=raw, errors=errors)
+
+    @get("/designations/{designation_id:int}/edit", name="registry.designation.edit",
+         guards=EDIT)
+    async def designation_edit(self, designation_id: FromPath[int]) -> Template:
+        designation = await queries.designation_with_context(designation_id)
+        officer = await queries.get_row(Officer, designation["officer"], "officer")
+        return _form("registry/designation_form.html.j2", officer=officer,
+                     designation=designation, agreements=[], values=designation)
+
+    @post("/designations/{designation_id:int}/edit", name="registry.designation.update",
+          guards=EDIT)
+    async def designation_update(self, request: Request[Any, Any, Any],
+                                 designation_id: FromPath[int], data: FormBody) -> Any:
+        designation = await queries.designation_with_context(designation_id)
+        officer = await queries.get_row(Officer, designation["officer"], "officer")
+        values, errors = forms.validate_designation(data, with_agreement=False)
+        if not errors:
+            changed = await _service(request).update_designation(designation_id, **values)
+            flash(request, _("Designation saved.") if changed else _("Nothing was changed."))
+            return Redirect(path=request.app.route_reverse(
+                "registry.officer", officer_id=officer["id"]), status_code=303)
+        return _form("registry/designation_form.html.j2", 422, officer=officer,
+                     designation=designation, agreements=[], values=forms.raw_values(data),
+                     errors=errors)
+
+    @post("/designations/{designation_id:int}/status", name="registry.designation.status",
+          guards=SUSPEND)
+    async def designation_status(self, request: Request[Any, Any, Any],
+                                 designation_id: FromPath[int], data: FormBody) -> Any:
+        designation = await queries.designation_with_context(designation_id)
+        officer_id = designation["officer"]
+        values, errors = forms.validate_status_change(data)
+        if not errors:
+            service = _service(request)
+            verb = {"suspend": service.suspend_designation, "lift": service.lift_suspension,
+                    "revoke": service.revoke_designation}[values["verb"]]
+            try:
+                await verb(designation_id, on=values["on"], reason=values["reason"],
+                           case_id=values["case_id"])
+            except ValidationFailed as exc:
+                errors = exc.errors
+            except InvalidTransition as exc:
+                errors = {"verb": exc.message}
+            else:
+                flash(request, {"suspend": _("Designation suspended pending adjudication."),
+                                "lift": _("Suspension lifted."),
+                                "revoke": _("Designation revoked.")}[values["verb"]])
+                return Redirect(path=request.app.route_reverse(
+                    "registry.officer", officer_id=officer_id), status_code=303)
+        officer = await queries.officer_detail(officer_id, today=_today(), cycle_days=_cycle())
+        return _form("registry/officer.html.j2", 422, officer=officer, today=_today(),
+                     status_form={"designation_id": designation_id,
+                                  **forms.raw_values(data)},
+                     errors=errors)
+
+
+def _officer_raw(data: dict[str, Any]) -> dict[str, Any]:
+    raw = forms.raw_values(data)
+    raw["agency_id"] = int(raw["agency_id"]) if str(raw.get("agency_id", "")).isdigit() else None
+    raw["active"] = raw.get("active") in ("1", "on", "true", "yes")
+    return raw
+

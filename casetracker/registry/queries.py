@@ -1,0 +1,237 @@
+"""Read-side queries for the registry pages: filtered lists with keyset pagination (constant
+number of queries per page, fast at any depth) and detail view-models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from casetracker.errors import NotFound
+from casetracker.registry import rules
+from casetracker.registry.lookup import _like_safe
+from casetracker.registry.tables import Agency, Agreement, Designation, Officer
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_after: int | None  # id of the last row shown, when there is a next page
+    is_first: bool
+
+
+def _keyset(name_column: Any, id_column: Any, after: tuple[str, int] | None) -> Any:
+    if after is None:
+        return None
+    name, last_id = after
+    return (name_column > name) | ((name_column == name) & (id_column > last_id))
+
+
+def _and(clauses: list[Any]) -> Any:
+    where = None
+    for clause in clauses:
+        if clause is not None:
+            where = clause if where is None else where & clause
+    return where
+
+
+async def list_agencies(*, q: str = "", state: str = "", model: str = "", status: str = "",
+                        after: int | None = None, limit: int = PAGE_SIZE) -> Page:
+    clauses: list[Any] = []
+    text = rules.normalise_name(_like_safe(q))
+    for word in text.split():
+        clauses.append(Agency.match_key.like(f"%{word}%"))
+    if state:
+        clauses.append(Agency.state == state)
+    if model or status:
+        sub = Agreement.select(Agreement.agency)
+        sub_clauses = []
+        if model:
+            sub_clauses.append(Agreement.model == model)
+        if status:
+            sub_clauses.append(Agreement.status == status)
+        clauses.append(Agency.id.is_in(sub.where(_and(sub_clauses))))
+    if after is not None:
+        anchor = await Agency.select(Agency.name).where(Agency.id == after).first()
+        if anchor is not None:
+            clauses.append(_keyset(Agency.name, Agency.id, (anchor["name"], after)))
+    query = Agency.select(Agency.id, Agency.name, Agency.state, Agency.county, Agency.kind)
+    where = _and(clauses)
+    if where is not None:
+        query = query.where(where)
+    rows = await query.order_by(Agency.name).order_by(Agency.id).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if rows:
+        agreements = await (
+            Agreement.select(Agreement.agency, Agreement.model, Agreement.status)
+            .where(Agreement.agency.is_in([r["id"] for r in rows]))
+            .order_by(Agreement.model)
+        )
+        by_agency: dict[int, list[dict[str, Any]]] = {}
+        for a in agreements:
+            by_agency.setdefault(a["agency"], []).append(a)
+        for row in rows:
+            row["agreements"] = by_agency.get(row["id"], [])
+    return Page(rows, rows[-1]["id"] if more and rows else None, after is None)
+
+
+async def list_agreements(*, state: str = "", model: str = "", status: str = "",
+                          after: int | None = None, limit: int = PAGE_SIZE) -> Page:
+    clauses: list[Any] = []
+    if state:
+        clauses.append(Agreement.agency.state == state)
+    if model:
+        clauses.append(Agreement.model == model)
+    if status:
+        clauses.append(Agreement.status == status)
+    if after is not None:
+        anchor = await Agreement.select(Agreement.agency.name).where(
+            Agreement.id == after).first()
+        if anchor is not None:
+            clauses.append(_keyset(Agreement.agency.name, Agreement.id,
+                                   (anchor["agency.name"], after)))
+    query = Agreement.select(
+        Agreement.id, Agreement.model, Agreement.status, Agreement.signed_on,
+        Agreement.signed_raw, Agreement.moa_url, Agreement.moa_pending, Agreement.agency,
+        Agreement.agency.name, Agreement.agency.state,
+    )
+    where = _and(clauses)
+    if where is not None:
+        query = query.where(where)
+    rows = await query.order_by(Agreement.agency.name).order_by(Agreement.id).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, rows[-1]["id"] if more and rows else None, after is None)
+
+
+async def list_officers(*, q: str = "", agency_id: int | None = None, status: str = "",
+                        after: int | None = None, limit: int = PAGE_SIZE) -> Page:
+    clauses: list[Any] = []
+    for word in _like_safe(q).split():
+        clauses.append(Officer.name.ilike(f"%{word}%") | Officer.badge_number.ilike(f"%{word}%"))
+    if agency_id is not None:
+        clauses.append(Officer.agency == agency_id)
+    if status:
+        clauses.append(Officer.id.is_in(
+            Designation.select(Designation.officer).where(Designation.status == status)))
+    if after is not None:
+        anchor = await Officer.select(Officer.name).where(Officer.id == after).first()
+        if anchor is not None:
+            clauses.append(_keyset(Officer.name, Officer.id, (anchor["name"], after)))
+    query = Officer.select(Officer.id, Officer.name, Officer.badge_number, Officer.rank,
+                           Officer.active, Officer.agency, Officer.agency.name,
+                           Officer.agency.state)
+    where = _and(clauses)
+    if where is not None:
+        query = query.where(where)
+    rows = await query.order_by(Officer.name).order_by(Officer.id).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, rows[-1]["id"] if more and rows else None, after is None)
+
+
+def _designation_view(row: dict[str, Any], today: date, cycle_days: int) -> dict[str, Any]:
+    row["flags"] = rules.designation_flags(
+        status=row["status"],
+        authorisation_expires_on=row["authorisation_expires_on"],
+        training_completed_on=row["training_completed_on"],
+        last_refresher_on=row["last_refresher_on"],
+        today=today,
+        training_cycle_days=cycle_days,
+    )
+    return row
+
+
+_DESIGNATION_COLUMNS = (
+    Designation.id, Designation.officer, Designation.agreement, Designation.authorised_on,
+    Designation.authorisation_expires_on, Designation.training_completed_on,
+    Designation.last_refresher_on, Designation.status, Designation.status_changed_on,
+    Designation.status_reason, Designation.suspended_on, Designation.suspension_lifted_on,
+    Designation.revoked_on, Designation.status_case_id,
+)
+
+
+async def agency_detail(agency_id: int, *, today: date, cycle_days: int) -> dict[str, Any]:
+    agency = await Agency.select().where(Agency.id == agency_id).first()
+    if agency is None:
+        raise NotFound("There is no such agency.")
+    agency["agreements"] = await (
+        Agreement.select().where(Agreement.agency == agency_id).order_by(Agreement.model))
+    officers = await (
+        Officer.select().where(Officer.agency == agency_id).order_by(Officer.name)
+        .order_by(Officer.id))
+    designations = await (
+        Designation.select(*_DESIGNATION_COLUMNS, Designation.agreement.model)
+        .where(Designation.officer.agency == agency_id).order_by(Designation.id))
+    by_officer: dict[int, list[dict[str, Any]]] = {}
+    for d in designations:
+        by_officer.setdefault(d["officer"], []).append(_designation_view(d, today, cycle_days))
+    for officer in officers:
+        officer["designations"] = by_officer.get(officer["id"], [])
+    agency["officers"] = officers
+    return agency
+
+
+async def agreement_detail(agreement_id: int, *, today: date, cycle_days: int
+                           ) -> dict[str, Any]:
+    agreement = await Agreement.select(
+        *Agreement.all_columns(), Agreement.agency.name, Agreement.agency.state,
+        Agreement.agency.county,
+    ).where(Agreement.id == agreement_id).first()
+    if agreement is None:
+        raise NotFound("There is no such agreement.")
+    agreement["designations"] = [
+        _designation_view(d, today, cycle_days)
+        for d in await Designation.select(
+            *_DESIGNATION_COLUMNS, Designation.officer.name, Designation.officer.badge_number,
+        ).where(Designation.agreement == agreement_id).order_by(Designation.officer.name)
+    ]
+    return agreement
+
+
+async def officer_detail(officer_id: int, *, today: date, cycle_days: int) -> dict[str, Any]:
+    officer = await Officer.select(
+        *Officer.all_columns(), Officer.agency.name, Officer.agency.state,
+    ).where(Officer.id == officer_id).first()
+    if officer is None:
+        raise NotFound("There is no such officer.")
+    officer["designations"] = [
+        _designation_view(d, today, cycle_days)
+        for d in await Designation.select(
+            *_DESIGNATION_COLUMNS, Designation.agreement.model, Designation.agreement.status,
+        ).where(Designation.officer == officer_id).order_by(Designation.id)
+    ]
+    return officer
+
+
+async def agency_choices(agency_id: int | None = None) -> list[dict[str, Any]]:
+    """For select boxes: one agency, or all of them (about 700 rows, two columns)."""
+    query = Agency.select(Agency.id, Agency.name, Agency.state)
+    if agency_id is not None:
+        query = query.where(Agency.id == agency_id)
+    return await query.order_by(Agency.state).order_by(Agency.name)
+
+
+async def agreements_of(agency_id: int) -> list[dict[str, Any]]:
+    return await Agreement.select(Agreement.id, Agreement.model, Agreement.status).where(
+        Agreement.agency == agency_id).order_by(Agreement.model)
+
+
+async def get_row(table: Any, object_id: int, noun: str) -> dict[str, Any]:
+    row = await table.select().where(table.id == object_id).first()
+    if row is None:
+        raise NotFound(f"There is no such {noun}.")
+    return row
+
+
+async def designation_with_context(designation_id: int) -> dict[str, Any]:
+    row = await Designation.select(
+        *Designation.all_columns(), Designation.officer.name, Designation.officer.agency,
+        Designation.agreement.model,
+    ).where(Designation.id == designation_id).first()
+    if row is None:
+        raise NotFound("There is no such designation.")
+    return row

@@ -1,0 +1,3 @@
+from casetracker.registry.controllers import RegistryController
+
+ROUTE_HANDLERS = [RegistryController]
