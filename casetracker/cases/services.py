@@ -96,7 +96,7 @@ class CaseService:
         return row
 
     async def _audit(self, action: str, case_id: int, object_type: str = "case",
-                     object_id: object = "", **details: Any) -> None:
+                     object_id: object = "", /, **details: Any) -> None:
         await audit.record(action, actor=self.actor, object_type=object_type,
                            object_id=object_id or case_id, case_id=case_id, details=details)
 
@@ -791,7 +791,10 @@ async def _suggest_officers_locally(badge: str, name: str, agency_id: int | None
         conditions.append(Officer.badge_number == badge)
     words = [w for w in name.replace(",", " ").split() if len(w) >= 3]
     for word in words:
-        conditions.append(Officer.name.ilike(f"%{word}%"))
+        # SQLite's LIKE already ignores ASCII case (and Piccolo warns on ILIKE there).
+        pattern = f"%{word}%"
+        conditions.append(Officer.name.like(pattern) if db.is_sqlite()
+                          else Officer.name.ilike(pattern))
     if not conditions:
         if not agency_id:
             return []
