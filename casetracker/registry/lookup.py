@@ -21,6 +21,15 @@ from casetracker.registry.tables import Agency, Agreement, Officer
 _LIKE_SPECIALS = re.compile(r"[%_\\]")
 
 
+def icontains(column: Any, text: str) -> Any:
+    """Case-insensitive "contains": ILIKE on PostgreSQL; LIKE on SQLite, which ignores ASCII
+    case already (and on which Piccolo warns for ILIKE)."""
+    from casetracker import db
+
+    pattern = f"%{_like_safe(text)}%"
+    return column.like(pattern) if db.is_sqlite() else column.ilike(pattern)
+
+
 def _like_safe(text: str) -> str:
     # Piccolo's LIKE has no ESCAPE clause: drop the wildcard characters from user input.
     return _LIKE_SPECIALS.sub(" ", text)
@@ -135,10 +144,10 @@ async def suggest_officers(badge: str, name: str, agency_id: int | None,
             candidates[row["id"]] = row
     clauses = []
     if badge_key:
-        clauses.append(Officer.badge_number.ilike(f"%{_like_safe(badge_key)}%"))
+        clauses.append(icontains(Officer.badge_number, badge_key))
     for word in re.findall(r"\w+", name_text)[:4]:
         if len(word) >= 2:
-            clauses.append(Officer.name.ilike(f"%{_like_safe(word)}%"))
+            clauses.append(icontains(Officer.name, word))
     if clauses:
         where = clauses[0]
         for clause in clauses[1:]:

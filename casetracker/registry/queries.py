@@ -9,7 +9,7 @@ from typing import Any
 
 from casetracker.errors import NotFound
 from casetracker.registry import rules
-from casetracker.registry.lookup import _like_safe
+from casetracker.registry.lookup import _like_safe, icontains
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 
 PAGE_SIZE = 50
@@ -111,7 +111,7 @@ async def list_officers(*, q: str = "", agency_id: int | None = None, status: st
                         after: int | None = None, limit: int = PAGE_SIZE) -> Page:
     clauses: list[Any] = []
     for word in _like_safe(q).split():
-        clauses.append(Officer.name.ilike(f"%{word}%") | Officer.badge_number.ilike(f"%{word}%"))
+        clauses.append(icontains(Officer.name, word) | icontains(Officer.badge_number, word))
     if agency_id is not None:
         clauses.append(Officer.agency == agency_id)
     if status:
