@@ -224,6 +224,20 @@ async def api_transition(request: Request[Any, Any, Any], case_id: int) -> dict[
         await service.resume_investigation(case_id)
     elif name == "close":
         await service.close(case_id)
+    return await _after_change(actor, case_id)
+
+
+async def _after_change(actor: Actor, case_id: int) -> dict[str, Any]:
+    """The case as it now stands; only its number and state when the change took it out of
+    the actor's sight (intake staff opening an investigation, for example)."""
+    from casetracker.auth.policies import may_view_case
+    from casetracker.cases.tables import Case
+
+    case = await Case.select(Case.id, Case.tracking_number, Case.status,
+                             Case.lead_investigator).where(Case.id == case_id).first()
+    if case is not None and not may_view_case(actor, case):
+        return {"id": case["id"], "tracking_number": case["tracking_number"],
+                "status": case["status"]}
     return await _detail(actor, case_id)
 
 
@@ -255,7 +269,7 @@ async def api_finding(request: Request[Any, Any, Any], case_id: int) -> dict[str
                                      rationale=_text(body, "rationale"))
     else:
         raise ValidationFailed({"kind": _('Send "recommended" or "final".')})
-    return await _detail(actor, case_id)
+    return await _after_change(actor, case_id)
 
 
 API_ROUTE_HANDLERS = [api_list_cases, api_case_detail, api_transition, api_finding]
