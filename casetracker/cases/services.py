@@ -723,8 +723,10 @@ class CaseService:
             registry = _registry_services()
             service_cls = getattr(registry, "RegistryService", None) if registry else None
             if service_cls is not None and hasattr(service_cls, "suspend_designation"):
+                # The registry records its own audit event, with this case's id.
                 await service_cls(self.actor).suspend_designation(
                     designation_id, on=on, reason=reason, case_id=case_id)
+                return
             else:
                 values: dict[Any, Any] = {
                     Designation.status: "suspended", Designation.suspended_on: on,
@@ -753,6 +755,7 @@ class CaseService:
             if service_cls is not None and hasattr(service_cls, "lift_suspension"):
                 await service_cls(self.actor).lift_suspension(
                     designation_id, on=on, reason=reason, case_id=case_id)
+                return
             else:
                 values: dict[Any, Any] = {
                     Designation.status: "active", Designation.suspension_lifted_on: on,
