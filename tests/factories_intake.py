@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,10 @@ RECEIPT_LINK = re.compile(r'href="(/complaint/receipt/[^"?]+)')
 
 def complaint_fields(**overrides: Any) -> dict[str, Any]:
     """A complete complaint: two officers, two witnesses, named complainant."""
+    recent = date.today() - timedelta(days=12)
     fields: dict[str, Any] = {
-        "incident_day": "14", "incident_month": "3", "incident_year": "2026",
+        "incident_day": str(recent.day), "incident_month": str(recent.month),
+        "incident_year": str(recent.year),
         "incident_time": "21:40", "incident_location": "Route 9 near the Shell station",
         "incident_city": "Harlow", "incident_state": "FL", "incident_setting": "traffic_stop",
         "context_287g": "field",

@@ -50,15 +50,19 @@ FORM_BODY_LIMIT = 1 * MB  # forms without files (status look-up, "add another of
 
 # --- errors on public pages: the public layout, in the chosen language ----------------------
 
+def N_(message: str) -> str:  # noqa: N802 - marks a string for extraction; translated later
+    return message
+
+
 _TITLES = {
-    400: "The request could not be understood",
-    403: "Your form expired",
-    404: "Page not found",
-    405: "That action is not allowed here",
-    413: "What you sent is too large",
-    422: "Please check what you entered",
-    429: "Too many requests",
-    500: "Something went wrong on our side",
+    400: N_("The request could not be understood"),
+    403: N_("Your form expired"),
+    404: N_("Page not found"),
+    405: N_("That action is not allowed here"),
+    413: N_("What you sent is too large"),
+    422: N_("Please check what you entered"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong on our side"),
 }
 
 

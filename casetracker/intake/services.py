@@ -165,6 +165,16 @@ async def ice_notice_rule(officers: Sequence[OfficerEntry]) -> tuple[bool, dict[
     return required, links
 
 
+def _transaction(*, with_files: bool) -> Any:
+    """One write transaction; with files, the evidence module's variant that also removes
+    the files it stored when the transaction fails."""
+    if with_files:
+        from casetracker.evidence.ingest import ingest_transaction
+
+        return ingest_transaction()
+    return db.write_transaction()
+
+
 # --- filing ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -200,7 +210,7 @@ class IntakeService:
         access_code = rules.new_access_code()
         first_agency = next((o.agency_id for o in officers if o.agency_id is not None), None)
         files_stored = 0
-        async with db.write_transaction():
+        async with _transaction(with_files=attach_files is not None):
             tracking_number = await self._unused_tracking_number()
             case = Case(
                 tracking_number=tracking_number,
@@ -308,7 +318,7 @@ class IntakeService:
     async def add_follow_up(self, case_id: int, message: str, *, language: str,
                             attach_files: AttachFiles | None = None) -> dict[str, Any]:
         received_at = datetime.now(UTC)
-        async with db.write_transaction():
+        async with _transaction(with_files=attach_files is not None):
             follow_up = FollowUp(case=case_id, received_at=received_at, message=message,
                                  language=language)
             await follow_up.save()
