@@ -21,6 +21,7 @@ from casetracker.errors import Forbidden, NotFound, ValidationFailed
 from casetracker.registry import rules
 from casetracker.registry.ice_sheet import ParsedSheet, SheetError, read_ice_sheet
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
+from casetracker.web.i18n import gettext as _
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -282,8 +283,8 @@ class RegistryService:
     @staticmethod
     async def _ensure_unique_agency(key: str) -> None:
         if await Agency.exists().where(Agency.match_key == key):
-            raise ValidationFailed({"name": "An agency with this name already exists in this "
-                                            "state. Open that agency instead."})
+            raise ValidationFailed({"name": _("An agency with this name already exists in this "
+                                              "state. Open that agency instead.")})
 
     async def create_agreement(self, *, agency_id: int, model: str, status: str = "active",
                                signed_on: date | None = None, moa_url: str = "",
@@ -321,8 +322,8 @@ class RegistryService:
     async def _ensure_unique_agreement(agency_id: int, model: str) -> None:
         if await Agreement.exists().where((Agreement.agency == agency_id)
                                           & (Agreement.model == model)):
-            raise ValidationFailed({"model": "This agency already has an agreement for this "
-                                             "model. Edit that agreement instead."})
+            raise ValidationFailed({"model": _("This agency already has an agreement for this "
+                                               "model. Edit that agreement instead.")})
 
     async def create_officer(self, *, agency_id: int, name: str, badge_number: str = "",
                              rank: str = "", active: bool = True) -> int:
@@ -360,12 +361,12 @@ class RegistryService:
             officer = await _get(Officer, officer_id, "officer")
             agreement = await _get(Agreement, agreement_id, "agreement")
             if agreement["agency"] != officer["agency"]:
-                raise ValidationFailed({"agreement_id": "Choose an agreement of the officer's "
-                                                        "own agency."})
+                raise ValidationFailed({"agreement_id": _("Choose an agreement of the "
+                                                          "officer's own agency.")})
             if await Designation.exists().where((Designation.officer == officer_id)
                                                 & (Designation.agreement == agreement_id)):
-                raise ValidationFailed({"agreement_id": "The officer is already designated "
-                                                        "under this agreement."})
+                raise ValidationFailed({"agreement_id": _("The officer is already "
+                                                          "designated under this agreement.")})
             row = Designation(officer=officer_id, agreement=agreement_id,
                               authorised_on=authorised_on,
                               authorisation_expires_on=authorisation_expires_on,
@@ -429,9 +430,9 @@ class RegistryService:
         require(self.actor, Permission.DESIGNATION_SUSPEND)
         reason = (reason or "").strip()
         if not reason:
-            raise ValidationFailed({"reason": "Give the reason for this change."})
+            raise ValidationFailed({"reason": _("Give the reason for the change.")})
         if not isinstance(on, date):
-            raise ValidationFailed({"on": "Give the date of this change."})
+            raise ValidationFailed({"on": _("Enter the date of the change.")})
         async with db.write_transaction():
             current = await _get(Designation, designation_id, "designation")
             new_status = rules.next_designation_status(current["status"], verb)
