@@ -285,3 +285,20 @@ def test_referred_cases_name_the_body_in_plain_words() -> None:
     assert rules.public_status_key("referred", "referred", "agency_ia") == "referred"
     assert rules.public_status_key("returned") == "investigating"
     assert rules.public_status_key("under_review") == "reviewing"
+
+
+def test_public_sentences_and_labels_are_translated_to_spanish() -> None:
+    from casetracker.web import i18n
+
+    token = i18n._current_language.set("es")
+    try:
+        assert rules.public_status_text("closed", "sustained") == (
+            "La investigación está cerrada. Concluyó que la conducta del agente infringió la "
+            "ley o las normas.")
+        assert "División de Derechos Civiles" in rules.public_status_text("referred", "",
+                                                                          "doj_crt")
+        assert rules.status_label("under_review") == "En revisión"
+        with pytest.raises(InvalidTransition, match="no puede cerrarse"):
+            rules.require_close([{"final_finding": ""}])
+    finally:
+        i18n._current_language.reset(token)
