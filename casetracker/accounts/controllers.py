@@ -63,8 +63,15 @@ class LoginController(Controller):
     async def login_form(
         self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
     ) -> Template:
-        return Template("accounts/login.html.j2", context={"next": safe_next(next), "email": "",
-                                                          "errors": {}})
+        from casetracker.accounts.middleware import ENDED_COOKIE
+
+        ended = request.cookies.get(ENDED_COOKIE)
+        response = Template("accounts/login.html.j2", context={
+            "next": safe_next(next), "email": "", "errors": {},
+            "ended_idle": ended == "idle"})
+        if ended:
+            response.delete_cookie(ENDED_COOKIE, path="/login")
+        return response
 
     @post("/login", name="login.submit", opt={PUBLIC: True})
     async def login(self, request: Request[Any, Any, Any], data: FormBody) -> Any:

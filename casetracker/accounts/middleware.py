@@ -6,7 +6,9 @@ Guards decide what an anonymous or half-signed-in user may reach (auth/guards.py
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -31,8 +33,10 @@ class SessionUserMiddleware(ASGIMiddleware):
             idle_limit = get_settings().session_idle_minutes * 60
             if now - float(session.get(SESSION_SEEN, 0)) > idle_limit:
                 session.clear()
-                session["_flash"] = [{"message": "Your session ended after a period of "
-                                      "inactivity. Please sign in again.", "category": "info"}]
+                # The login page keeps no session (so no flash): a short-lived cookie tells it
+                # to say why the person has to sign in again.
+                send = _with_cookie(send, f"{ENDED_COOKIE}=idle; Path=/login; Max-Age=600; "
+                                          "HttpOnly; SameSite=Lax")
             else:
                 user = await User.objects().where(
                     (User.id == session[SESSION_USER]) & (User.active == True)  # noqa: E712
@@ -47,6 +51,18 @@ class SessionUserMiddleware(ASGIMiddleware):
                     if stage == "full":
                         await _load_signed_in_context(scope, user)
         await next_app(scope, receive, send)
+
+
+ENDED_COOKIE = "ct_ended"
+
+
+def _with_cookie(send: Send, cookie: str) -> Send:
+    async def wrapped(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            MutableScopeHeaders.from_message(message).add("set-cookie", cookie)
+        await send(message)
+
+    return wrapped
 
 
 async def _load_signed_in_context(scope: Scope, user: User) -> None:

@@ -71,6 +71,8 @@ class UserService:
             errors["role"] = _("Choose one of the roles.")
         if check_password and (problem := password_problem(password, email=email)):
             errors["password"] = _(problem)
+        if "email" not in errors and await User.exists().where(User.email == email):
+            errors["email"] = _("A user with that e-mail address already exists.")
         if errors:
             raise ValidationFailed(errors)
         async with db.write_transaction():

@@ -1,0 +1,54 @@
+"""``casetracker users create|disable|list`` run as a person would, in a subprocess against
+the test database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from typing import Any
+
+from casetracker.accounts.services import authenticate
+from casetracker.accounts.tables import User
+from tests.factories_accounts import audit_actions
+
+
+def run_cli(settings: Any, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CASETRACKER_DATABASE_URL": settings.database_url,
+           "CASETRACKER_VAR_DIR": str(settings.var_dir),
+           "CASETRACKER_SECRET_KEY": settings.secret_key}
+    env.pop("LITESTAR_APP", None)
+    return subprocess.run([sys.executable, "-m", "casetracker", *args], input=stdin,
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+async def test_users_create_with_password_stdin_list_and_disable(settings: Any) -> None:
+    password = "a long enough cli password"
+    result = await asyncio.to_thread(
+        run_cli, settings, "users", "create", "--email", "Dora@Example.org", "--name",
+        "Dora Hoyos", "--role", "supervisor", "--password-stdin", stdin=password + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "Created supervisor dora@example.org" in result.stdout
+    user = await User.objects().where(User.email == "dora@example.org").first()
+    assert user.name == "Dora Hoyos" and not user.must_change_password
+    assert (await authenticate("dora@example.org", password)) is not None
+    assert "user.create" in await audit_actions(actor_label="cli")
+
+    result = await asyncio.to_thread(run_cli, settings, "users", "list")
+    assert result.returncode == 0 and "dora@example.org" in result.stdout
+
+    again = await asyncio.to_thread(
+        run_cli, settings, "users", "create", "--email", "dora@example.org", "--name", "D",
+        "--role", "supervisor", "--password-stdin", stdin=password + "\n")
+    assert again.returncode != 0 and "already exists" in again.stderr
+
+    weak = await asyncio.to_thread(
+        run_cli, settings, "users", "create", "--email", "x@example.org", "--name", "X",
+        "--role", "intake", "--password-stdin", stdin="short\n")
+    assert weak.returncode != 0 and "at least 12" in weak.stderr
+
+    result = await asyncio.to_thread(run_cli, settings, "users", "disable", "dora@example.org")
+    assert result.returncode == 0, result.stderr
+    assert (await User.objects().where(User.id == user.id).first()).active is False
+    assert "user.disable" in await audit_actions(actor_label="cli")
