@@ -191,3 +191,39 @@ async def test_administrator_creates_and_edits_with_validation(browser: Browser)
 async def test_registry_requires_sign_in(browser: Browser) -> None:
     response = await browser.get("/registry/agencies")
     assert response.status_code == 303 and "/login" in response.headers["location"]
+
+
+async def test_keyset_pages_walk_the_whole_july_sheet_once(browser: Browser) -> None:
+    import re
+
+    from casetracker.auth.actor import Actor
+    from casetracker.registry.services import RegistryService
+    from tests.conftest import SHARED_DATA
+
+    july = SHARED_DATA / "ice-287g" / "participatingAgencies07182025pm.xlsx"
+    await RegistryService(Actor.system()).import_ice_sheet(july)
+    await login_as(browser, "oversight")
+    seen: list[str] = []
+    url: str | None = "/registry/agencies"
+    pages = 0
+    while url:
+        page = await browser.get(url)
+        assert page.status_code == 200
+        pages += 1
+        seen += re.findall(r'href="/registry/agencies/(\d+)"', page.text)
+        match = re.search(r'href="([^"]+)" rel="next"', page.text)
+        url = match.group(1).replace("&amp;", "&") if match else None
+    assert len(seen) == len(set(seen)) == await Agency.count() == 685
+    assert pages == 14  # 50 a page
+    tx_jem = await Agreement.count().where((Agreement.agency.state == "TX")
+                                           & (Agreement.model == "JEM"))
+    page = await browser.get("/registry/agreements?state=TX&model=JEM")
+    assert page.text.count('href="/registry/agreements/') == tx_jem
+    fl_tfm = await Agreement.count().where((Agreement.agency.state == "FL")
+                                           & (Agreement.model == "TFM"))
+    assert fl_tfm > 50
+    page = await browser.get("/registry/agreements?state=FL&model=TFM")
+    assert page.text.count('href="/registry/agreements/') == 50
+    assert 'rel="next"' in page.text
+    page = await browser.get("/registry/agencies?q=sheriff%E2%80%99s+galveston")
+    assert "Galveston County Sheriff" in page.text
