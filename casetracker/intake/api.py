@@ -113,11 +113,27 @@ class StatusOut:
     follow_ups: int
 
 
+def _error_key(message: str, default: str) -> str:
+    """msgspec says "... at `$.officers[0].name`" or "missing required field `narrative`"."""
+    import re
+
+    where = re.search(r"at `\$\.([^`]+)`", message)
+    missing = re.search(r"required field `([^`]+)`", message)
+    if where and missing:
+        return f"{where.group(1)}.{missing.group(1)}"
+    if where:
+        return where.group(1)
+    if missing:
+        return missing.group(1)
+    return default
+
+
 def _validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     errors: dict[str, str] = {}
     for item in exc.extra or []:
         if isinstance(item, dict):
-            errors[str(item.get("key") or "body")] = str(item.get("message") or "invalid")
+            message = str(item.get("message") or "invalid")
+            errors[_error_key(message, str(item.get("key") or "body"))] = message
     if not errors:
         errors["body"] = str(exc.detail)
     return Response({"status_code": 422, "detail": _("Please check the fields listed."),

@@ -1,0 +1,149 @@
+"""Tracking a complaint: status in plain words, follow-ups with files, receipts, rate limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from casetracker.audit.tables import AuditEvent
+from casetracker.cases.tables import Case
+from casetracker.evidence.tables import EvidenceItem
+from casetracker.intake.tables import FollowUp, PublicRateHit
+from casetracker.settings import configure
+from tests.conftest import Browser
+from tests.factories_intake import (
+    ACCESS,
+    ELF_BYTES,
+    TRACKING,
+    complaint_fields,
+    pdf_text,
+    png_bytes,
+    stored_files,
+)
+
+GENERIC = "We could not find a complaint with that tracking number and access code."
+
+
+async def file_one(browser: Browser, lang: str = "en") -> tuple[str, str]:
+    token = await browser.csrf_for(f"/complaint?lang={lang}")
+    response = await browser.client.post(f"/complaint?lang={lang}",
+                                         data={"_csrf_token": token, **complaint_fields()})
+    assert response.status_code == 201, response.text[:2000]
+    return TRACKING.search(response.text).group(1), ACCESS.search(response.text).group(1)
+
+
+async def look_up(browser: Browser, number: str, code: str, lang: str = "en") -> Any:
+    return await browser.submit(f"/status?lang={lang}", f"/status?lang={lang}",
+                                data={"tracking_number": number, "access_code": code})
+
+
+async def test_status_in_plain_words_with_dates(browser: Browser) -> None:
+    number, code = await file_one(browser)
+    # People read codes aloud and type them loosely: case, spaces and dashes do not matter.
+    response = await look_up(browser, number.lower().replace("-", " "),
+                             code.lower().replace("-", ""))
+    assert response.status_code == 200, response.text[:2000]
+    assert number in response.text
+    assert "We have received your complaint" in response.text
+    assert "We aim to finish by" in response.text and "What happens next" in response.text
+
+
+async def test_status_follows_the_case_work(browser: Browser) -> None:
+    number, code = await file_one(browser)
+    await Case.update({Case.status: "referred", Case.referred_to: "dhs_oig"}).where(
+        Case.tracking_number == number)
+    response = await look_up(browser, number, code)
+    assert "DHS Office of Inspector General" in response.text
+    await Case.update({Case.status: "closed", Case.outcome: "sustained"}).where(
+        Case.tracking_number == number)
+    response = await look_up(browser, number, code)
+    assert "The investigation is closed" in response.text
+
+
+async def test_wrong_code_and_unknown_number_get_the_same_answer(browser: Browser) -> None:
+    number, code = await file_one(browser)
+    wrong_code = await look_up(browser, number, "ABCD-EFGH-JKMN-PQRS-TWXY")
+    unknown = await look_up(browser, "CT-2345-6789", code)
+    garbage = await look_up(browser, "<script>", "'; drop table case; --")
+    for response in (wrong_code, unknown, garbage):
+        assert response.status_code == 422
+        assert GENERIC in response.text
+        assert "We have received your complaint" not in response.text
+    assert "&lt;script&gt;" in garbage.text and "<script>" not in garbage.text
+
+
+async def test_follow_up_with_files_is_stored_with_its_own_time(browser: Browser,
+                                                                settings: Any) -> None:
+    number, code = await file_one(browser)
+    page = await look_up(browser, number, code)
+    assert 'action="/status/add' in page.text
+    response = await browser.client.post("/status/add?lang=en", data={
+        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code,
+        "message": "I found the name of the second deputy: Smith.",
+    }, files=[("files", ("later.png", png_bytes("green"), "image/png"))])
+    assert response.status_code == 200, response.text[:2000]
+    assert "We added this to your complaint" in response.text
+    assert "1 file was attached." in response.text
+    case = await Case.select(Case.id).where(Case.tracking_number == number).first()
+    follow_up = await FollowUp.select().where(FollowUp.case == case["id"]).first()
+    assert follow_up["message"].endswith("Smith.") and follow_up["received_at"]
+    item = await EvidenceItem.select().where(EvidenceItem.follow_up == follow_up["id"]).first()
+    assert item["original_name"] == "later.png" and item["case"] == case["id"]
+    assert await AuditEvent.exists().where(AuditEvent.action == "complaint.follow_up")
+    # Later follow-ups do not change the receipt of what was first submitted.
+    receipt = await browser.client.post("/status/receipt?lang=en", data={
+        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code})
+    assert receipt.headers["content-type"] == "application/pdf"
+    text = pdf_text(receipt.content)
+    assert number in text and "later.png" not in text
+
+
+async def test_follow_up_in_spanish_with_a_refused_file_keeps_the_text(browser: Browser,
+                                                                       settings: Any) -> None:
+    number, code = await file_one(browser, "es")
+    await look_up(browser, number, code, "es")
+    response = await browser.client.post("/status/add?lang=es", data={
+        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code,
+        "message": "Más información.",
+    }, files=[("files", ("foto.jpg", ELF_BYTES, "image/jpeg"))])
+    assert response.status_code == 422
+    assert "Más información." in response.text and "Vuelva a adjuntar sus archivos." in response.text
+    assert not await FollowUp.exists()
+    assert stored_files(Path(settings.evidence_dir)) == []
+
+
+async def test_follow_up_needs_the_right_code(browser: Browser) -> None:
+    number, code = await file_one(browser)
+    await look_up(browser, number, code)
+    response = await browser.client.post("/status/add?lang=en", data={
+        "_csrf_token": browser.last_csrf, "tracking_number": number,
+        "access_code": "WRONG-CODE", "message": "hello"},
+        files=[("files", ("", b"", "application/octet-stream"))])
+    assert response.status_code == 422 and GENERIC in response.text
+    assert not await FollowUp.exists()
+
+
+async def test_lookups_are_rate_limited_per_address(browser: Browser, new_browser: Any,
+                                                    settings: Any) -> None:
+    configure(settings.replace(public_rate_limit_per_hour=3))
+    for _ in range(3):
+        await look_up(browser, "CT-2345-6789", "nope")
+    response = await look_up(browser, "CT-2345-6789", "nope", lang="es")
+    assert response.status_code == 429
+    assert "Demasiadas solicitudes" in response.text and 'lang="es"' in response.text
+    # Another address is not affected, and no address is stored in the clear.
+    other = new_browser("198.51.100.99")
+    assert (await look_up(other, "CT-2345-6789", "nope")).status_code == 422
+    hashes = [row["key_hash"] for row in await PublicRateHit.select()]
+    assert hashes and all("203.0.113.7" not in h and len(h) == 64 for h in hashes)
+
+
+async def test_receipt_link_is_signed_and_expires(browser: Browser) -> None:
+    await file_one(browser)
+    response = await browser.client.get("/complaint/receipt/1.9999999999.forged")
+    assert response.status_code == 404 and "expired" in response.text
+    from casetracker.intake.receipt import receipt_token
+
+    case = await Case.select(Case.id).first()
+    expired = receipt_token(case["id"], now=1_000_000)
+    assert (await browser.client.get(f"/complaint/receipt/{expired}")).status_code == 404
