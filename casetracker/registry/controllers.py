@@ -214,8 +214,11 @@ class RegistryController(Controller):
             "status": _q(request, "status", {s.value for s in DesignationStatus}),
         }
         agency_id = _int_q(request, "agency_id")
-        page = await queries.list_officers(**filters, agency_id=agency_id,
-                                           after=_int_q(request, "after"))
+        filters["flagged"] = "1" if request.query_params.get("flagged") == "1" else ""
+        page = await queries.list_officers(
+            q=filters["q"], status=filters["status"], flagged=bool(filters["flagged"]),
+            agency_id=agency_id, today=_today(), cycle_days=_cycle(),
+            after=_int_q(request, "after"))
         return _form("registry/officers.html.j2", page=page, filters=filters,
                      agency_id=agency_id)
 

@@ -4,7 +4,7 @@ number of queries per page, fast at any depth) and detail view-models."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from casetracker.errors import NotFound
@@ -107,9 +107,26 @@ async def list_agreements(*, state: str = "", model: str = "", status: str = "",
     return Page(rows, rows[-1]["id"] if more and rows else None, after is None)
 
 
+def flagged_designations(today: date, cycle_days: int) -> Any:
+    """Designations that need attention: authorisation past expiry, or refresher training
+    older than the cycle (from the last refresher, else the initial training); not revoked.
+    The SQL twin of rules.designation_flags."""
+    cutoff = today - timedelta(days=cycle_days)
+    return Designation.select(Designation.officer).where(
+        (Designation.status != "revoked")
+        & ((Designation.authorisation_expires_on < today)
+           | (Designation.last_refresher_on < cutoff)
+           | (Designation.last_refresher_on.is_null()
+              & (Designation.training_completed_on < cutoff))))
+
+
 async def list_officers(*, q: str = "", agency_id: int | None = None, status: str = "",
+                        flagged: bool = False, today: date | None = None, cycle_days: int = 730,
                         after: int | None = None, limit: int = PAGE_SIZE) -> Page:
+    today = today or date.today()
     clauses: list[Any] = []
+    if flagged:
+        clauses.append(Officer.id.is_in(flagged_designations(today, cycle_days)))
     for word in _like_safe(q).split():
         clauses.append(icontains(Officer.name, word) | icontains(Officer.badge_number, word))
     if agency_id is not None:
@@ -130,6 +147,17 @@ async def list_officers(*, q: str = "", agency_id: int | None = None, status: st
     rows = await query.order_by(Officer.name).order_by(Officer.id).limit(limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
+    if rows:
+        designations = await (
+            Designation.select(*_DESIGNATION_COLUMNS, Designation.agreement.model)
+            .where(Designation.officer.is_in([r["id"] for r in rows]))
+            .order_by(Designation.id))
+        by_officer: dict[int, list[dict[str, Any]]] = {}
+        for d in designations:
+            by_officer.setdefault(d["officer"], []).append(
+                _designation_view(d, today, cycle_days))
+        for row in rows:
+            row["designations"] = by_officer.get(row["id"], [])
     return Page(rows, rows[-1]["id"] if more and rows else None, after is None)
 
 

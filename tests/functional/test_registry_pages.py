@@ -68,7 +68,14 @@ async def test_agency_detail_shows_agreements_and_officers_with_flags(browser: B
     page = await browser.get(f"/registry/agreements/{agreement.id}")
     assert "Dana Reyes" in page.text
     page = await browser.get("/registry/officers?q=reyes")
-    assert "Dana Reyes" in page.text
+    assert "Dana Reyes" in page.text and "Authorisation expired" in page.text
+    fine = await make_officer(agency, name="Lee Fine")
+    await make_designation(fine, agreement, authorisation_expires_on=date.today()
+                           + timedelta(days=90), training_completed_on=date.today())
+    page = await browser.get("/registry/officers?flagged=1")
+    assert "Dana Reyes" in page.text and "Lee Fine" not in page.text
+    page = await browser.get("/registry/officers")
+    assert "Dana Reyes" in page.text and "Lee Fine" in page.text
     page = await browser.get("/registry/agreements?state=TN&model=WSO")
     assert "Grundy County" in page.text
     assert (await browser.get("/registry/agencies/999999")).status_code == 404

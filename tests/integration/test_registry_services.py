@@ -130,3 +130,31 @@ async def test_suggest_officers_ranks_agency_then_badge_then_name(settings: Any)
     by_name = await suggest_officers("", "kris walker", None, limit=1)
     assert [o["id"] for o in by_name] == [similar_home.id]
     assert await suggest_officers("", "", home.id) == []
+
+
+async def test_the_flagged_filter_agrees_with_the_flag_rules(settings: Any) -> None:
+    from itertools import product
+
+    from casetracker.registry.queries import flagged_designations
+    from casetracker.registry.rules import designation_flags
+
+    today, cycle = date(2026, 1, 15), 730
+    agency = await make_agency()
+    agreement = await make_agreement(agency)
+    dates = [None, date(2023, 1, 1), date(2025, 6, 1)]
+    expiries = [None, date(2026, 1, 14), date(2026, 1, 15)]
+    expected: set[int] = set()
+    for status, expiry, trained, refresher in product(("active", "suspended", "revoked"),
+                                                      expiries, dates, dates):
+        officer = await make_officer(agency)
+        designation = await make_designation(
+            officer, agreement, authorisation_expires_on=expiry, training_completed_on=trained,
+            last_refresher_on=refresher)
+        await Designation.update({Designation.status: status}).where(
+            Designation.id == designation.id)
+        if designation_flags(status=status, authorisation_expires_on=expiry,
+                             training_completed_on=trained, last_refresher_on=refresher,
+                             today=today, training_cycle_days=cycle).any:
+            expected.add(officer.id)
+    found = {r["officer"] for r in await flagged_designations(today, cycle)}
+    assert found == expected and expected
