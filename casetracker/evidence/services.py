@@ -162,7 +162,7 @@ class VerifyOutcome:
     actual_size: int | None
 
 
-async def verify_items(actor: Actor, *, case_id: int | None = None,
+async def verify_items(actor: Actor, *, case_id: int | None = None, item_id: int | None = None,
                        progress: Callable[[int], None] | None = None,
                        on_item: Callable[[VerifyOutcome], None] | None = None
                        ) -> list[VerifyOutcome]:
@@ -173,6 +173,8 @@ async def verify_items(actor: Actor, *, case_id: int | None = None,
                                 ).order_by(EvidenceItem.id)
     if case_id is not None:
         query = query.where(EvidenceItem.case == case_id)
+    if item_id is not None:
+        query = query.where(EvidenceItem.id == item_id)
     rows = await query
     outcomes = []
     for row in rows:
