@@ -1,1 +1,106 @@
-"""Tables of the reports package."""
+"""Tables of the reports package: rescission recommendations and their issued documents."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from piccolo.columns import Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from casetracker.accounts.tables import User
+from casetracker.cases.tables import Case
+from casetracker.registry.tables import Agency, Agreement, Designation
+
+
+class RecommendationKind(str, Enum):
+    officers = "officers"  # revoke one or more officers' delegated authority
+    agreement = "agreement"  # suspend or terminate one agreement
+
+
+class RecommendedAction(str, Enum):
+    revocation = "revocation"  # officers: letter of revocation / notice of withdrawal
+    suspension = "suspension"  # agreement: immediate suspension pending investigation
+    termination = "termination"  # agreement: termination on 90 days' notice
+
+
+class RecommendationStatus(str, Enum):
+    draft = "draft"
+    submitted = "submitted"
+    approved = "approved"
+    issued = "issued"
+
+
+class Classification(str, Enum):
+    sensitive = "sensitive"  # contains complainant information
+    public = "public"  # redacted: no complainant identities, no narratives
+
+
+class Recommendation(Table, tablename="recommendation"):
+    Kind = RecommendationKind
+    Action = RecommendedAction
+    Status = RecommendationStatus
+
+    # Shown to people; assigned when issued (RR-2026-0007), unique.
+    number = Varchar(length=24, null=True, default=None, unique=True)
+    kind = Varchar(length=12, choices=RecommendationKind, index=True)
+    action = Varchar(length=12, choices=RecommendedAction)
+    status = Varchar(length=12, choices=RecommendationStatus, default="draft", index=True)
+    classification = Varchar(length=12, choices=Classification, default="sensitive")
+    agency = ForeignKey(references=Agency, index=True)
+    agreement = ForeignKey(references=Agreement, index=True)
+
+    # the text staff edit (proposed by the system)
+    addressee = Varchar(length=300, default="")
+    sender = Varchar(length=300, default="")
+    subject = Varchar(length=300, default="")
+    summary = Text(default="")
+    grounds = Text(default="")
+    requested_action = Text(default="")
+    proposed_effective_on = Date(null=True, default=None)
+    suspension_days = Integer(null=True, default=None)
+    notice_days = Integer(null=True, default=None)
+    response_instructions = Text(default="")
+    corrective_measures = Text(default="")
+
+    # corrections: a new version naming the one it supersedes
+    version = Integer(default=1)
+    supersedes = Integer(null=True, default=None, index=True)  # id of the earlier recommendation
+    correction_reason = Text(default="")
+
+    # workflow
+    author = ForeignKey(references=User, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    submitted_at = Timestamptz(null=True, default=None)
+    submitted_by = ForeignKey(references=User, null=True, default=None)
+    approved_at = Timestamptz(null=True, default=None)
+    approved_by = ForeignKey(references=User, null=True, default=None)
+    approval_comment = Text(default="")
+    issued_at = Timestamptz(null=True, default=None, index=True)
+    issued_by = ForeignKey(references=User, null=True, default=None)
+
+    # the frozen document
+    document_sha256 = Varchar(length=64, default="", index=True)
+    document_key = Varchar(length=200, default="")
+    document_size = Integer(null=True, default=None)
+    document_signed = Varchar(length=8, default="")  # "" | "pyhanko"
+
+
+class RecommendationOfficer(Table, tablename="recommendation_officer"):
+    recommendation = ForeignKey(references=Recommendation, index=True)
+    designation = ForeignKey(references=Designation, index=True)
+
+
+class RecommendationCase(Table, tablename="recommendation_case"):
+    recommendation = ForeignKey(references=Recommendation, index=True)
+    case = ForeignKey(references=Case, index=True)
+
+
+class DocumentSequence(Table, tablename="document_sequence"):
+    """The last number used per prefix and year (RR-2026-0007 → prefix RR, year 2026, 7)."""
+
+    prefix = Varchar(length=8)
+    year = Integer()
+    last = Integer(default=0)
+    key = Varchar(length=20, unique=True)  # "RR-2026"

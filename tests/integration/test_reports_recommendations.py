@@ -1,0 +1,316 @@
+"""Rescission recommendations end to end: draft, submit, approve, issue, download, correct."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from casetracker.audit.tables import AuditEvent
+from casetracker.auth.actor import Actor
+from casetracker.errors import Forbidden, InvalidTransition, ValidationFailed
+from casetracker.reports import rendering, viewmodels
+from casetracker.reports.services import DraftValues, RecommendationService, load_source
+from casetracker.settings import configure
+from tests.factories import make_user
+from tests.factories_reports import (
+    INJECTION,
+    make_agency,
+    make_agreement,
+    make_designated_officer,
+    make_sustained_case,
+)
+
+pytestmark = pytest.mark.asyncio
+
+
+def pdf_text(data: bytes) -> str:
+    result = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True,
+                            check=True)
+    return result.stdout.decode()
+
+
+def squeezed(text: str) -> str:
+    # pdftotext joins words hyphenated across lines: compare without spaces and hyphens
+    return re.sub(r"[\s\-‐]+", "", text)
+
+
+def attachments(data: bytes) -> dict[str, list[bytes]]:
+    return PdfReader(io.BytesIO(data)).attachments
+
+
+async def actors() -> dict[str, Actor]:
+    out = {}
+    for role in ("oversight", "supervisor", "administrator", "investigator"):
+        user = await make_user(role)
+        out[role] = Actor.from_user(user)
+    out["supervisor2"] = Actor.from_user(await make_user("supervisor"))
+    return out
+
+
+@pytest.fixture
+async def fast(settings: Any) -> Any:
+    # in-process rendering (a thread) keeps these tests quick; the pool has its own test
+    return configure(settings.replace(pdf_workers=0))
+
+
+async def _officer_world() -> dict[str, Any]:
+    agency = await make_agency()
+    agreement = await make_agreement(agency, "JEM")
+    o1, d1 = await make_designated_officer(agency, agreement, "Daniel Reyes Whitfield", "GC-4471")
+    o2, d2 = await make_designated_officer(agency, agreement, "Carla Booker", "GC-5210")
+    peer, _ = await make_designated_officer(agency, agreement, "Peer Officer", "GC-0001")
+    case1 = await make_sustained_case(agency, agreement, [o1, o2])
+    case2 = await make_sustained_case(agency, agreement, [o1],
+                                      allegation_types=("racial_profiling", "search"),
+                                      complainant="José Ramírez")
+    return {"agency": agency, "agreement": agreement, "officers": [o1, o2],
+            "designations": [d1, d2], "cases": [case1, case2]}
+
+
+async def test_officer_revocation_workflow_and_pdf(fast: Any) -> None:
+    people = await actors()
+    world = await _officer_world()
+    author = RecommendationService(people["oversight"])
+    rec_id = await author.draft(DraftValues(
+        "officers", "revocation", None, tuple(world["designations"]),
+        tuple(c.case_id for c in world["cases"])))
+
+    # the system proposed the text
+    source = await load_source(rec_id)
+    assert "Daniel Reyes Whitfield" in source.recommendation["subject"]
+    assert "letter of revocation signed by the Field Office Director" in (
+        source.recommendation["requested_action"])
+
+    with pytest.raises(InvalidTransition):
+        await RecommendationService(people["supervisor"]).approve(rec_id)
+    await author.submit(rec_id)
+    # the author cannot approve; an oversight user has no approval permission at all
+    with pytest.raises(Forbidden):
+        await author.approve(rec_id)
+    with pytest.raises(Forbidden):
+        await RecommendationService(people["investigator"]).approve(rec_id)
+    await RecommendationService(people["supervisor"]).approve(rec_id, "Agreed.")
+    number = await author.issue(rec_id)
+    assert re.fullmatch(r"RR-20\d\d-0001", number)
+
+    rec, first = await author.issued_document(rec_id)
+    _, second = await RecommendationService(people["supervisor"]).issued_document(rec_id)
+    assert first == second  # frozen
+    assert rec["document_sha256"] == rendering.sha256_hex(first)
+
+    text = pdf_text(first)
+    flat = squeezed(text)
+    assert number in text
+    assert "Sensitive — contains complainant information" in text
+    for name, badge in (("Daniel Reyes Whitfield", "GC-4471"), ("Carla Booker", "GC-5210")):
+        assert name in text and badge in text
+    for citation in ("INA §287(g)", "8 U.S.C. 1357(g)", "JEM MOA §IV.D", "JEM MOA §VIII",
+                     "JEM MOA Appendix B", "Certification and Authorization",
+                     "Effective Date, Suspension, and Termination of this MOA"):
+        assert squeezed(citation) in flat, citation
+    for case in world["cases"]:
+        assert case.tracking_number in text
+        for rationale in case.rationales:
+            assert squeezed(rationale) in flat
+        for sha in case.evidence_hashes:
+            assert sha in flat
+    assert "NOT-SUSTAINED-MARKER" not in text  # only sustained allegations are grounds
+    assert "Maria Hernández" in text  # sensitive version names the complainant
+
+    reader = PdfReader(io.BytesIO(first))
+    pages = len(reader.pages)
+    assert pages >= 2
+    assert f"Page {pages} of {pages}" in text
+    assert text.count(f" of {pages}") >= pages
+
+    data = json.loads(attachments(first)["data.json"][0])
+    assert data["number"] == number
+    assert data["sustained_count"] == 4
+    assert list(attachments(first)) == ["data.json"]
+
+    # every step audited
+    actions = [r["action"] for r in await AuditEvent.select(AuditEvent.action).where(
+        AuditEvent.object_type == "recommendation")]
+    for step in ("recommendation.draft", "recommendation.submit", "recommendation.approve",
+                 "recommendation.issue", "recommendation.download"):
+        assert step in actions
+
+    # a correction is a new version naming the one it supersedes
+    with pytest.raises(InvalidTransition):
+        await author.submit(rec_id)
+    new_id = await author.correct(rec_id, "Badge number of the second officer corrected.")
+    await author.submit(new_id)
+    await RecommendationService(people["supervisor2"]).approve(new_id)
+    number2 = await RecommendationService(people["administrator"]).issue(new_id)
+    assert number2.endswith("0002")
+    _, corrected = await author.issued_document(new_id)
+    corrected_text = pdf_text(corrected)
+    assert f"supersedes {number}" in squeezed(corrected_text).replace("supersedes", "supersedes ")\
+        or squeezed(f"supersedes {number}") in squeezed(corrected_text)
+    # the first document is unchanged
+    _, again = await author.issued_document(rec_id)
+    assert again == first
+
+
+async def test_agreement_suspension_wso_and_public_variant(fast: Any) -> None:
+    people = await actors()
+    agency = await make_agency("Waller County Sheriff's Office")
+    agreement = await make_agreement(agency, "WSO", signed_on=__import__("datetime").date(2020, 2, 12))
+    o1, _ = await make_designated_officer(agency, agreement, "Frank Odell", "WC-77")
+    case = await make_sustained_case(agency, agreement, [o1], complainant="Ana Torres")
+    service = RecommendationService(people["oversight"])
+    with pytest.raises(ValidationFailed):
+        await service.draft(DraftValues("agreement", "revocation", agreement, (), (case.case_id,)))
+    rec_id = await service.draft(DraftValues("agreement", "suspension", agreement, (),
+                                             (case.case_id,)))
+    source = await load_source(rec_id)
+    values = {k: source.recommendation[k] for k in (
+        "addressee", "sender", "subject", "summary", "grounds", "requested_action",
+        "proposed_effective_on", "suspension_days", "notice_days", "response_instructions",
+        "corrective_measures")}
+    values["classification"] = "public"
+    values["suspension_days"] = 0
+    with pytest.raises(ValidationFailed) as failure:
+        await service.update(rec_id, values)
+    assert "suspension_days" in failure.value.errors
+    values["suspension_days"] = 60
+    await service.update(rec_id, values)
+    await service.submit(rec_id)
+    await RecommendationService(people["supervisor"]).approve(rec_id)
+    number = await service.issue(rec_id)
+    _, pdf = await service.issued_document(rec_id)
+    text = pdf_text(pdf)
+    flat = squeezed(text)
+    assert number in text
+    assert "Public version" in text
+    assert "Ana Torres" not in text and case.tracking_number in text
+    for citation in ("WSO MOA §VIII", "Effective Date and Termination of this MOA",
+                     "WSO MOA Appendix B ¶3.B", "Interim Action Pending Complaint Resolution",
+                     "60 days"):
+        assert squeezed(citation) in flat, citation
+    for sha in case.evidence_hashes:
+        assert sha in flat
+
+
+async def test_termination_and_tfm_cites_by_analogy(fast: Any) -> None:
+    people = await actors()
+    agency = await make_agency("Example County Sheriff's Office", "FL")
+    agreement = await make_agreement(agency, "TFM", signed_on=__import__("datetime").date(2025, 3, 1))
+    o1, _ = await make_designated_officer(agency, agreement, "Tom Field", "EC-9")
+    case = await make_sustained_case(agency, agreement, [o1])
+    service = RecommendationService(people["oversight"])
+    rec_id = await service.draft(DraftValues("agreement", "termination", agreement, (),
+                                             (case.case_id,)))
+    source = await load_source(rec_id)
+    document = viewmodels.build_recommendation(source)
+    assert document.requested.notice_days == 90
+    assert document.legal_basis.by_analogy
+    assert "No Task Force Model agreement text is held" in document.legal_basis.note
+    await service.submit(rec_id)
+    await RecommendationService(people["administrator"]).approve(rec_id)
+    await service.issue(rec_id)
+    _, pdf = await service.issued_document(rec_id)
+    flat = squeezed(pdf_text(pdf))
+    assert squeezed("JEM MOA (by analogy) §VIII") in flat
+    assert squeezed("No Task Force Model agreement text is held") in flat
+
+
+async def test_cases_without_sustained_findings_are_refused(fast: Any) -> None:
+    people = await actors()
+    world = await _officer_world()
+    other_agency = await make_agency("Elsewhere PD")
+    other_agreement = await make_agreement(other_agency)
+    o3, d3 = await make_designated_officer(other_agency, other_agreement, "Not Involved", "X-1")
+    with pytest.raises(ValidationFailed) as failure:
+        await RecommendationService(people["oversight"]).draft(DraftValues(
+            "officers", "revocation", None, (d3,), (world["cases"][0].case_id,)))
+    assert "case_ids" in failure.value.errors
+    with pytest.raises(ValidationFailed):
+        await RecommendationService(people["oversight"]).draft(DraftValues(
+            "officers", "revocation", None, (world["designations"][0], d3),
+            (world["cases"][0].case_id,)))
+
+
+async def test_injection_prints_literally_and_fetches_nothing(fast: Any) -> None:
+    people = await actors()
+    agency = await make_agency()
+    agreement = await make_agreement(agency)
+    o1, d1 = await make_designated_officer(agency, agreement, "Eve Injector", "INJ-1")
+    case = await make_sustained_case(agency, agreement, [o1], narrative=INJECTION,
+                                     rationale=INJECTION, complainant=INJECTION)
+    service = RecommendationService(people["oversight"])
+    rec_id = await service.draft(DraftValues("officers", "revocation", None, (d1,),
+                                             (case.case_id,)))
+    document = viewmodels.build_recommendation(await load_source(rec_id))
+    html = rendering.render_html("recommendation.html.j2", {"doc": document})
+    assert "<img src=" not in html and "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+    asked: list[str] = []
+    pdf = rendering.html_to_pdf(html, title="t", attachment_json=viewmodels.document_json(document),
+                                fetcher=rendering.make_fetcher(on_request=asked.append))
+    assert asked and all(url.startswith("ct-asset:") for url in asked)
+    assert not any("passwd" in url or "127.0.0.1" in url for url in asked)
+    text = pdf_text(pdf)
+    assert '<img src="file:///etc/passwd">' in text
+    assert '<link rel="attachment" href="file:///etc/passwd">' in text
+    assert "url(http://127.0.0.1:1/x)" in text
+    assert list(attachments(pdf)) == ["data.json"]
+    assert "root:" not in text
+
+    # the refusing fetcher itself: anything but a packaged asset raises
+    fetcher = rendering.make_fetcher()
+    for url in ("file:///etc/passwd", "http://127.0.0.1:1/x", "https://example.org/a.css",
+                "data:text/css,body{}", "ct-asset:../../etc/passwd", "ct-asset:fonts/x.ttf"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+
+
+async def test_pdf_structure_is_pdfa3_tagged_and_deterministic(fast: Any) -> None:
+    people = await actors()
+    world = await _officer_world()
+    rec_id = await RecommendationService(people["oversight"]).draft(DraftValues(
+        "officers", "revocation", None, (world["designations"][0],),
+        (world["cases"][0].case_id,)))
+    source = await load_source(rec_id)
+    document = viewmodels.build_recommendation(source)
+    html = rendering.render_html("recommendation.html.j2", {"doc": document})
+    payload = viewmodels.document_json(document)
+    one = rendering.html_to_pdf(html, title="x", attachment_json=payload)
+    two = rendering.html_to_pdf(html, title="x", attachment_json=payload)
+    assert one == two
+    check = subprocess.run(["qpdf", "--check", "-"], input=one, capture_output=True)
+    if check.returncode not in (0, 3):  # qpdf does not read stdin on every version
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+            handle.write(one)
+            handle.flush()
+            check = subprocess.run(["qpdf", "--check", handle.name], capture_output=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    reader = PdfReader(io.BytesIO(one))
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert root["/Lang"] == "en"
+    assert "/OutputIntents" in root and "/AF" in root
+    metadata = root["/Metadata"].get_object().get_data().decode()
+    assert "pdfaid:part=\"3\"" in metadata or "<pdfaid:part>3</pdfaid:part>" in metadata
+    assert "pdfaid:conformance=\"B\"" in metadata or "<pdfaid:conformance>B" in metadata
+    assert "<pdfuaid:part>1</pdfuaid:part>" in metadata
+    assert json.loads(reader.attachments["data.json"][0])["schema"].startswith("casetracker/")
+
+
+async def test_render_in_worker_pool(settings: Any) -> None:
+    configure(settings.replace(pdf_workers=1))
+    try:
+        doc = {"title": "Pool test", "number": "", "running_header": "Pool test",
+               "classification": "Public", "classification_public": True,
+               "organisation": "Office", "subtitle": "", "date_label": "", "paragraphs": ["x"]}
+        pdf = await rendering.render_pdf("minimal.html.j2", {"doc": doc}, title="Pool test")
+        assert "Pool test" in pdf_text(pdf)
+    finally:
+        rendering.shutdown_pool()
