@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
-from casetracker.errors import InvalidTransition, ValidationFailed
+from casetracker.errors import InvalidTransition, NotFound, ValidationFailed
 from casetracker.registry import forms, queries, rules
 from casetracker.registry.services import RegistryService
 from casetracker.registry.tables import (
@@ -165,6 +165,8 @@ class RegistryController(Controller):
                 agreement_id = await _service(request).create_agreement(**values)
             except ValidationFailed as exc:
                 errors = exc.errors
+            except NotFound:
+                errors = {"agency_id": _("Choose the agency.")}
             else:
                 flash(request, _("Agreement created."))
                 return Redirect(path=request.app.route_reverse(
@@ -236,6 +238,8 @@ class RegistryController(Controller):
                 officer_id = await _service(request).create_officer(**values)
             except ValidationFailed as exc:
                 errors = exc.errors
+            except NotFound:
+                errors = {"agency_id": _("Choose the officer's agency.")}
             else:
                 flash(request, _("Officer added."))
                 return Redirect(path=request.app.route_reverse(
@@ -267,6 +271,8 @@ class RegistryController(Controller):
                 changed = await _service(request).update_officer(officer_id, **values)
             except ValidationFailed as exc:
                 errors = exc.errors
+            except NotFound:
+                errors = {"agency_id": _("Choose the officer's agency.")}
             else:
                 flash(request, _("Officer saved.") if changed else _("Nothing was changed."))
                 return Redirect(path=request.app.route_reverse(
@@ -295,6 +301,9 @@ class RegistryController(Controller):
                 await _service(request).create_designation(officer_id=officer_id, **values)
             except ValidationFailed as exc:
                 errors = exc.errors
+            except NotFound:
+                errors = {"agreement_id": _("Choose the agreement the officer is designated "
+                                            "under.")}
             else:
                 flash(request, _("Designation added."))
                 return Redirect(path=request.app.route_reverse(

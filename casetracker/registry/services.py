@@ -346,8 +346,13 @@ class RegistryService:
         values = {k: v for k, v in values.items() if k in allowed}
         async with db.write_transaction():
             current = await _get(Officer, officer_id, "officer")
-            if "agency" in values:
+            if "agency" in values and values["agency"] != current["agency"]:
                 await _get(Agency, values["agency"], "agency")
+                if await Designation.exists().where(Designation.officer == officer_id):
+                    # Designations belong to the old agency's agreements.
+                    raise ValidationFailed({"agency_id": _(
+                        "This officer holds designations under the current agency's "
+                        "agreements; add the officer again under the new agency instead.")})
             return await self._update(Officer, current, values, "registry.officer.update",
                                       "officer")
 

@@ -140,6 +140,9 @@ async def test_administrator_creates_and_edits_with_validation(browser: Browser)
     assert response.status_code == 303
 
     response = await browser.submit("/registry/officers/new", data={
+        "agency_id": "999999", "name": "Nobody", "active": "1"})
+    assert response.status_code == 422 and "Choose the officer&#39;s agency." in response.text
+    response = await browser.submit("/registry/officers/new", data={
         "agency_id": str(agency.id), "name": "", "badge_number": "12", "active": "1"})
     assert response.status_code == 422 and "Enter the officer&#39;s name." in response.text
     assert 'value="12"' in response.text
@@ -163,6 +166,11 @@ async def test_administrator_creates_and_edits_with_validation(browser: Browser)
         "authorisation_expires_on": "2027-06-01", "training_completed_on": "2025-05-20"})
     assert response.status_code == 303
     designation = await Designation.objects().where(Designation.officer == officer.id).first()
+    other = await make_agency("Other Police Department", state="FL")
+    response = await browser.submit(f"/registry/officers/{officer.id}/edit", data={
+        "agency_id": str(other.id), "name": "Sam Ortiz", "badge_number": "0012", "rank": "Sgt",
+        "active": "1"})
+    assert response.status_code == 422 and "holds designations" in response.text
     response = await browser.submit(f"/registry/designations/{designation.id}/edit", data={
         "authorised_on": "2025-06-01", "authorisation_expires_on": "2027-06-01",
         "training_completed_on": "2025-05-20", "last_refresher_on": "2025-11-01"})
