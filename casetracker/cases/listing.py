@@ -44,7 +44,7 @@ ALLEGATION_TYPES = ("racial_profiling", "unlawful_stop", "unlawful_detention", "
                     "language_access", "discourtesy", "other")
 CHARACTERISTICS = ("race", "ethnicity", "national_origin", "language", "immigration_status",
                    "religion", "sex", "other")
-SORTS = ("received_desc", "received_asc", "due_asc")
+SORTS = ("received_desc", "received_asc", "due_asc", "relevance")
 
 # The clocks: (key, due column, done column, extra condition under which the clock runs).
 CLOCKS: tuple[tuple[str, str, str, str], ...] = (
@@ -107,7 +107,8 @@ class CaseFilters:
             "received_from": self.received_from.isoformat() if self.received_from else "",
             "received_to": self.received_to.isoformat() if self.received_to else "",
             "overdue": "1" if self.overdue else "", "q": self.q,
-            "sort": "" if self.sort == "received_desc" else self.sort,
+            "sort": "" if self.sort == "received_desc" or (
+                self.sort == "relevance" and self.q) else self.sort,
         }
         params += [(k, str(v)) for k, v in simple.items() if v not in (None, "")]
         return params
@@ -172,7 +173,7 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
     received_to = as_date("received_to")
     if received_from and received_to and received_from > received_to:
         errors["received_to"] = _("The end date must be on or after the start date.")
-    sort = as_choice("sort", SORTS) or "received_desc"
+    sort = as_choice("sort", SORTS) or ("relevance" if _first(params, "q") else "received_desc")
     overdue_raw = _first(params, "overdue").lower()
     filters = CaseFilters(
         states=states,
@@ -189,6 +190,8 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
         q=_first(params, "q")[: search.MAX_QUERY_LENGTH],
         sort=sort,
     )
+    if sort == "relevance" and not search.is_searchable(filters.q):
+        filters = replace(filters, sort="received_desc")
     return filters, errors
 
 
@@ -215,6 +218,10 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
         saved_sort, value, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if saved_sort != sort or not isinstance(case_id, int):
             raise ValueError("sort changed")
+        if sort == "relevance":
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ValueError("rank expected")
+            return float(value), case_id  # type: ignore[return-value]
         key = datetime.fromisoformat(value) if value is not None else None
         if key is not None and key.tzinfo is None:
             key = key.replace(tzinfo=UTC)
@@ -249,8 +256,8 @@ def overdue_condition(now: datetime) -> QueryString:
     return QueryString("(" + " OR ".join("{}" for _ in parts) + ")", *parts)
 
 
-def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
-                 ) -> QueryString:
+def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None,
+                 *, ranked: bool = False) -> QueryString:
     """Every condition for ``ct_case`` rows: visibility first, then each filter set."""
     now = now or _now()
     parts: list[QueryString] = []
@@ -304,7 +311,8 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
         parts.append(QueryString("ct_case.received_at < {}", end))
     if filters.overdue:
         parts.append(overdue_condition(now))
-    if filters.q and search.is_searchable(filters.q):
+    if filters.q and search.is_searchable(filters.q) and not ranked:
+        # (when ranked, the join with search.ranked_matches already keeps only matches)
         parts.append(QueryString("ct_case.id IN ({})", search.matching_case_ids(filters.q)))
     return _join(parts, " AND ")
 
@@ -313,9 +321,10 @@ _ORDER = {
     "received_desc": "ct_case.received_at DESC, ct_case.id DESC",
     "received_asc": "ct_case.received_at ASC, ct_case.id ASC",
     "due_asc": "ct_case.resolution_due_at ASC NULLS LAST, ct_case.id ASC",
+    "relevance": "search_rank.rank ASC, ct_case.id ASC",
 }
 _SORT_COLUMN = {"received_desc": "received_at", "received_asc": "received_at",
-                "due_asc": "resolution_due_at"}
+                "due_asc": "resolution_due_at", "relevance": "search_rank"}
 
 
 def keyset_condition(sort: str, key: datetime | None, case_id: int) -> QueryString:
@@ -324,6 +333,9 @@ def keyset_condition(sort: str, key: datetime | None, case_id: int) -> QueryStri
                            "AND ct_case.id < {}))", key, key, case_id)
     if sort == "received_asc":
         return QueryString("(ct_case.received_at > {} OR (ct_case.received_at = {} "
+                           "AND ct_case.id > {}))", key, key, case_id)
+    if sort == "relevance":
+        return QueryString("(search_rank.rank > {} OR (search_rank.rank = {} "
                            "AND ct_case.id > {}))", key, key, case_id)
     # due_asc: dated cases first (by date), then undated ones (by id)
     if key is None:
@@ -389,21 +401,33 @@ async def fetch_page(actor: Actor, filters: CaseFilters, *, cursor: str | None =
                      ) -> CasePage:
     """One page of cases the actor may see, with officers and allegations: 3 queries."""
     now = now or _now()
-    conditions = [where_clause(actor, filters, now)]
+    ranked = filters.sort == "relevance" and search.is_searchable(filters.q)
+    if filters.sort == "relevance" and not ranked:
+        filters = replace(filters, sort="received_desc")
+    conditions = [where_clause(actor, filters, now, ranked=ranked)]
     if cursor:
         key, case_id = decode_cursor(cursor, filters.sort)
         conditions.append(keyset_condition(filters.sort, key, case_id))
-    sql = QueryString(
-        f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE {{}} ORDER BY {_ORDER[filters.sort]} "
-        "LIMIT {}",
-        _join(conditions, " AND "), page_size + 1,
-    )
+    if ranked:
+        sql = QueryString(
+            f"SELECT {LIST_COLUMNS}, search_rank.rank AS search_rank {LIST_FROM} "
+            "JOIN ({}) AS search_rank ON search_rank.id = ct_case.id "
+            f"WHERE {{}} ORDER BY {_ORDER['relevance']} LIMIT {{}}",
+            search.ranked_matches(filters.q), _join(conditions, " AND "), page_size + 1,
+        )
+    else:
+        sql = QueryString(
+            f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE {{}} ORDER BY {_ORDER[filters.sort]} "
+            "LIMIT {}",
+            _join(conditions, " AND "), page_size + 1,
+        )
     rows = await _run(sql)
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
         last = rows[-1]
-        next_cursor = encode_cursor(filters.sort, _as_datetime(last[_SORT_COLUMN[filters.sort]]),
+        key = last[_SORT_COLUMN[filters.sort]]
+        next_cursor = encode_cursor(filters.sort, key if ranked else _as_datetime(key),
                                     last["id"])
     await attach_related(rows, now)
     return CasePage(rows=rows, next_cursor=next_cursor, page_size=page_size, filters=filters)

@@ -44,7 +44,8 @@ def labels() -> dict[str, dict[str, str]]:
         characteristic = {c: c.replace("_", " ").capitalize() for c in listing.CHARACTERISTICS}
     return {"status": status, "allegation": allegation, "characteristic": characteristic,
             "sort": {"received_desc": _("Newest first"), "received_asc": _("Oldest first"),
-                     "due_asc": _("Resolution due, soonest first")}}
+                     "due_asc": _("Resolution due, soonest first"),
+                     "relevance": _("Best match (when searching)")}}
 
 
 @get("/dashboard", name="dashboard", include_in_schema=False)

@@ -118,17 +118,29 @@ def matching_case_ids(text: str) -> QueryString:
     )
 
 
-def relevance_rank(text: str) -> QueryString:
-    """A per-row relevance score for ``ct_case`` rows (smaller is better on both engines),
-    from the narrative only: bm25 on SQLite, -ts_rank on PostgreSQL."""
+def ranked_matches(text: str) -> QueryString:
+    """SQL giving ``(id, rank)`` for every matching case, smaller rank = more relevant: the best
+    of the narrative's and the notes' scores (bm25 on SQLite, -ts_rank on PostgreSQL, as
+    double precision so that keyset cursors compare exactly)."""
     if db.is_sqlite():
+        expression = fts5_expression(text)
         return QueryString(
-            "(SELECT bm25(case_fts) FROM case_fts WHERE case_fts MATCH {} "
-            "AND case_fts.rowid = ct_case.id)",
-            fts5_expression(text),
+            "SELECT id, MIN(rank) AS rank FROM ("
+            "SELECT rowid AS id, bm25(case_fts) AS rank FROM case_fts WHERE case_fts MATCH {} "
+            'UNION ALL SELECT case_note."case" AS id, bm25(case_note_fts) AS rank '
+            "FROM case_note_fts JOIN case_note ON case_note.id = case_note_fts.rowid "
+            "WHERE case_note_fts MATCH {}) AS matches GROUP BY id",
+            expression, expression,
         )
+    query = websearch_text(text)
+    case_vector = f"to_tsvector({PG_CONFIG}, {PG_CASE_DOCUMENT})"
+    note_vector = f"to_tsvector({PG_CONFIG}, coalesce(body, ''))"
     return QueryString(
-        f"(-ts_rank(to_tsvector({PG_CONFIG}, {PG_CASE_DOCUMENT}), "
-        f"websearch_to_tsquery({PG_CONFIG}, {{}})))",
-        websearch_text(text),
+        "SELECT id, MIN(rank) AS rank FROM ("
+        f"SELECT ct_case.id AS id, (-ts_rank({case_vector}, q))::float8 AS rank "
+        f"FROM ct_case, websearch_to_tsquery({PG_CONFIG}, {{}}) AS q WHERE {case_vector} @@ q "
+        f'UNION ALL SELECT case_note."case" AS id, (-ts_rank({note_vector}, q))::float8 AS rank '
+        f"FROM case_note, websearch_to_tsquery({PG_CONFIG}, {{}}) AS q WHERE {note_vector} @@ q"
+        ") AS matches GROUP BY id",
+        query, query,
     )

@@ -72,7 +72,8 @@ async def test_list_filters_search_and_cursor(client: Any) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        params: dict[str, Any] = {"state": "open", "q": "penasco", "per_page": 2}
+        params: dict[str, Any] = {"state": "open", "q": "penasco", "per_page": 2,
+                                  "sort": "received_desc"}
         if cursor:
             params["cursor"] = cursor
         body = (await client.get("/api/v1/cases", params=params, headers=bearer(token))).json()
