@@ -1,0 +1,446 @@
+"""Loading the rows behind the oversight measures: a handful of GROUP BY queries per page,
+whatever the number of cases, then the pure functions of metrics.py.
+
+The period selects cases *received* in it (a cohort): their allegations, findings, clocks and
+days to disposition are measured, so every figure links to the case list filtered by
+``received_from``/``received_to``. Officer figures are a snapshot as of the period's end date
+(or today when that is earlier). Agencies count as active in the period when a complaint about
+them was received or closed, or a finding was recorded, in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from casetracker import db
+from casetracker.cases.clocks import BusinessCalendar
+from casetracker.cases.tables import Case
+from casetracker.oversight import metrics as m
+from casetracker.oversight.metrics import Period, Scope
+from casetracker.settings import get_settings
+
+MERITS_SQL = "('sustained', 'not_sustained', 'unfounded', 'exonerated')"
+
+
+def _sqlite() -> bool:
+    return db.is_sqlite()
+
+
+def month_expr(column: str) -> str:
+    if _sqlite():
+        return f"substr({column}, 1, 7)"
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+
+def days_expr(later: str, earlier: str) -> str:
+    """Whole days from ``earlier`` to ``later`` (floor)."""
+    if _sqlite():
+        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+    return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400) AS INTEGER)"
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _as_dt(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def period_bounds(period: Period) -> tuple[datetime, datetime]:
+    """The period's first and after-last instants, as local days (settings.timezone), the
+    same boundaries the case list uses for received_from/received_to."""
+    tz = BusinessCalendar.from_settings(get_settings()).tz
+    start = datetime.combine(period.start, time(), tz).astimezone(UTC)
+    end = datetime.combine(period.end + timedelta(days=1), time(), tz).astimezone(UTC)
+    return start, end
+
+
+@dataclass
+class Where:
+    """A WHERE clause over ``ct_case c`` (and the joins it needs), with its arguments."""
+
+    parts: list[str] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+    joins: str = ""
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) if self.parts else "1=1"
+
+
+def case_where(period: Period | None, scope: Scope, *, alias: str = "c",
+               data_range: tuple[datetime, datetime] | None = None) -> Where:
+    """``data_range`` (first and last received_at in the database): when the period covers it
+    the period condition is left out, so "all years" reads the tables without a join."""
+    where = Where()
+    if period is not None and data_range is not None:
+        start, end = period_bounds(period)
+        if start <= data_range[0] and data_range[1] < end:
+            period = None
+    if period is not None:
+        start, end = period_bounds(period)
+        where.parts.append(f"{alias}.received_at >= {{}} AND {alias}.received_at < {{}}")
+        where.args += [start, end]
+    if scope.agency_id:
+        where.parts.append(f"{alias}.agency = {{}}")
+        where.args.append(int(scope.agency_id))
+    if scope.state:
+        where.joins += f" LEFT JOIN agency sa ON sa.id = {alias}.agency"
+        where.parts.append(
+            f"(sa.state = {{}} OR ({alias}.agency IS NULL AND {alias}.incident_state = {{}}))")
+        where.args += [scope.state, scope.state]
+    if scope.model:
+        where.joins += f" LEFT JOIN agreement sg ON sg.id = {alias}.agreement"
+        where.parts.append(
+            f"(sg.model = {{}} OR ({alias}.agreement IS NULL AND EXISTS (SELECT 1 FROM agreement"
+            f" xg WHERE xg.agency = {alias}.agency AND xg.model = {{}})))")
+        where.args += [scope.model, scope.model]
+    return where
+
+
+async def _raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+    return await Case.raw(sql, *args)
+
+
+# --- the dashboard -------------------------------------------------------------------------
+
+async def load_metrics(period: Period, scope: Scope, *, now: datetime | None = None
+                       ) -> dict[str, Any]:
+    """Every figure of the dashboard and the periodic report for ``period`` and ``scope``."""
+    async with _read_session():
+        return await _load_metrics(period, scope, now=now)
+
+
+@asynccontextmanager
+async def _read_session() -> AsyncIterator[None]:
+    """Run a page's queries on one connection (SQLite: with a larger page cache), instead of
+    one new connection per query."""
+    engine = db.current_engine()
+    if engine.current_transaction.get() is not None:
+        yield
+        return
+    async with engine.transaction():
+        if _sqlite():
+            await Case.raw("PRAGMA cache_size = -65536")
+        yield
+
+
+async def data_range() -> tuple[datetime, datetime] | None:
+    rows = await _raw("SELECT MIN(received_at) AS lo, MAX(received_at) AS hi FROM ct_case")
+    if not rows or rows[0]["lo"] is None:
+        return None
+    return _as_dt(rows[0]["lo"]), _as_dt(rows[0]["hi"])  # type: ignore[return-value]
+
+
+def _alleg_from(w: Where, table: str = "allegation", alias: str = "al") -> str:
+    """FROM clause for allegation-level queries: joined to the case only when needed."""
+    if not w.parts:
+        return f"FROM {table} {alias} WHERE 1=1"
+    return f"FROM {table} {alias} JOIN ct_case c ON c.id = {alias}.\"case\"{w.joins} WHERE {w.sql()}"
+
+
+async def _load_metrics(period: Period, scope: Scope, *, now: datetime | None = None
+                        ) -> dict[str, Any]:
+    settings = get_settings()
+    now = now or datetime.now(UTC)
+    w = case_where(period, scope, data_range=await data_range())
+    base = f"FROM ct_case c{w.joins} WHERE {w.sql()}"
+
+    months = await _raw(f"SELECT {month_expr('c.received_at')} AS month, COUNT(*) AS n "
+                        f"{base} GROUP BY 1", *w.args)
+    allegations = await _raw(
+        "SELECT al.allegation_type AS allegation_type, al.protected_characteristic AS "
+        "protected_characteristic, al.final_finding AS final_finding, COUNT(*) AS n "
+        f"{_alleg_from(w)} GROUP BY 1, 2, 3", *w.args)
+    closed = await _raw(
+        "SELECT CASE WHEN c.outcome IN " + MERITS_SQL + " OR EXISTS (SELECT 1 FROM allegation "
+        "ma WHERE ma.\"case\" = c.id AND ma.final_finding IN " + MERITS_SQL + ") THEN 1 ELSE 0 "
+        f"END AS has_merits, COUNT(*) AS n {base} AND c.status = 'closed' GROUP BY 1", *w.args)
+    disposition = await _raw(
+        f"SELECT {days_expr('c.closed_at', 'c.received_at')} AS days, COUNT(*) AS n {base} "
+        "AND c.closed_at IS NOT NULL GROUP BY 1", *w.args)
+    resolved_col = "COALESCE(c.resolved_at, c.closed_at)"
+    resolution = await _raw(
+        f"SELECT {days_expr(resolved_col, 'c.received_at')} AS days, COUNT(*) AS n {base} "
+        f"AND {resolved_col} IS NOT NULL GROUP BY 1", *w.args)
+    res_limit = settings.resolution_due_days
+    resolution_overdue = await _raw(
+        f"SELECT COUNT(*) AS n {base} AND c.resolved_at IS NULL AND c.closed_at IS NULL "
+        "AND c.received_at < {}", *w.args, now - timedelta(days=res_limit))
+    results = await _raw(
+        f"SELECT {days_expr('c.results_reported_at', 'c.resolved_at')} AS days, COUNT(*) AS n "
+        f"{base} AND c.resolved_at IS NOT NULL AND c.results_reported_at IS NOT NULL AND "
+        "(c.results_due_at IS NOT NULL OR c.ice_notification_required = {}) GROUP BY 1",
+        *w.args, True)
+    results_limit = settings.results_due_days
+    results_overdue = await _raw(
+        f"SELECT COUNT(*) AS n {base} AND c.resolved_at IS NOT NULL AND c.results_reported_at "
+        "IS NULL AND (c.results_due_at IS NOT NULL OR c.ice_notification_required = {}) AND "
+        "c.resolved_at < {}", *w.args, True, now - timedelta(days=results_limit))
+    ice_rows = await _raw(
+        f"SELECT c.received_at AS received_at, c.ice_notified_at AS ice_notified_at {base} "
+        "AND c.ice_notification_required = {}", *w.args, True)
+
+    calendar = BusinessCalendar.from_settings(settings)
+    ice = _ice_timeliness(ice_rows, calendar, settings.ice_notice_business_hours, now)
+
+    res = m.within(resolution, res_limit)
+    res_over = int(resolution_overdue[0]["n"]) if resolution_overdue else 0
+    res = _add_overdue(res, res_over)
+    rep = m.within(results, results_limit)
+    rep = _add_overdue(rep, int(results_overdue[0]["n"]) if results_overdue else 0)
+
+    breakdown = m.allegation_breakdown(allegations)
+    trend = m.monthly_trend(months, period)
+    legacy = await load_legacy_breakdown(w)
+    as_of = min(period.end, now.date())
+    return {
+        "period": period,
+        "scope": scope,
+        "received": m.total(months),
+        "trend": trend,
+        "by_year": m.yearly_counts(months),
+        "allegations": breakdown,
+        "closed": m.closed_without_merits(closed),
+        "timeliness": {
+            "ice_notice": ice,
+            "results": rep,
+            "resolution": res,
+            "disposition": m.disposition_summary(disposition),
+        },
+        "limits": {"ice_hours": settings.ice_notice_business_hours,
+                   "results_days": results_limit, "resolution_days": res_limit},
+        "officers": await load_officer_status(scope, as_of, settings.training_cycle_days),
+        "inactive_agencies": await load_inactive_agencies(period, scope),
+        "recommendations": await load_recommendation_counts(period, scope),
+        "legacy": legacy,
+        "as_of": as_of,
+    }
+
+
+def _add_overdue(result: dict[str, Any], overdue: int) -> dict[str, Any]:
+    measured = result["measured"] + overdue
+    return {**result, "overdue": overdue, "measured": measured,
+            "share": m.share(result["on_time"], measured)}
+
+
+def _ice_timeliness(rows: list[dict[str, Any]], calendar: BusinessCalendar, hours: int,
+                    now: datetime) -> dict[str, Any]:
+    quick_on_time = 0
+    slow: list[dict[str, Any]] = []
+    for row in rows:
+        received = _as_dt(row["received_at"])
+        notified = _as_dt(row["ice_notified_at"])
+        # Clock hours bound weekday hours: notified within ``hours`` clock hours is on time.
+        if notified is not None and notified - received <= timedelta(hours=hours):
+            quick_on_time += 1
+            continue
+        slow.append({"received_at": received, "ice_notified_at": notified})
+    result = m.ice_notice_timeliness(slow, calendar, hours, now)
+    result["on_time"] += quick_on_time
+    result["measured"] += quick_on_time
+    result["share"] = m.share(result["on_time"], result["measured"])
+    return result
+
+
+async def load_legacy_breakdown(w: Where) -> dict[str, Any]:
+    """Imported records: allegations by original category and original final finding."""
+    rows = await _raw(
+        "SELECT ld.original_category AS category, ld.original_finding AS finding, COUNT(*) AS n "
+        f"{_alleg_from(w, 'oversight_legacy_allegation', 'ld')} GROUP BY 1, 2", *w.args)
+    by_category: dict[str, dict[str, int]] = {}
+    findings: set[str] = set()
+    for row in rows:
+        by_category.setdefault(row["category"] or "", {})[row["finding"] or ""] = int(row["n"])
+        findings.add(row["finding"] or "")
+    totals = {k: sum(v.values()) for k, v in by_category.items()}
+    ordered = dict(sorted(by_category.items(), key=lambda kv: (-totals[kv[0]], kv[0])))
+    return {"by_category": ordered, "totals": totals,
+            "findings": sorted(findings, key=lambda f: (f == "", f)),
+            "total": sum(totals.values())}
+
+
+async def load_officer_status(scope: Scope, as_of: date, cycle_days: int) -> dict[str, Any]:
+    parts, args = ["1=1"], []
+    if scope.agency_id:
+        parts.append("a.id = {}")
+        args.append(int(scope.agency_id))
+    if scope.state:
+        parts.append("a.state = {}")
+        args.append(scope.state)
+    if scope.model:
+        parts.append("g.model = {}")
+        args.append(scope.model)
+    rows = await _raw(
+        "SELECT d.officer AS officer_id, d.status AS status, d.authorisation_expires_on AS "
+        "authorisation_expires_on, d.training_completed_on AS training_completed_on, "
+        "d.last_refresher_on AS last_refresher_on FROM designation d JOIN agreement g ON "
+        f"g.id = d.agreement JOIN agency a ON a.id = g.agency WHERE {' AND '.join(parts)}",
+        *args)
+    for row in rows:
+        for key in ("authorisation_expires_on", "training_completed_on", "last_refresher_on"):
+            row[key] = _as_date(row[key])
+    return m.officer_status(rows, as_of, cycle_days)
+
+
+async def load_inactive_agencies(period: Period, scope: Scope) -> list[dict[str, Any]]:
+    parts, args = ["g.status IN ('active', 'suspended')"], []
+    if scope.agency_id:
+        parts.append("a.id = {}")
+        args.append(int(scope.agency_id))
+    if scope.state:
+        parts.append("a.state = {}")
+        args.append(scope.state)
+    if scope.model:
+        parts.append("g.model = {}")
+        args.append(scope.model)
+    rows = await _raw(
+        "SELECT a.id AS id, a.name AS name, a.state AS state, g.model AS model FROM agency a "
+        f"JOIN agreement g ON g.agency = a.id WHERE {' AND '.join(parts)}", *args)
+    agencies: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = agencies.setdefault(row["id"], {"id": row["id"], "name": row["name"],
+                                                "state": row["state"], "models": []})
+        entry["models"].append(row["model"])
+    if not agencies:
+        return []
+    start, end = period_bounds(period)
+    active = await _raw(
+        "SELECT DISTINCT c.agency AS id FROM ct_case c WHERE c.agency IS NOT NULL AND "
+        "((c.received_at >= {} AND c.received_at < {}) OR (c.closed_at >= {} AND c.closed_at "
+        "< {})) UNION SELECT DISTINCT c.agency AS id FROM allegation al JOIN ct_case c ON c.id "
+        "= al.\"case\" WHERE c.agency IS NOT NULL AND al.final_at >= {} AND al.final_at < {}",
+        start, end, start, end, start, end)
+    return m.inactive_agencies(agencies.values(), [r["id"] for r in active])
+
+
+async def load_recommendation_counts(period: Period, scope: Scope) -> dict[str, Any]:
+    """Recommendations (reports package) drafted in the period, issued, and their outcomes.
+
+    Read defensively: the reports package defines the table; columns used when present are
+    created_at, status, issued_at, outcome and case."""
+    try:
+        from casetracker.reports.tables import Recommendation  # type: ignore[attr-defined]
+    except ImportError:
+        return {**m.recommendation_counts([]), "available": False}
+    cols = {c._meta.db_column_name for c in Recommendation._meta.columns}
+    if "created_at" not in cols:
+        return {**m.recommendation_counts([]), "available": False}
+    table = Recommendation._meta.tablename
+    start, end = period_bounds(period)
+    status = "r.status" if "status" in cols else "''"
+    outcome = "r.outcome" if "outcome" in cols else "''"
+    issued = "CASE WHEN r.issued_at IS NOT NULL THEN 1 ELSE 0 END" if "issued_at" in cols else (
+        "CASE WHEN r.status = 'issued' THEN 1 ELSE 0 END" if "status" in cols else "0")
+    join, parts, args = "", ["r.created_at >= {} AND r.created_at < {}"], [start, end]
+    if not scope.is_all and "case" in cols:
+        w = case_where(None, scope)
+        join = f" JOIN ct_case c ON c.id = r.\"case\"{w.joins}"
+        parts.append(w.sql())
+        args += w.args
+    try:
+        rows = await _raw(
+            f"SELECT {status} AS status, {outcome} AS outcome, {issued} AS issued, COUNT(*) AS n "
+            f"FROM {table} r{join} WHERE {' AND '.join(parts)} GROUP BY 1, 2, 3", *args)
+    except Exception:  # noqa: BLE001 - the other package's schema may still be moving
+        return {**m.recommendation_counts([]), "available": False}
+    for row in rows:
+        row["issued"] = bool(row["issued"])
+    return {**m.recommendation_counts(rows), "available": True}
+
+
+async def issued_recommendations(period: Period, scope: Scope) -> list[dict[str, Any]]:
+    """The recommendations issued in the period (for the periodic report), best effort."""
+    try:
+        from casetracker.reports.tables import Recommendation  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    cols = {c._meta.db_column_name for c in Recommendation._meta.columns}
+    if "issued_at" not in cols:
+        return []
+    start, end = period_bounds(period)
+    wanted = [c for c in ("id", "reference", "number", "title", "target_type", "requested_action",
+                          "status", "issued_at", "outcome", "case") if c in cols]
+    select = ", ".join(f"r.\"{c}\" AS \"{c}\"" for c in wanted)
+    try:
+        return await _raw(
+            f"SELECT {select} FROM {Recommendation._meta.tablename} r WHERE r.issued_at >= {{}} "
+            "AND r.issued_at < {} ORDER BY r.issued_at", start, end)
+    except Exception:  # noqa: BLE001
+        return []
+
+
+# --- filter choices ------------------------------------------------------------------------
+
+async def filter_choices() -> dict[str, Any]:
+    agencies = await _raw("SELECT id, name, state FROM agency ORDER BY state, name")
+    states = sorted({a["state"] for a in agencies if a["state"]})
+    return {"agencies": agencies, "states": states, "models": ["JEM", "WSO", "TFM"]}
+
+
+async def data_years() -> tuple[int, int] | None:
+    rows = await _raw("SELECT MIN(received_at) AS lo, MAX(received_at) AS hi FROM ct_case")
+    if not rows or rows[0]["lo"] is None:
+        return None
+    return _as_dt(rows[0]["lo"]).year, _as_dt(rows[0]["hi"]).year  # type: ignore[union-attr]
+
+
+async def agency_appendix(period: Period, scope: Scope) -> list[dict[str, Any]]:
+    """Per agency in scope: models, complaints received in the period, allegations, sustained,
+    designated officers (active)."""
+    w = case_where(period, scope)
+    cases = await _raw(f"SELECT c.agency AS id, COUNT(*) AS n FROM ct_case c{w.joins} WHERE "
+                       f"{w.sql()} GROUP BY 1", *w.args)
+    alleg = await _raw(
+        "SELECT c.agency AS id, COUNT(*) AS n, SUM(CASE WHEN al.final_finding = 'sustained' "
+        "THEN 1 ELSE 0 END) AS sustained, SUM(CASE WHEN al.allegation_type = 'racial_profiling' "
+        f"THEN 1 ELSE 0 END) AS profiling FROM allegation al JOIN ct_case c ON c.id = "
+        f"al.\"case\"{w.joins} WHERE {w.sql()} GROUP BY 1", *w.args)
+    parts, args = ["1=1"], []
+    if scope.agency_id:
+        parts.append("a.id = {}")
+        args.append(int(scope.agency_id))
+    if scope.state:
+        parts.append("a.state = {}")
+        args.append(scope.state)
+    if scope.model:
+        parts.append("EXISTS (SELECT 1 FROM agreement mg WHERE mg.agency = a.id AND mg.model "
+                     "= {})")
+        args.append(scope.model)
+    agencies = await _raw(f"SELECT a.id AS id, a.name AS name, a.state AS state FROM agency a "
+                          f"WHERE {' AND '.join(parts)} ORDER BY a.state, a.name", *args)
+    agreements = await _raw("SELECT agency AS id, model, status FROM agreement")
+    officers = await _raw(
+        "SELECT g.agency AS id, COUNT(DISTINCT d.officer) AS n FROM designation d JOIN agreement"
+        " g ON g.id = d.agreement WHERE d.status = 'active' GROUP BY 1")
+    by_case = {r["id"]: int(r["n"]) for r in cases}
+    by_alleg = {r["id"]: r for r in alleg}
+    by_off = {r["id"]: int(r["n"]) for r in officers}
+    models: dict[int, list[str]] = {}
+    for row in agreements:
+        models.setdefault(row["id"], []).append(f"{row['model']} ({row['status']})")
+    out = []
+    for a in agencies:
+        al = by_alleg.get(a["id"], {})
+        out.append({**a, "models": sorted(models.get(a["id"], [])),
+                    "complaints": by_case.get(a["id"], 0),
+                    "allegations": int(al.get("n") or 0),
+                    "profiling": int(al.get("profiling") or 0),
+                    "sustained": int(al.get("sustained") or 0),
+                    "designated_officers": by_off.get(a["id"], 0)})
+    return out
