@@ -26,7 +26,6 @@ from casetracker.auth.actor import Actor
 from casetracker.auth.policies import case_visibility_filter
 from casetracker.cases import search
 from casetracker.cases.clocks import BusinessCalendar, clock_state
-from casetracker.cases.tables import Case
 from casetracker.errors import ValidationFailed
 from casetracker.settings import get_settings
 from casetracker.web.i18n import gettext as _
@@ -297,7 +296,7 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
         json_text = "ct_case.protected_characteristics" if db.is_sqlite() else \
             "ct_case.protected_characteristics::text"
         parts.append(QueryString(
-            '(ct_case.id IN (SELECT "case" FROM allegation WHERE protected_characteristic = {}) '
+            '(ct_case.id IN (SELECT "case" FROM allegation WHERE protected_characteristic = {}) '  # noqa: S608
             f"OR {json_text} LIKE {{}})",
             filters.characteristic, f'%"{filters.characteristic}"%',
         ))
@@ -577,7 +576,7 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
     selects = []
     for key, due, done, extra in CLOCKS:
         selects.append(QueryString(
-            f"SELECT ct_case.id AS case_id, '{key}' AS clock, ct_case.{due} AS due_at "
+            f"SELECT ct_case.id AS case_id, '{key}' AS clock, ct_case.{due} AS due_at "  # noqa: S608
             f"FROM ct_case WHERE {{}} AND ct_case.{due} < {{}} AND ct_case.{done} IS NULL "
             f"AND {extra}",
             base, horizon,

@@ -110,7 +110,7 @@ def matching_case_ids(text: str) -> QueryString:
         )
     query = websearch_text(text)
     return QueryString(
-        f"SELECT id FROM ct_case WHERE to_tsvector({PG_CONFIG}, {PG_CASE_DOCUMENT}) "
+        f"SELECT id FROM ct_case WHERE to_tsvector({PG_CONFIG}, {PG_CASE_DOCUMENT}) "  # noqa: S608
         f"@@ websearch_to_tsquery({PG_CONFIG}, {{}}) "
         f'UNION SELECT "case" FROM case_note WHERE to_tsvector({PG_CONFIG}, coalesce(body, \'\')) '
         f"@@ websearch_to_tsquery({PG_CONFIG}, {{}})",
@@ -136,7 +136,7 @@ def ranked_matches(text: str) -> QueryString:
     case_vector = f"to_tsvector({PG_CONFIG}, {PG_CASE_DOCUMENT})"
     note_vector = f"to_tsvector({PG_CONFIG}, coalesce(body, ''))"
     return QueryString(
-        "SELECT id, MIN(rank) AS rank FROM ("
+        "SELECT id, MIN(rank) AS rank FROM ("  # noqa: S608
         f"SELECT ct_case.id AS id, (-ts_rank({case_vector}, q))::float8 AS rank "
         f"FROM ct_case, websearch_to_tsquery({PG_CONFIG}, {{}}) AS q WHERE {case_vector} @@ q "
         f'UNION ALL SELECT case_note."case" AS id, (-ts_rank({note_vector}, q))::float8 AS rank '

@@ -152,7 +152,9 @@ NOTES_ES = (
     "La denunciante pidió que no la llamen al trabajo.",
 )
 
-UNUSABLE_PASSWORD = "!seeded-user-cannot-sign-in"
+QUARTERS = ("00", "15", "30", "45")
+# Not a password: a value no password hash can equal, so seeded users cannot sign in.
+UNUSABLE_PASSWORD = "!seeded-user-cannot-sign-in"  # noqa: S105
 
 
 @dataclass
@@ -224,9 +226,9 @@ class _Writer:
     async def next_id(self, table: type[Table]) -> int:
         name = table._meta.tablename
         if self.sqlite:
-            row = self.conn.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{name}"').fetchone()
+            row = self.conn.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{name}"').fetchone()  # noqa: S608
             return int(row[0]) + 1
-        return int(await self.conn.fetchval(f'SELECT COALESCE(MAX(id), 0) FROM "{name}"')) + 1
+        return int(await self.conn.fetchval(f'SELECT COALESCE(MAX(id), 0) FROM "{name}"')) + 1  # noqa: S608
 
     async def write(self, batches: list[tuple[type[Table], list[str], list[tuple[Any, ...]]]]
                     ) -> None:
@@ -250,7 +252,7 @@ class _Writer:
                 names = ", ".join(f'"{c}"' for c in columns)
                 marks = ", ".join("?" for _ in columns)
                 self.conn.executemany(
-                    f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})',
+                    f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})',  # noqa: S608
                     [tuple(_sqlite_value(v) for v in row) for row in rows])
             self.conn.execute("COMMIT")
         except BaseException:
@@ -263,7 +265,7 @@ class _Writer:
         for table in tables:
             name = table._meta.tablename
             await self.conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608
                 f'(SELECT COALESCE(MAX(id), 1) FROM "{name}"))')
 
 
@@ -488,13 +490,13 @@ async def seed_cases(count: int, seed: int = 1, *, batch_size: int = 2000,
                                            "in_person")),
                     "language": "es" if spanish else "en", "received_at": received,
                     "incident_date": incident,
-                    "incident_time": f"{rng.randint(0, 23):02d}:{rng.choice(('00', '15', '30', '45'))}",
+                    "incident_time": f"{rng.randint(0, 23):02d}:{rng.choice(QUARTERS)}",
                     "incident_location": rng.choice(ROADS), "incident_city": county,
                     "incident_state": agency["state"] if agency else "TX",
                     "incident_setting": rng.choice(SETTINGS_),
                     "context_287g": rng.choice(CONTEXTS),
                     "narrative": _narrative(rng, spanish),
-                    "checklist": json.dumps(sorted(set(rng.sample(CHECKLIST, k=rng.randint(1, 4))))),
+                    "checklist": json.dumps(sorted(rng.sample(CHECKLIST, k=rng.randint(1, 4)))),
                     "protected_characteristics": json.dumps(characteristics),
                     "harm": ("Perdí un día de trabajo." if spanish else
                              "I missed a day of work.") if rng.random() < 0.3 else "",

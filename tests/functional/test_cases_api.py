@@ -93,7 +93,7 @@ async def test_list_filters_search_and_cursor(client: Any) -> None:
 
 async def test_transitions_and_findings_through_the_api(client: Any) -> None:
     _, intake_token = await token_for("intake")
-    supervisor, supervisor_token = await token_for("supervisor")
+    _, supervisor_token = await token_for("supervisor")
     investigator, investigator_token = await token_for("investigator")
     case = await make_list_case(status="received", allegations=[{"type": "unlawful_stop"}])
     url = f"/api/v1/cases/{case.id}/transitions"
