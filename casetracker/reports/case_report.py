@@ -1,0 +1,88 @@
+"""The case report: the full case file as a PDF, for staff who may see the case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from casetracker.audit import services as audit
+from casetracker.audit.tables import AuditEvent
+from casetracker.auth import policies
+from casetracker.auth.actor import Actor
+from casetracker.auth.permissions import Permission as P
+from casetracker.cases.tables import Case
+from casetracker.errors import NotFound
+from casetracker.registry.tables import Agency, Agreement
+from casetracker.reports import rendering, viewmodels
+from casetracker.reports.services import load_case_bundle
+from casetracker.settings import Settings, get_settings
+
+ACTION_LABELS = {
+    "case.file": "Complaint received", "case.start_triage": "Triage started",
+    "case.open": "Investigation opened", "case.assign": "Investigator assigned",
+    "case.close": "Case closed", "case.refer": "Referred", "case.decline": "Declined",
+}
+
+
+def _timeline_label(row: dict[str, Any]) -> str:
+    action = row["action"]
+    label = ACTION_LABELS.get(action) or action.split(".", 1)[-1].replace("_", " ").capitalize()
+    who = row.get("actor_label") or "system"
+    return f"{label} — {who}"
+
+
+class CaseReportService:
+    def __init__(self, actor: Actor, settings: Settings | None = None) -> None:
+        self.actor = actor
+        self.settings = settings or get_settings()
+
+    async def source(self, case_id: int) -> tuple[dict[str, Any], bool]:
+        policies.require(self.actor, P.REPORT_CASE)
+        head = await Case.select(Case.id, Case.status, Case.lead_investigator).where(
+            Case.id == case_id).first()
+        if head is None:
+            raise NotFound("There is no such case.")
+        policies.ensure_may_view_case(self.actor, head)
+        show_contact = policies.may_view_complainant_contact(self.actor, head)
+        case = await load_case_bundle(case_id, with_contact=show_contact)
+        if case.get("agency"):
+            agency = await Agency.select(Agency.name, Agency.state).where(
+                Agency.id == case["agency"]).first()
+            case["agency_name"] = f"{agency['name']} ({agency['state']})" if agency else ""
+        if case.get("agreement"):
+            agreement = await Agreement.select(Agreement.model, Agreement.signed_on).where(
+                Agreement.id == case["agreement"]).first()
+            if agreement:
+                case["agreement_label"] = (f"{agreement['model']} — "
+                                           f"{viewmodels.MODEL_LABELS.get(agreement['model'], '')}"
+                                           f", signed {viewmodels.iso(agreement['signed_on'])}")
+        events = await AuditEvent.select(AuditEvent.occurred_at, AuditEvent.action,
+                                         AuditEvent.actor_label).where(
+            AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
+        case["timeline"] = [{"at": e["occurred_at"], "what": _timeline_label(e)}
+                            for e in events if not e["action"].startswith("case.report")]
+        return case, show_contact
+
+    async def build(self, case_id: int, now: datetime | None = None
+                    ) -> viewmodels.CaseReportDocument:
+        case, show_contact = await self.source(case_id)
+        return viewmodels.build_case_report(
+            case, now=now or datetime.now(UTC), zone=self.settings.timezone,
+            organisation=self.settings.organisation_name, show_contact=show_contact,
+            generated_by=self.actor.name or self.actor.label)
+
+    async def render(self, case_id: int) -> tuple[str, bytes]:
+        document = await self.build(case_id)
+        data = await rendering.render_pdf(
+            "case_report.html.j2", {"doc": document}, title=document.title,
+            attachment_json=viewmodels.document_json(document))
+        await audit.record("case.report", actor=self.actor, object_type="case",
+                           object_id=case_id, case_id=case_id,
+                           details={"contact_included": bool(document.contact_lines),
+                                    "sha256": rendering.sha256_hex(data)})
+        items = [int(e.item[2:]) for e in document.case.evidence]
+        if items:
+            from casetracker.evidence.services import record_export
+
+            await record_export(items, self.actor, f"Case report {document.number}")
+        return document.number, data

@@ -1,0 +1,263 @@
+"""Recommendation pages (list, new, detail with its workflow actions, download) and the case
+report PDF. Thin: parse, call one service verb, flash + 303, or re-render with errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from casetracker.auth.guards import actor_from_connection, requires
+from casetracker.auth.permissions import Permission as P
+from casetracker.auth.policies import has_permission
+from casetracker.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from casetracker.registry.tables import Agreement, Designation
+from casetracker.reports import forms, rules, viewmodels
+from casetracker.reports.rendering import RenderError
+from casetracker.reports.services import (
+    DraftValues,
+    RecommendationService,
+    candidate_cases,
+    load_source,
+)
+from casetracker.reports.tables import Recommendation
+from casetracker.web.flash import flash
+from casetracker.web.i18n import gettext as _
+
+STATUSES = ("draft", "submitted", "approved", "issued")
+READERS = (P.RECOMMENDATION_DRAFT, P.RECOMMENDATION_APPROVE, P.RECOMMENDATION_ISSUE)
+
+
+def may_read_recommendations(connection: Any, _: Any) -> None:
+    actor = actor_from_connection(connection)
+    if actor is None or not any(has_permission(actor, p) for p in READERS):
+        from litestar.exceptions import PermissionDeniedException
+
+        raise PermissionDeniedException("You do not have permission to see recommendations.")
+
+
+may_read_recommendations.permissions = READERS  # type: ignore[attr-defined]
+
+
+def _actor(request: Request[Any, Any, Any]) -> Any:
+    actor = actor_from_connection(request)
+    assert actor is not None  # guarded
+    return actor
+
+
+def _pdf(data: bytes, filename: str) -> Response[bytes]:
+    return Response(content=data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+    })
+
+
+async def _agreement_choices() -> list[dict[str, Any]]:
+    agreements = await Agreement.select(Agreement.id, Agreement.model, Agreement.status,
+                                        Agreement.agency.name, Agreement.agency.state).order_by(
+        Agreement.agency.name)
+    return [{"id": a["id"], "label": f"{a['agency.name']} ({a['agency.state']}) — {a['model']}"
+             f" ({a['status']})"} for a in agreements]
+
+
+async def _new_context(values: dict[str, Any]) -> dict[str, Any]:
+    agreement_id = values.get("agreement_id")
+    designations: list[dict[str, Any]] = []
+    cases: list[dict[str, Any]] = []
+    if agreement_id:
+        rows = await Designation.select(Designation.id, Designation.status, Designation.officer,
+                                        Designation.officer.name, Designation.officer.badge_number
+                                        ).where(Designation.agreement == agreement_id).order_by(
+            Designation.officer.name)
+        designations = [{"id": r["id"], "officer": r["officer"], "status": r["status"],
+                         "label": f"{r['officer.name']} (badge {r['officer.badge_number'] or '—'})"}
+                        for r in rows]
+        kind = values.get("kind") or "officers"
+        chosen = set(values.get("designation_ids") or ())
+        officer_ids = [d["officer"] for d in designations if d["id"] in chosen] if chosen else [
+            d["officer"] for d in designations]
+        cases = await candidate_cases(kind=kind, officer_ids=officer_ids,
+                                      agreement_id=agreement_id)
+    return {"values": values, "agreements": await _agreement_choices(),
+            "designations": designations, "cases": cases,
+            "actions_by_kind": rules.ACTIONS_BY_KIND}
+
+
+async def _detail_context(request: Request[Any, Any, Any], rec_id: int) -> dict[str, Any]:
+    actor = _actor(request)
+    source = await load_source(rec_id)
+    rec = source.recommendation
+    document = viewmodels.build_recommendation(source)
+    author_id = rec["author"]
+    supersedes = None
+    if rec.get("supersedes"):
+        supersedes = await Recommendation.select(Recommendation.id, Recommendation.number).where(
+            Recommendation.id == rec["supersedes"]).first()
+    superseded_by = await Recommendation.select(Recommendation.id, Recommendation.number,
+                                                Recommendation.status).where(
+        Recommendation.supersedes == rec_id)
+    status = rec["status"]
+    allowed = {
+        "edit": status == "draft" and has_permission(actor, P.RECOMMENDATION_DRAFT),
+        "submit": status == "draft" and has_permission(actor, P.RECOMMENDATION_DRAFT),
+        "approve": status == "submitted" and has_permission(actor, P.RECOMMENDATION_APPROVE)
+        and actor.id != author_id,
+        "return": status in ("submitted", "approved")
+        and has_permission(actor, P.RECOMMENDATION_APPROVE),
+        "issue": status == "approved" and has_permission(actor, P.RECOMMENDATION_ISSUE),
+        "correct": status == "issued" and has_permission(actor, P.RECOMMENDATION_DRAFT),
+    }
+    return {"rec": rec, "doc": document, "allowed": allowed, "is_author": actor.id == author_id,
+            "supersedes": supersedes, "superseded_by": superseded_by,
+            "errors": {}, "values": {k: rec.get(k) for k in forms.EDITABLE}}
+
+
+class RecommendationController(Controller):
+    path = "/recommendations"
+    guards = [may_read_recommendations]
+
+    @get("/", name="reports.recommendations")
+    async def index(self, request: Request[Any, Any, Any], status: FromQuery[str | None] = None) -> Template:
+        query = Recommendation.select(
+            Recommendation.id, Recommendation.number, Recommendation.kind, Recommendation.action,
+            Recommendation.status, Recommendation.subject, Recommendation.version,
+            Recommendation.created_at, Recommendation.issued_at, Recommendation.agency.name,
+            Recommendation.agreement.model, Recommendation.author.name,
+        ).order_by(Recommendation.id, ascending=False).limit(200)
+        if status in STATUSES:
+            query = query.where(Recommendation.status == status)
+        return Template("reports/list.html.j2", context={
+            "rows": await query, "status": status if status in STATUSES else "",
+            "statuses": STATUSES})
+
+    @get("/new", name="reports.new", guards=[requires(P.RECOMMENDATION_DRAFT)])
+    async def new(self, request: Request[Any, Any, Any]) -> Template:
+        params = request.query_params
+        values = {"kind": params.get("kind") or "officers", "action": params.get("action") or "",
+                  "agreement_id": forms._optional_int(params.get("agreement_id")),
+                  "designation_ids": (), "case_ids": ()}
+        return Template("reports/new.html.j2", context={**await _new_context(values),
+                                                        "errors": {}})
+
+    @post("/new", name="reports.create", guards=[requires(P.RECOMMENDATION_DRAFT)])
+    async def create(self, request: Request[Any, Any, Any]) -> Any:
+        form = await request.form()
+        values = forms.parse_new(form)
+        try:
+            rec_id = await RecommendationService(_actor(request)).draft(DraftValues(
+                values["kind"], values["action"], values["agreement_id"],
+                values["designation_ids"], values["case_ids"]))
+        except ValidationFailed as exc:
+            return Template("reports/new.html.j2", status_code=422, context={
+                **await _new_context(values), "errors": exc.errors})
+        flash(request, _("Draft created. The system proposed the text below: check and edit it."))
+        return Redirect(path=f"/recommendations/{rec_id}", status_code=303)
+
+    @get("/{rec_id:int}", name="reports.detail")
+    async def detail(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Template:
+        return Template("reports/detail.html.j2", context=await _detail_context(request, rec_id))
+
+    @post("/{rec_id:int}/edit", name="reports.edit", guards=[requires(P.RECOMMENDATION_DRAFT)])
+    async def edit(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        form = await request.form()
+        values, errors = forms.parse_text(form)
+        try:
+            if errors:
+                raise ValidationFailed(errors)
+            await RecommendationService(_actor(request)).update(rec_id, values)
+        except ValidationFailed as exc:
+            context = await _detail_context(request, rec_id)
+            context.update({"errors": exc.errors, "values": {**values, **{
+                k: form.get(k) for k in ("proposed_effective_on", "suspension_days",
+                                         "notice_days")}}})
+            return Template("reports/detail.html.j2", context=context, status_code=422)
+        except InvalidTransition as exc:
+            return await self._refuse(request, rec_id, exc.message)
+        flash(request, _("Changes saved."))
+        return Redirect(path=f"/recommendations/{rec_id}", status_code=303)
+
+    async def _refuse(self, request: Request[Any, Any, Any], rec_id: int, message: str,
+                      status_code: int = 409) -> Template:
+        context = await _detail_context(request, rec_id)
+        context["errors"] = {"form": message}
+        return Template("reports/detail.html.j2", context=context, status_code=status_code)
+
+    async def _step(self, request: Request[Any, Any, Any], rec_id: int, verb: str,
+                    success: str) -> Any:
+        form = await request.form()
+        service = RecommendationService(_actor(request))
+        try:
+            if verb == "submit":
+                await service.submit(rec_id)
+            elif verb == "approve":
+                await service.approve(rec_id, (form.get("comment") or "").strip())
+            elif verb == "return":
+                await service.return_to_draft(rec_id, (form.get("comment") or "").strip())
+            elif verb == "issue":
+                number = await service.issue(rec_id)
+                success = _("Issued as %(number)s. The document is frozen.", number=number)
+            elif verb == "correct":
+                new_id = await service.correct(rec_id, form.get("correction_reason") or "")
+                flash(request, success)
+                return Redirect(path=f"/recommendations/{new_id}", status_code=303)
+        except ValidationFailed as exc:
+            context = await _detail_context(request, rec_id)
+            context["errors"] = exc.errors
+            return Template("reports/detail.html.j2", context=context, status_code=422)
+        except (InvalidTransition, Conflict) as exc:
+            return await self._refuse(request, rec_id, exc.message)
+        except Forbidden as exc:
+            return await self._refuse(request, rec_id, exc.message, 403)
+        except RenderError:
+            return await self._refuse(request, rec_id, _(
+                "The document could not be rendered. Nothing was issued; try again, and tell "
+                "the administrator if it keeps failing."), 503)
+        flash(request, success)
+        return Redirect(path=f"/recommendations/{rec_id}", status_code=303)
+
+    @post("/{rec_id:int}/submit", name="reports.submit",
+          guards=[requires(P.RECOMMENDATION_DRAFT)])
+    async def submit(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        return await self._step(request, rec_id, "submit", _("Submitted for approval."))
+
+    @post("/{rec_id:int}/approve", name="reports.approve",
+          guards=[requires(P.RECOMMENDATION_APPROVE)])
+    async def approve(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        return await self._step(request, rec_id, "approve", _("Approved."))
+
+    @post("/{rec_id:int}/return", name="reports.return",
+          guards=[requires(P.RECOMMENDATION_APPROVE)])
+    async def send_back(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        return await self._step(request, rec_id, "return", _("Returned to draft."))
+
+    @post("/{rec_id:int}/issue", name="reports.issue", guards=[requires(P.RECOMMENDATION_ISSUE)])
+    async def issue(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        return await self._step(request, rec_id, "issue", _("Issued."))
+
+    @post("/{rec_id:int}/correct", name="reports.correct",
+          guards=[requires(P.RECOMMENDATION_DRAFT)])
+    async def correct(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        return await self._step(request, rec_id, "correct",
+                                _("Correction drafted: it will supersede the issued version."))
+
+    @get("/{rec_id:int}/document.pdf", name="reports.download")
+    async def download(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        rec, data = await RecommendationService(_actor(request)).issued_document(rec_id)
+        return _pdf(data, f"{rec['number']}.pdf")
+
+    @get("/{rec_id:int}/preview.pdf", name="reports.preview")
+    async def preview(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        data = await RecommendationService(_actor(request)).preview(rec_id)
+        return _pdf(data, f"draft-recommendation-{rec_id}.pdf")
+
+
+@get("/cases/{case_id:int}/report.pdf", name="reports.case_report",
+     guards=[requires(P.REPORT_CASE)])
+async def case_report(request: Request[Any, Any, Any], case_id: FromPath[int]) -> Any:
+    from casetracker.reports.case_report import CaseReportService
+
+    tracking, data = await CaseReportService(_actor(request)).render(case_id)
+    return _pdf(data, f"case-{tracking}.pdf")
+

@@ -1,0 +1,128 @@
+"""Recommendation pages and the case report through HTTP, as staff would use them."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from casetracker.audit.tables import AuditEvent
+from casetracker.settings import configure
+from tests.conftest import login_as
+from tests.factories_reports import (
+    INJECTION,
+    make_agency,
+    make_agreement,
+    make_designated_officer,
+    make_sustained_case,
+)
+
+pytestmark = pytest.mark.asyncio
+
+
+def text_of(pdf: bytes) -> str:
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode()
+
+
+@pytest.fixture
+async def world(settings: Any) -> dict[str, Any]:
+    configure(settings.replace(pdf_workers=0))
+    agency = await make_agency()
+    agreement = await make_agreement(agency)
+    o1, d1 = await make_designated_officer(agency, agreement, "Daniel Reyes Whitfield", "GC-4471")
+    case = await make_sustained_case(agency, agreement, [o1], narrative=INJECTION)
+    return {"agreement": agreement, "designation": d1, "case": case}
+
+
+async def test_draft_approve_issue_download_through_pages(world: dict[str, Any], browser: Any,
+                                                          new_browser: Any) -> None:
+    author = await login_as(browser, "oversight")
+    page = f"/recommendations/new?agreement_id={world['agreement']}&kind=officers"
+    response = await browser.get(page)
+    assert response.status_code == 200
+    assert "Daniel Reyes Whitfield" in response.text and world["case"].tracking_number in response.text
+
+    # nothing chosen: the same form, with the errors by the fields
+    response = await browser.submit(page, "/recommendations/new", data={
+        "agreement_id": str(world["agreement"]), "kind": "officers", "action": "revocation"})
+    assert response.status_code == 422
+    assert "Choose at least one officer" in response.text and 'aria-invalid="true"' not in (
+        response.text.split("designation_ids")[0])
+
+    response = await browser.submit(page, "/recommendations/new", data={
+        "agreement_id": str(world["agreement"]), "kind": "officers", "action": "revocation",
+        "designation_ids": [str(world["designation"])], "case_ids": [str(world["case"].case_id)]})
+    assert response.status_code == 303
+    detail = response.headers["location"]
+    response = await browser.get(detail)
+    assert "letter of revocation signed by the Field Office Director" in response.text
+
+    # an invalid edit keeps the values and says what is wrong
+    response = await browser.submit(detail, f"{detail}/edit", data={
+        "classification": "sensitive", "addressee": "FOD Houston", "sender": "Office",
+        "subject": "", "summary": "S", "grounds": "G", "requested_action": "Revoke.",
+        "proposed_effective_on": "not a date"})
+    assert response.status_code == 422
+    assert "Give the date as YYYY-MM-DD." in response.text and "FOD Houston" in response.text
+
+    response = await browser.submit(detail, f"{detail}/submit")
+    assert response.status_code == 303
+    response = await browser.get(detail)
+    assert "another supervisor or administrator must approve it" in response.text
+    # the author's approve attempt is refused (oversight role lacks the permission)
+    response = await browser.post(f"{detail}/approve", data={"comment": ""})
+    assert response.status_code == 403
+
+    supervisor_browser = new_browser()
+    await login_as(supervisor_browser, "supervisor")
+    response = await supervisor_browser.submit(detail, f"{detail}/approve", data={"comment": "ok"})
+    assert response.status_code == 303
+    response = await browser.submit(detail, f"{detail}/issue")
+    assert response.status_code == 303
+    response = await browser.get(detail)
+    assert "RR-" in response.text and "frozen" in response.text
+
+    first = await browser.get(f"{detail}/document.pdf")
+    second = await supervisor_browser.get(f"{detail}/document.pdf")
+    assert first.status_code == 200 and first.headers["content-type"] == "application/pdf"
+    assert first.content == second.content
+    text = text_of(first.content)
+    assert "Daniel Reyes Whitfield" in text and "JEM MOA §IV.D" in text
+    assert len(PdfReader(io.BytesIO(first.content)).pages) >= 2
+
+    listing = await browser.get("/recommendations?status=issued")
+    assert "RR-" in listing.text
+    listing = await browser.get("/recommendations?status=draft")
+    assert "RR-" not in listing.text
+    assert author.id
+
+
+async def test_case_report_pdf_respects_access_and_contact(world: dict[str, Any], browser: Any,
+                                                           new_browser: Any) -> None:
+    case = world["case"]
+    await login_as(browser, "supervisor")
+    response = await browser.get(f"/cases/{case.case_id}/report.pdf")
+    assert response.status_code == 200
+    text = text_of(response.content)
+    assert case.tracking_number in text
+    assert "Maria Hernández" in text  # supervisors may see contact details
+    assert '<img src="file:///etc/passwd">' in text  # the narrative prints literally
+    for sha in case.evidence_hashes:
+        assert sha in text.replace("\n", "")
+    events = await AuditEvent.select(AuditEvent.action).where(AuditEvent.case_id == case.case_id)
+    assert "case.report" in [e["action"] for e in events]
+
+    oversight = new_browser()
+    await login_as(oversight, "oversight")
+    response = await oversight.get(f"/cases/{case.case_id}/report.pdf")
+    assert response.status_code == 200
+    assert "Maria Hernández" not in text_of(response.content)  # no contact for oversight
+
+    investigator = new_browser("198.51.100.20")
+    await login_as(investigator, "investigator")  # not assigned: the case does not exist for them
+    response = await investigator.get(f"/cases/{case.case_id}/report.pdf")
+    assert response.status_code == 404
