@@ -15,7 +15,7 @@ from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
 from casetracker.errors import InvalidTransition, NotFound, ValidationFailed
 from casetracker.registry import forms, queries, rules
-from casetracker.registry.services import RegistryService
+from casetracker.registry.services import RegistryService, last_import
 from casetracker.registry.tables import (
     MODEL_LABELS,
     AgencyKind,
@@ -88,7 +88,8 @@ class RegistryController(Controller):
             "status": _q(request, "status", {s.value for s in AgreementStatus}),
         }
         page = await queries.list_agencies(**filters, after=_int_q(request, "after"))
-        return _form("registry/agencies.html.j2", page=page, filters=filters)
+        return _form("registry/agencies.html.j2", page=page, filters=filters,
+                     last_import=await last_import())
 
     @get("/agencies/new", name="registry.agency.new", guards=EDIT)
     async def agency_new(self) -> Template:

@@ -27,6 +27,7 @@ ProgressCallback = Callable[[int, int], None]
 
 # How many rows go into one INSERT (well under SQLite's bound-variable limit).
 _INSERT_CHUNK = 200
+_IMPORT_LOCK_KEY = 287_002
 # At most this many per-agreement entries are listed in the import's audit event.
 _AUDIT_LIST_LIMIT = 500
 
@@ -125,6 +126,9 @@ class RegistryService:
         total = len(sheet.rows)
         now = _now()
         async with db.write_transaction():
+            if not db.is_sqlite():
+                # One import at a time (SQLite's immediate transaction already serialises).
+                await Agency.raw("SELECT pg_advisory_xact_lock({})", _IMPORT_LOCK_KEY)
             agencies = {
                 row["match_key"]: row
                 for row in await Agency.select(Agency.id, Agency.name, Agency.state,
@@ -461,6 +465,24 @@ class RegistryService:
                                         "on": on, "reason": reason,
                                         "officer_id": current["officer"],
                                         "agreement_id": current["agreement"]})
+
+
+async def last_import() -> dict[str, Any] | None:
+    """The latest ICE sheet import (from the audit log): when, by whom, and its summary."""
+    import json
+
+    from casetracker.audit.tables import AuditEvent
+
+    row = await (
+        AuditEvent.select(AuditEvent.occurred_at, AuditEvent.actor_label, AuditEvent.details)
+        .where(AuditEvent.action == "registry.import")
+        .order_by(AuditEvent.seq, ascending=False)
+        .first()
+    )
+    if row is None:
+        return None
+    row["details"] = json.loads(row["details"] or "{}")
+    return row
 
 
 async def _get(table: Any, object_id: int, noun: str) -> dict[str, Any]:

@@ -230,6 +230,9 @@ async def test_keyset_pages_walk_the_whole_july_sheet_once(browser: Browser) -> 
         url = match.group(1).replace("&amp;", "&") if match else None
     assert len(seen) == len(set(seen)) == await Agency.count() == 685
     assert pages == 14  # 50 a page
+    first = await browser.get("/registry/agencies")
+    assert "Last ICE sheet imported: participatingAgencies07182025pm.xlsx" in first.text
+    assert "832 added" in first.text
     tx_jem = await Agreement.count().where((Agreement.agency.state == "TX")
                                            & (Agreement.model == "JEM"))
     page = await browser.get("/registry/agreements?state=TX&model=JEM")
