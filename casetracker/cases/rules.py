@@ -455,3 +455,44 @@ def public_status_text(status: str, outcome: str = "", referred_to: str = "") ->
         body = PUBLIC_BODY_NAMES.get(referred_to, PUBLIC_BODY_NAMES["other"])
         return gettext(PUBLIC_SENTENCES[key], body=gettext(body))
     return gettext(PUBLIC_SENTENCES[key])
+
+
+# --- what the case timeline calls each audit event ------------------------------------------
+
+EVENT_LABELS: dict[str, Any] = {
+    "case.filed": _l("Complaint filed"),
+    "case.triage_started": _l("Triage started"),
+    "case.officer_linked": _l("Officer linked to the registry"),
+    "case.agency_set": _l("Agency set"),
+    "case.allegation_added": _l("Allegation recorded"),
+    "case.opened": _l("Investigation opened"),
+    "case.referred": _l("Complaint referred elsewhere"),
+    "case.declined": _l("Complaint declined"),
+    "case.assigned": _l("Lead investigator assigned"),
+    "case.reassigned": _l("Lead investigator reassigned"),
+    "case.note_added": _l("Note added"),
+    "case.task_added": _l("Task added"),
+    "case.task_completed": _l("Task completed"),
+    "case.interview_recorded": _l("Interview recorded"),
+    "case.finding_recommended": _l("Recommended finding recorded"),
+    "case.findings_submitted": _l("Findings submitted for review"),
+    "case.review_started": _l("Review started"),
+    "case.finding_accepted": _l("Final finding recorded"),
+    "case.returned": _l("Returned to investigation"),
+    "case.resumed": _l("Investigation resumed"),
+    "case.closed": _l("Case closed"),
+    "case.ice_notified": _l("ICE notified"),
+    "case.referral_recorded": _l("Referral recorded"),
+    "case.referral_updated": _l("Referral updated"),
+    "case.results_reported": _l("Results reported to ICE"),
+    "case.designation_suspended": _l("Designation suspended pending adjudication"),
+    "case.designation_reinstated": _l("Designation suspension lifted"),
+    "registry.designation.suspend": _l("Designation suspended pending adjudication"),
+    "registry.designation.lift_suspension": _l("Designation suspension lifted"),
+    "registry.designation.revoke": _l("Designation revoked"),
+}
+
+
+def event_label(action: str) -> str:
+    label = EVENT_LABELS.get(action)
+    return str(label) if label is not None else action

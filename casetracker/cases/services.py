@@ -969,6 +969,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             "standards": rules.STANDARD_LABELS,
             "transitions": {t.name: t.label for t in rules.TRANSITIONS.values()},
         },
+        "event_label": rules.event_label,
         "public_status": rules.public_status_text(case["status"], case["outcome"],
                                                   case["referred_to"]),
     }

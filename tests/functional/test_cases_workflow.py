@@ -231,6 +231,7 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
     shown = re.findall(r'data-action="([\w.]+)".*?class="actor">([^<]+)<', timeline, re.S)
     assert [a for a, _ in shown] == [a for a, _ in actions]
     assert shown[0][1] == "Ines Intake" and shown[-1][1] == "Sam Supervisor"
+    assert "Investigation opened" in timeline and "Returned to investigation" in timeline
     # reads are audited too
     assert await AuditEvent.count().where((AuditEvent.case_id == cid)
                                           & (AuditEvent.action == "case.view")) > 10
