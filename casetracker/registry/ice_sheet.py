@@ -59,6 +59,8 @@ COLUMN_ALIASES = {
     "ADDENDUM": "addendum",
 }
 REQUIRED_COLUMNS = ("state", "agency", "support_type")
+MAX_NAME_LENGTH = 200  # Agency.name
+MAX_COUNTY_LENGTH = 100  # Agency.county
 
 
 class SheetError(Exception):
@@ -261,6 +263,11 @@ def parse_table(
         if not name:
             sheet.rejected.append(RowProblem(row_number, "LAW ENFORCEMENT AGENCY is empty"))
             continue
+        if len(name) > MAX_NAME_LENGTH:
+            sheet.rejected.append(RowProblem(
+                row_number, f"LAW ENFORCEMENT AGENCY is longer than {MAX_NAME_LENGTH} "
+                            f"characters ({name[:60]}...)"))
+            continue
         if state is None:
             sheet.rejected.append(RowProblem(
                 row_number, f"STATE {state_text!r} is not a U.S. state or territory ({name})"))
@@ -283,6 +290,9 @@ def parse_table(
             warnings.append(f"TYPE {type_text!r} is not County, Municipality or State Agency; "
                             "recorded as other")
         county = clean_text(cell(cells, "county"))
+        if len(county) > MAX_COUNTY_LENGTH:
+            warnings.append(f"COUNTY is longer than {MAX_COUNTY_LENGTH} characters; shortened")
+            county = county[:MAX_COUNTY_LENGTH]
         if key in first_agency_row:
             first_row, first_kind, first_county = first_agency_row[key]
             if (kind, county) != (first_kind, first_county):

@@ -145,3 +145,32 @@ async def test_a_failure_midway_leaves_no_half_import(settings: Any, monkeypatch
         await service().import_ice_sheet(JULY)
     assert await Agreement.count() == 0
     assert await Agency.count() == 0
+
+
+async def test_rejected_rows_are_reported_and_the_rest_import(settings: Any) -> None:
+    from datetime import date
+
+    from casetracker.registry.ice_sheet import parse_table
+
+    header = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED",
+              "MOA"]
+    sheet = parse_table([
+        header,
+        ["TEXAS", "Rusk County Sheriff's Office", "County", "Rusk", "Task Force Model",
+         date(2025, 3, 4), "link pending"],
+        ["ATLANTIS", "Nowhere PD", "Municipality", "", "Task Force Model", date(2025, 3, 4), ""],
+        ["TEXAS", "Rusk County Sheriff's Office", "County", "Rusk", "Border Model", "", ""],
+    ], source="participatingAgencies08012025am.xlsx")
+    summary = await service().apply_sheet(sheet)
+    assert summary.added == 1
+    assert [(r["row"], r["reason"].split(" ")[0]) for r in summary.rejected] == [
+        (3, "STATE"), (4, "SUPPORT")]
+    event = await AuditEvent.select().where(AuditEvent.action == "registry.import").first()
+    assert [r["row"] for r in json.loads(event["details"])["rejected"]] == [3, 4]
+
+    only_bad = parse_table([header, ["ATLANTIS", "Nowhere PD", "", "", "Task Force Model", "",
+                                     ""]], source="bad.xlsx")
+    with pytest.raises(SheetError):
+        await service().apply_sheet(only_bad)
+    # The earlier agreement was not marked "no longer listed" by the unusable sheet.
+    assert await Agreement.count().where(Agreement.status == "active") == 1

@@ -130,14 +130,16 @@ def test_unreadable_rows_are_rejected_with_row_number_and_the_rest_import() -> N
         row("", model="Task Force Model"),
         row("Nowhere PD", state="ATLANTIS"),
         row("Odd Model PD", model="Border Model"),
+        row("X" * 201),
         row("Good One "),  # same agency and model again
         [None] * 8,  # blank
         row("Good Two"),
     ], today=TODAY)
     assert [r.agency_name for r in sheet.rows] == ["Good One", "Good Two"]
     assert [(p.row_number, p.reason.split(" ")[0]) for p in sheet.rejected] == [
-        (4, "LAW"), (5, "STATE"), (6, "SUPPORT"), (7, "Good")]
-    assert "already appears in row 3" in sheet.rejected[3].reason
+        (4, "LAW"), (5, "STATE"), (6, "SUPPORT"), (7, "LAW"), (8, "Good")]
+    assert "longer than 200" in sheet.rejected[3].reason
+    assert "already appears in row 3" in sheet.rejected[4].reason
     assert sheet.blank_rows == 1
     assert sheet.rows[0].row_number == 3
 
