@@ -491,3 +491,36 @@ async def test_referral_ledger_updates_and_results_reported_to_ice(new_browser: 
     assert (await act(supervisor_b, case.id, "results-reported", {})).status_code == 303
     page = await supervisor_b.get(f"/cases/{case.id}")
     assert clock_line(page.text, "results").startswith("met: ")
+
+
+async def test_triage_sets_agency_and_model_and_marks_officers_unidentified(new_browser: Any
+                                                                           ) -> None:
+    from tests.factories_cases import make_agreement
+
+    agency = await make_agency("Collier County Sheriff's Office")
+    agreement = await make_agreement(agency, model="JEM")
+    other_agency = await make_agency("Lee County Sheriff's Office")
+    case = await make_case(status="in_triage", officers=[{"name": "", "badge_number": "",
+                                                          "description": "tall, moustache"}])
+    intake_b = new_browser()
+    await login_as(intake_b, "intake")
+    # an agreement of another agency is refused
+    other_agreement = await make_agreement(other_agency, model="WSO")
+    response = await act(intake_b, case.id, "agency", {
+        "agency_id": str(agency.id), "agreement_id": str(other_agreement.id)})
+    assert response.status_code == 422 and "agreement of this agency" in response.text
+    assert (await act(intake_b, case.id, "agency", {
+        "agency_id": str(agency.id), "agreement_id": str(agreement.id)})).status_code == 303
+    page = await intake_b.get(f"/cases/{case.id}")
+    assert "Collier County Sheriff" in page.text and "· JEM" in page.text
+
+    co_id = int(re.search(r'/officers/(\d+)/link', page.text).group(1))
+    response = await act(intake_b, case.id, f"officers/{co_id}/link", {})
+    assert response.status_code == 422 and "mark the officer as unidentified" in response.text
+    assert (await act(intake_b, case.id, f"officers/{co_id}/link",
+                      {"officer_id": "unidentified"})).status_code == 303
+    row = await Case.select().where(Case.id == case.id).first()
+    assert row["officer_unidentified"] is True
+    assert row["ice_notification_required"] is False
+    page = await intake_b.get(f"/cases/{case.id}")
+    assert "Officer unidentified." in page.text
