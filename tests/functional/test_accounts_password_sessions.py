@@ -130,3 +130,43 @@ async def test_one_time_password_user_cannot_skip_to_other_pages(browser: Browse
     response = await browser.get("/admin/audit")
     assert response.status_code == 303
     assert response.headers["location"] == "/account/password"
+
+
+async def test_first_administrator_from_bootstrap_gets_in(browser: Browser) -> None:
+    """What `make run` prints works: one-time password, then own password, then 2FA."""
+    import pyotp
+
+    from casetracker.accounts.services import bootstrap_admin
+    from tests.factories_accounts import SECRET, find
+
+    created = await bootstrap_admin()
+    assert created is not None and await bootstrap_admin() is None
+    await browser.login(created.email, created.password)
+    assert (await browser.get("/admin/users")).headers["location"] == "/account/password"
+    response = await browser.submit("/account/password", data={
+        "current_password": created.password, "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD})
+    assert response.status_code == 303
+    assert (await browser.get("/admin/users")).headers["location"] == "/account/2fa"
+    page = await browser.get("/account/2fa")
+    secret = find(SECRET, page.text).replace(" ", "")
+    done = await browser.submit("/account/2fa", data={"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200
+    assert (await browser.get("/admin/users")).status_code == 200
+
+
+async def test_account_forms_refuse_a_missing_csrf_token(browser: Browser) -> None:
+    user = await login_as(browser, "supervisor")
+    for url, data in [("/account/password", {"current_password": DEFAULT_PASSWORD,
+                                             "new_password": NEW_PASSWORD,
+                                             "confirm_password": NEW_PASSWORD}),
+                      ("/account/2fa", {"code": "123456"}),
+                      ("/account/2fa/disable", {"password": DEFAULT_PASSWORD}),
+                      ("/notifications/read-all", {}),
+                      ("/logout", {})]:
+        response = await browser.client.post(url, data=data)
+        assert response.status_code == 403, url
+        assert "form expired" in response.text
+    fresh = await User.objects().where(User.id == user.id).first()
+    assert fresh.password_changed_at is None
+    assert (await browser.get("/account")).status_code == 200  # still signed in
