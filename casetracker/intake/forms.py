@@ -183,8 +183,8 @@ class ComplaintInput:
     incident_location: str = ""
     incident_city: str = ""
     incident_state: str = ""
-    incident_setting: str = "other"
-    context_287g: str = "unknown"
+    incident_setting: str = ""  # "" when not chosen; stored as "other"
+    context_287g: str = ""  # "" when not chosen; stored as "unknown"
     officers: list[OfficerEntry] = field(default_factory=list)
     narrative: str = ""
     checklist: list[str] = field(default_factory=list)
@@ -281,9 +281,9 @@ def parse_complaint(fields: Fields, *, language: str = "en",
         check.errors["incident_state"] = _("Choose a state from the list.")
     data.incident_state = state if state in STATE_CODES else ""
     setting = _first(fields, "incident_setting")
-    data.incident_setting = setting if setting in choice_keys(SETTINGS) else "other"
+    data.incident_setting = setting if setting in choice_keys(SETTINGS) else ""
     context = _first(fields, "context_287g")
-    data.context_287g = context if context in choice_keys(CONTEXTS_287G) else "unknown"
+    data.context_287g = context if context in choice_keys(CONTEXTS_287G) else ""
 
     # --- who --------------------------------------------------------------------------------
     officer_count = _count(fields, "officer_count", 1, MAX_OFFICERS)

@@ -108,7 +108,7 @@ def test_counts_and_choices_are_bounded() -> None:
         "checklist": ["stopped", "stopped", "hacked"], "protected": ["race", "x"]}),
         today=TODAY)
     assert len(data.officers) == forms.MAX_OFFICERS and data.witnesses == []
-    assert data.incident_setting == "other"
+    assert data.incident_setting == ""  # not chosen; the service stores "other"
     assert data.checklist == ["stopped"] and data.protected == ["race"]
 
 
