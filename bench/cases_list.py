@@ -105,8 +105,8 @@ async def deep_cursor(client: httpx.AsyncClient, url: str, pages: int) -> str:
     return url
 
 
-async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bool
-                       ) -> list[tuple[str, str, float, float, int, int]]:
+async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bool,
+                       existing: str = "") -> list[tuple[str, str, float, float, int, int]]:
     from casetracker.app import create_app, run_feature_hooks
     from casetracker.cases.seed import seed_cases
     from casetracker.registry.tables import Agency, Officer
@@ -115,11 +115,14 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
     var_dir.mkdir(parents=True, exist_ok=True)
     base = load_settings().replace(var_dir=var_dir, session_dir=var_dir / "sessions",
                                    evidence_dir=var_dir / "evidence", outbox_dir=var_dir / "outbox")
-    pg_name = f"ct_bench_{uuid.uuid4().hex[:8]}"
+    pg_name = existing if engine == "postgres" and existing else \
+        f"ct_bench_{uuid.uuid4().hex[:8]}"
     if engine == "sqlite":
-        settings = configure(base.replace(database_url=f"sqlite:///{var_dir / 'bench.sqlite3'}"))
+        path = existing or var_dir / "bench.sqlite3"
+        settings = configure(base.replace(database_url=f"sqlite:///{path}"))
     else:
-        await pg_admin(f'CREATE DATABASE "{pg_name}"')
+        if not existing:
+            await pg_admin(f'CREATE DATABASE "{pg_name}"')
         dsn = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
         settings = configure(base.replace(database_url=dsn, db_pool_min=2, db_pool_max=10))
     await db.open_database(settings)
@@ -133,22 +136,28 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
                 print(f"  [{engine}] seeded {done:,}/{total:,} "
                       f"({time.perf_counter() - started:.0f} s)", flush=True)
 
-        report = await seed_cases(count, seed, progress=progress)
-        print(f"[{engine}] seeded {report.cases:,} cases, {report.allegations:,} allegations, "
-              f"{report.notes:,} notes in {report.seconds:.1f} s", flush=True)
-        results.append((engine, f"seed {count:,} cases (s)", report.seconds, report.seconds,
-                        0, 0))
+        from casetracker.cases.tables import Case
+
+        if existing and await Case.count() >= count:
+            print(f"[{engine}] reusing {existing} ({await Case.count():,} cases)", flush=True)
+        else:
+            report = await seed_cases(count, seed, progress=progress)
+            print(f"[{engine}] seeded {report.cases:,} cases, {report.allegations:,} "
+                  f"allegations, {report.notes:,} notes in {report.seconds:.1f} s", flush=True)
+            results.append((engine, f"seed {count:,} cases (s)", report.seconds,
+                            report.seconds, 0, 0))
         supervisor = await make_user("supervisor")
         investigator = await make_user("investigator")
         # give the bench investigator a realistic caseload from the seeded cases
-        from casetracker.cases.tables import Case
-
         some = await Case.select(Case.id).where(Case.status == "under_investigation").limit(60)
         await Case.update({Case.lead_investigator: investigator.id}).where(
             Case.id.is_in([r["id"] for r in some]))
         agency = await Agency.select(Agency.id).first()
         officer_row = await Officer.select(Officer.id).first()
         app = create_app(settings, manage_database=False)
+        import logging
+
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         await run_feature_hooks(app, "ON_STARTUP")
         sup = await signed_in_client(app, supervisor.email)
         inv = await signed_in_client(app, investigator.email)
@@ -191,7 +200,7 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
         await run_feature_hooks(app, "ON_SHUTDOWN")
     finally:
         await db.close_database()
-        if engine == "postgres" and not keep:
+        if engine == "postgres" and not keep and not existing:
             await pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         elif engine == "postgres":
             print(f"[postgres] kept database {pg_name}")
@@ -205,10 +214,16 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--sqlite-file", default="",
+                        help="measure this already seeded SQLite file instead of a new one")
+    parser.add_argument("--pg-database", default="",
+                        help="measure this already seeded PostgreSQL database (kept)")
     args = parser.parse_args()
     rows = []
     for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
-        rows += await bench_engine(engine, args.count, args.seed, args.repeat, args.keep)
+        existing = args.sqlite_file if engine == "sqlite" else args.pg_database
+        rows += await bench_engine(engine, args.count, args.seed, args.repeat, args.keep,
+                                   existing)
     print()
     print(f"{'engine':9} {'page':36} {'median ms':>10} {'p95 ms':>10} {'status':>6}")
     for engine, label, median, p95, status, _size in rows:

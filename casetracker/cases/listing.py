@@ -46,6 +46,8 @@ CHARACTERISTICS = ("race", "ethnicity", "national_origin", "language", "immigrat
 SORTS = ("received_desc", "received_asc", "due_asc", "relevance")
 
 # The clocks: (key, due column, done column, extra condition under which the clock runs).
+# Each has a partial index of its running rows, ct_case_<key>_running (see the migration
+# cases_2026_11_29t08_30_00_000000_open_clock_indexes.py).
 CLOCKS: tuple[tuple[str, str, str, str], ...] = (
     ("triage", "triage_due_at", "triaged_at",
      "ct_case.status IN ('received', 'in_triage')"),
@@ -55,6 +57,18 @@ CLOCKS: tuple[tuple[str, str, str, str], ...] = (
      "ct_case.status NOT IN ('declined', 'referred', 'closed')"),
     ("results", "results_due_at", "results_reported_at", "1 = 1"),
 )
+
+
+_RUNNING_INDEX = {"triage": "ct_case_triage_running", "ice_notification": "ct_case_ice_running",
+                  "resolution": "ct_case_resolution_running",
+                  "results": "ct_case_results_running"}
+
+
+def _indexed_by(index: str) -> str:
+    """SQLite's planner prefers the plain index on the "done" column (``IS NULL`` looks
+    selective) over the partial index of running clocks; name the index there. PostgreSQL's
+    planner picks the partial index by itself."""
+    return f" INDEXED BY {index}" if db.is_sqlite() else ""
 
 
 def clock_labels() -> dict[str, str]:
@@ -541,11 +555,6 @@ class Dashboard:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-async def _count(where: QueryString) -> int:
-    rows = await _run(QueryString("SELECT COUNT(*) AS n FROM ct_case WHERE {}", where))
-    return int(rows[0]["n"]) if rows else 0
-
-
 async def build_dashboard(actor: Actor, now: datetime | None = None,
                           limit: int = DASHBOARD_LIMIT) -> Dashboard:
     """My cases, the unassigned queue, and what is due within 3 business days or overdue, on
@@ -556,36 +565,38 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
     base = where_clause(actor, CaseFilters(), now)
     open_states = [s for s in STATES if s not in FINAL_STATES]
 
-    async def cases(where: QueryString, order: str) -> list[dict[str, Any]]:
+    async def cases(where: QueryString, order: str, index: str = "") -> list[dict[str, Any]]:
+        from_ = LIST_FROM.replace("FROM ct_case ", f"FROM ct_case{_indexed_by(index)} ", 1) \
+            if index else LIST_FROM
         rows = await _run(QueryString(
-            f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE {{}} ORDER BY {order} LIMIT {{}}",
+            f"SELECT {LIST_COLUMNS} {from_} WHERE {{}} ORDER BY {order} LIMIT {{}}",
             where, limit,
         ))
         await attach_related(rows, now)
         return rows
 
-    my_where = QueryString("{} AND ct_case.lead_investigator = {} AND {}", base,
-                           actor.id or 0, _in_list("ct_case.status", open_states))
-    unassigned_where = QueryString("{} AND ct_case.lead_investigator IS NULL AND {}", base,
-                                   _in_list("ct_case.status", open_states))
+    my_where = QueryString("ct_case.lead_investigator = {} AND {} AND {}",
+                           actor.id or 0, _in_list("ct_case.status", open_states), base)
+    unassigned_where = QueryString("ct_case.lead_investigator IS NULL AND {} AND {}",
+                                   _in_list("ct_case.status", open_states), base)
     my_cases = await cases(my_where, "ct_case.resolution_due_at ASC NULLS LAST, ct_case.id")
-    unassigned = await cases(unassigned_where, "ct_case.received_at ASC, ct_case.id")
+    unassigned = await cases(unassigned_where, "ct_case.received_at ASC, ct_case.id",
+                             "ct_case_unassigned")
 
-    # Due soon and overdue, per clock: one query for all four clocks (UNION ALL), ordered by
-    # due time; overdue entries first.
-    selects = []
+    # Due soon and overdue: one query per clock, each walking that clock's partial index of
+    # running clocks in due order (migrations/cases/*_open_clock_indexes.py), then merged.
+    entries: list[dict[str, Any]] = []
     for key, due, done, extra in CLOCKS:
-        selects.append(QueryString(
-            f"SELECT ct_case.id AS case_id, '{key}' AS clock, ct_case.{due} AS due_at "  # noqa: S608
-            f"FROM ct_case WHERE {{}} AND ct_case.{due} < {{}} AND ct_case.{done} IS NULL "
-            f"AND {extra}",
-            base, horizon,
+        rows = await _run(QueryString(
+            f"SELECT ct_case.id AS case_id, ct_case.{due} AS due_at "  # noqa: S608
+            f"FROM ct_case{_indexed_by(_RUNNING_INDEX[key])} "
+            f"WHERE ct_case.{done} IS NULL AND ct_case.{due} < {{}} AND {extra} AND {{}} "
+            f"ORDER BY ct_case.{due} LIMIT {{}}",
+            horizon, base, limit,
         ))
-    union = QueryString(" UNION ALL ".join("{}" for _ in selects), *selects)
-    entries = await _run(QueryString(
-        "SELECT case_id, clock, due_at FROM ({}) AS due_clocks ORDER BY due_at, case_id "
-        "LIMIT {}", union, limit * 4,
-    ))
+        entries += [{"case_id": r["case_id"], "clock": key, "due_at": _as_datetime(r["due_at"])}
+                    for r in rows]
+    entries.sort(key=lambda e: (e["due_at"], e["case_id"]))
     ids = list(dict.fromkeys(e["case_id"] for e in entries))
     case_rows: dict[int, dict[str, Any]] = {}
     if ids:
@@ -597,16 +608,27 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
     labels = clock_labels()
     overdue, due_soon = [], []
     for entry in entries:
-        due_at = _as_datetime(entry["due_at"])
+        due_at = entry["due_at"]
         item = {"case": case_rows[entry["case_id"]], "clock": entry["clock"],
                 "clock_label": labels[entry["clock"]], "due_at": due_at,
                 "text": clock_text(clock_state(due_at, None, now))}
         (overdue if due_at is not None and due_at < now else due_soon).append(item)
-    counts = {
-        "my_cases": await _count(my_where),
-        "unassigned": await _count(unassigned_where),
-        "overdue": await _count(QueryString("{} AND {}", base, overdue_condition(now))),
-    }
+    # Counts in one statement: my cases, the queue, and overdue deadlines per clock.
+    overdue_counts = [
+        QueryString(f"(SELECT COUNT(*) FROM ct_case{_indexed_by(_RUNNING_INDEX[key])} "  # noqa: S608
+                    f"WHERE ct_case.{done} IS NULL AND ct_case.{due} < {{}} AND {extra} "
+                    "AND {})", now, base)
+        for key, due, done, extra in CLOCKS
+    ]
+    count_row = (await _run(QueryString(
+        "SELECT (SELECT COUNT(*) FROM ct_case WHERE {}) AS my_cases, "  # noqa: S608
+        f"(SELECT COUNT(*) FROM ct_case{_indexed_by('ct_case_unassigned')} WHERE {{}}) "
+        "AS unassigned, "
+        + ", ".join(f"{{}} AS overdue_{key}" for key, *_ in CLOCKS),
+        my_where, unassigned_where, *overdue_counts,
+    )))[0]
+    counts = {k: int(v or 0) for k, v in count_row.items()}
+    counts["overdue"] = sum(counts[f"overdue_{key}"] for key, *_ in CLOCKS)
     return Dashboard(my_cases=my_cases, unassigned=unassigned, overdue=overdue[:limit],
                      due_soon=due_soon[:limit], due_soon_until=horizon, limit=limit,
                      counts=counts)
