@@ -68,6 +68,44 @@ def agency_match_key(state: str, name: str) -> str:
     return f"{state.upper()}|{normalise_name(name)}"
 
 
+_GENERIC_WORDS = ("the", "of", "city", "town", "village", "borough", "township", "department",
+                  "dept", "office", "s", "and", "division", "bureau")
+_KIND_WORDS = ("county", "sheriff", "sheriffs", "police", "marshal", "constable", "patrol",
+               "state", "university", "college", "school", "port", "airport", "corrections")
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def _name_parts(name: str) -> tuple[frozenset[str], str]:
+    """(kind words, the distinctive rest) of an agency name. A word that is the start of a
+    generic word ("offic") counts as that word."""
+    kinds: set[str] = set()
+    rest: list[str] = []
+    for word in _WORDS.findall(normalise_name(name)):
+        if word in _KIND_WORDS:
+            kinds.add(word.rstrip("s") if word == "sheriffs" else word)
+        elif word in _GENERIC_WORDS or (len(word) >= 4 and any(
+                g.startswith(word) for g in _GENERIC_WORDS + _KIND_WORDS)):
+            continue
+        else:
+            rest.append(word)
+    return frozenset(kinds), " ".join(rest)
+
+
+def probably_renamed(old_name: str, new_name: str, threshold: float = 0.85) -> bool:
+    """Whether two agency names of one state look like one agency re-spelled: "City of St.
+    Cloud Police Department" / "St. Cloud Police Department", "Berrian County Sheriff's
+    Offic" / "... Office", "Lake Clark Shores" / "Lake Clarke Shores". The kind words (county,
+    sheriff, police, ...) must agree and the rest be (nearly) the same, so "Polk County" is not
+    "Pike County" and "Melbourne" is not "West Melbourne". Only ever used to warn."""
+    from difflib import SequenceMatcher
+
+    old_kinds, old_rest = _name_parts(old_name)
+    new_kinds, new_rest = _name_parts(new_name)
+    if not old_rest or not new_rest or old_kinds != new_kinds:
+        return False
+    return old_rest == new_rest or SequenceMatcher(None, old_rest, new_rest).ratio() >= threshold
+
+
 def state_code(value: str) -> str | None:
     """'FLORIDA', 'Florida', 'FL' -> 'FL'; None when it is not a U.S. state or territory."""
     text = clean_text(value).upper()

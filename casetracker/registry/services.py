@@ -171,6 +171,7 @@ class RegistryService:
             }
             seen_ids: set[int] = set()
             new_agreements = []
+            added_rows: list[tuple[Any, dict[str, Any]]] = []
             for done, row in enumerate(sheet.rows, start=1):
                 agency = agencies[row.match_key]
                 existing = agreements.get((agency["id"], row.model))
@@ -186,6 +187,7 @@ class RegistryService:
                         last_seen_sheet=sheet.source[:120], created_at=now, updated_at=now,
                         **sheet_values))
                     summary.added += 1
+                    added_rows.append((row, agency))
                     summary.changes.append({"row": row.row_number, "agreement": _label(
                         agency, row.model), "change": "added"})
                 else:
@@ -228,9 +230,16 @@ class RegistryService:
                         Agreement.id.is_in([a["id"] for a in gone[start:start + 500]]))
                 summary.no_longer_listed = len(gone)
                 for a in gone:
-                    summary.changes.append({"agreement": _label(agency_by_id[a["agency"]],
-                                                                a["model"]),
+                    old_agency = agency_by_id[a["agency"]]
+                    summary.changes.append({"agreement": _label(old_agency, a["model"]),
                                             "change": "no_longer_listed"})
+                    for row, new_agency in added_rows:
+                        if (row.model == a["model"] and row.state == old_agency["state"]
+                                and rules.probably_renamed(old_agency["name"], row.agency_name)):
+                            summary.warnings.append({"row": row.row_number, "reason": (
+                                f"{_label(old_agency, a['model'])} is no longer listed and "
+                                f"{_label(new_agency, row.model)} is new: probably the same "
+                                "agency renamed or re-spelled; check both")})
             await audit.record("registry.import", actor=self.actor, object_type="ice_sheet",
                                object_id=sheet.source[:64], details=summary.as_dict())
         return summary

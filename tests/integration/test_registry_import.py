@@ -103,6 +103,9 @@ async def test_may_then_july_keeps_what_disappeared_as_no_longer_listed(settings
     assert counts["agreements"] == 832 + len(gone)  # nothing deleted
     assert summary.added + summary.updated + summary.unchanged == 832
     assert summary.updated > 0  # e.g. MOA links published since May
+    renamed = [w["reason"] for w in summary.warnings if "probably the same agency" in w["reason"]]
+    assert any(r.startswith("City of Melbourne Police Department (FL) TFM") for r in renamed)
+    assert not any("West Melbourne" in r for r in renamed)
     # The same July sheet again: everything unchanged, the missing ones stay missing.
     again = await service().import_ice_sheet(JULY)
     assert (again.added, again.updated, again.no_longer_listed) == (0, 0, 0)

@@ -78,3 +78,22 @@ def test_refresher_is_counted_from_last_refresher_else_initial_training() -> Non
 def test_revoked_designations_raise_no_flags() -> None:
     assert not flags(status="revoked", authorisation_expires_on=date(2020, 1, 1),
                      training_completed_on=date(2010, 1, 1)).any
+
+
+@pytest.mark.parametrize(("old", "new", "same"), [
+    # Real May -> July 2025 pairs
+    ("City of Melbourne Police Department", "Melbourne Police Department", True),
+    ("Town of Palm Beach Police Department", "Palm Beach Police Department", True),
+    ("Lake Clark Shores Police Department", "Lake Clarke Shores Police Department", True),
+    ("Berrian County Sheriff's Offic", "Berrian County Sheriff's Office", True),
+    ("Tennessee Department of Safety and Homeland Security / THP",
+     "Tennessee Department of Safety and Homeland Security", True),
+    # Different agencies that look alike
+    ("City of Melbourne Police Department", "West Melbourne Police Department", False),
+    ("Town of Palm Beach Police Department", "North Palm Beach Police Department", False),
+    ("Polk County Sheriff's Office", "Pike County Sheriff's Office", False),
+    ("Jackson Police Department", "Jackson County Sheriff's Office", False),
+    ("Boca Raton Police Department", "Bartow Police Department", False),
+])
+def test_probably_renamed(old: str, new: str, same: bool) -> None:
+    assert rules.probably_renamed(old, new) is same
