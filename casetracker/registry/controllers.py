@@ -50,7 +50,7 @@ def _service(request: Request[Any, Any, Any]) -> RegistryService:
 def _choices() -> dict[str, Any]:
     return {
         "states": sorted(rules.STATE_NAMES.items(), key=lambda item: item[1]),
-        "models": list(MODEL_LABELS.items()),
+        "models": [(code, _(label)) for code, label in MODEL_LABELS.items()],
         "agreement_statuses": [s.value for s in AgreementStatus],
         "designation_statuses": [s.value for s in DesignationStatus],
         "kinds": [k.value for k in AgencyKind],
