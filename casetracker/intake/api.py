@@ -8,7 +8,7 @@ the session cookie (so they are safely excluded from CSRF) and are rate limited 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from litestar import Controller, MediaType, Request, Response, post
 from litestar.exceptions import HTTPException, ValidationException
@@ -158,8 +158,9 @@ def _iso(value: Any) -> str | None:
 
 class ComplaintsApiController(Controller):
     path = "/api/v1/complaints"
-    tags = ["Public intake"]
-    exception_handlers = {ValidationException: _validation_error, HTTPException: _http_error}
+    tags: ClassVar[list[str]] = ["Public intake"]
+    exception_handlers: ClassVar[dict[Any, Any]] = {ValidationException: _validation_error,
+                                                    HTTPException: _http_error}
 
     @post("/", name="api.complaints.file", opt=API_OPT, include_in_schema=True,
           request_max_body_size=256 * 1024, status_code=201,

@@ -306,7 +306,8 @@ def parse_complaint(fields: Fields, *, language: str = "en",
 
     # --- what happened ----------------------------------------------------------------------
     allowed_checks = choice_keys(CHECKLIST)
-    data.checklist = [v for v in dict.fromkeys(fields.get("checklist") or []) if v in allowed_checks]
+    data.checklist = [v for v in dict.fromkeys(fields.get("checklist") or [])
+                      if v in allowed_checks]
     allowed_protected = choice_keys(PROTECTED)
     data.protected = [v for v in dict.fromkeys(fields.get("protected") or [])
                       if v in allowed_protected]

@@ -14,7 +14,7 @@ import unicodedata
 # Crockford-like: digits and capitals without the ones people confuse when reading aloud or
 # copying by hand (0/O, 1/I/L, U/V).
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
-TRACKING_RE = re.compile(r"^CT-[%s]{4}-[%s]{4}$" % (ALPHABET, ALPHABET))
+TRACKING_RE = re.compile(rf"^CT-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
 ACCESS_CODE_GROUPS = 5  # 5 groups of 4 characters from a 29-letter alphabet: 97 bits
 ACCESS_CODE_LENGTH = ACCESS_CODE_GROUPS * 4
 
@@ -73,6 +73,8 @@ def address_key(secret_key: str, address: str | None) -> str:
 # --- text hygiene ---------------------------------------------------------------------------
 
 _ALLOWED_CONTROLS = {"\n", "\t"}
+# Bidirectional overrides and isolates: they make text display differently from what it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def has_control_characters(value: str) -> bool:
@@ -81,7 +83,7 @@ def has_control_characters(value: str) -> bool:
         if char in _ALLOWED_CONTROLS:
             continue
         category = unicodedata.category(char)
-        if category == "Cc" or category in ("Cs", "Co", "Cn") or char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
+        if category in ("Cc", "Cs", "Co", "Cn") or char in _BIDI_CONTROLS:
             return True
     return False
 

@@ -51,7 +51,7 @@ async def search_agencies(query: str, limit: int = 10) -> list[dict[str, Any]]:
         try:
             rows = await registry_search(query, limit)
             return [_agency_dict(row) for row in rows][:limit]
-        except Exception:  # noqa: BLE001 - fall back to our own query rather than fail a person
+        except Exception:
             log.exception("registry search_agencies failed; using the intake fallback")
     return await _search_agencies_fallback(query, limit)
 

@@ -122,7 +122,7 @@ async def chromium(server: str) -> AsyncIterator[Any]:
     async with async_playwright() as p:
         try:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Exception as exc:  # noqa: BLE001 - any launch failure means "not here"
+        except Exception as exc:
             unavailable(f"Chromium would not start: {exc}")
         try:
             yield browser
@@ -132,7 +132,7 @@ async def chromium(server: str) -> AsyncIterator[Any]:
 
 async def shot(page: Any, name: str) -> None:
     if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - test set-up, tiny
         await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 

@@ -29,13 +29,15 @@ from tests.factories_intake import (
 )
 from tests.factories_registry import make_agency, make_agreement, make_designation, make_officer
 
+NO_FILE = [("files", ("", b"", "application/octet-stream"))]  # an empty <input type=file>
+
 
 async def post_complaint(browser: Browser, fields: dict[str, Any], files: Any = None,
                          lang: str = "en", **kwargs: Any) -> Any:
     token = await browser.csrf_for(f"/complaint?lang={lang}")
     return await browser.client.post(f"/complaint?lang={lang}",
                                      data={"_csrf_token": token, **fields},
-                                     files=files or [("files", ("", b"", "application/octet-stream"))],
+                                     files=files or NO_FILE,
                                      **kwargs)
 
 
@@ -88,7 +90,7 @@ async def test_english_complaint_with_officers_witnesses_and_files(browser: Brow
     assert case["access_code_hash"] not in text
 
     # The same receipt went by e-mail (to the outbox), without the access code.
-    messages = list(Path(settings.outbox_dir).glob("*.eml"))
+    messages = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
     assert len(messages) == 1
     mail = messages[0].read_text(errors="replace")
     assert number in mail and code not in mail and "application/pdf" in mail
@@ -182,7 +184,8 @@ async def test_missing_narrative_comes_back_with_everything_kept(browser: Browse
     assert response.status_code == 422
     text = response.text
     assert 'class="error-summary"' in text and 'href="#narrative"' in text
-    assert 'aria-invalid="true"' in text and 'aria-describedby="narrative-hint narrative-error"' in text
+    assert 'aria-invalid="true"' in text
+    assert 'aria-describedby="narrative-hint narrative-error"' in text
     assert 'value="Daniel Reyes"' in text and 'value="maria@example.org"' in text
     assert "Please attach your files again." in text
     assert not await Case.exists()
@@ -343,3 +346,11 @@ async def test_public_pages_have_no_staff_navigation(browser: Browser) -> None:
 async def test_language_follows_accept_language(browser: Browser) -> None:
     response = await browser.get("/", headers={"accept-language": "es-MX,es;q=0.9,en;q=0.5"})
     assert 'lang="es"' in response.text and "Presentar una queja" in response.text
+
+
+async def test_oversized_form_without_files_is_refused_early(browser: Browser) -> None:
+    token = await browser.csrf_for("/complaint?lang=en")
+    response = await browser.client.post("/complaint?lang=en", data={
+        "_csrf_token": token, "narrative": "x" * 1_100_000, "action": "add_officer"})
+    assert response.status_code == 413
+    assert "What you sent is too large" in response.text

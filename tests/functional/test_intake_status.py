@@ -107,7 +107,8 @@ async def test_follow_up_in_spanish_with_a_refused_file_keeps_the_text(browser: 
         "message": "Más información.",
     }, files=[("files", ("foto.jpg", ELF_BYTES, "image/jpeg"))])
     assert response.status_code == 422
-    assert "Más información." in response.text and "Vuelva a adjuntar sus archivos." in response.text
+    assert "Más información." in response.text
+    assert "Vuelva a adjuntar sus archivos." in response.text
     assert not await FollowUp.exists()
     assert stored_files(Path(settings.evidence_dir)) == []
 

@@ -17,21 +17,22 @@ from casetracker.web import i18n
 KEYWORDS = {"_": None, "gettext": None, "L": None, "lazy_gettext": None, "N_": None,
             "ngettext": (1, 2)}
 # Words that are the same in both languages.
-SAME_IN_SPANISH = {"Error", "Error:", "No", "casetracker"}
+SAME_IN_SPANISH = {"Error", "Error:", "No", "Total", "casetracker"}
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
 
 
 def public_sources() -> list[tuple[Path, str]]:
     root = PROJECT_ROOT
-    templates = sorted((root / "templates" / "public").glob("*.j2")) + [
+    templates = [
+        *sorted((root / "templates" / "public").glob("*.j2")),
         root / "templates" / "reports" / "pdf" / "receipt.html.j2",
+        root / "templates" / "reports" / "pdf" / "_base.html.j2",  # the receipt's frame
         root / "templates" / "base.html.j2",
         root / "templates" / "errors" / "error.html.j2",
         *sorted((root / "templates" / "partials").glob("*.j2")),
     ]
-    modules = sorted((root / "casetracker" / "intake").glob("*.py")) + [
-        root / "casetracker" / "web" / "errors.py",
-    ]
+    modules = [*sorted((root / "casetracker" / "intake").glob("*.py")),
+               root / "casetracker" / "web" / "errors.py"]
     return [(p, "jinja") for p in templates] + [(p, "python") for p in modules]
 
 
