@@ -397,6 +397,10 @@ def human_size(n: int) -> str:
 
 _promoted_in_txn: contextvars.ContextVar[list[StagedFile] | None] = contextvars.ContextVar(
     "evidence_promoted", default=None)
+# Keys promoted by ingest transactions still open in this process (key -> count). A failing
+# transaction never removes a file another open transaction has just promoted: when that one
+# commits, its record points to the file.
+_in_flight: dict[str, int] = {}
 
 
 async def promote(staged: StagedFile, settings: Any = None) -> str:
@@ -411,6 +415,7 @@ async def promote(staged: StagedFile, settings: Any = None) -> str:
     tracker = _promoted_in_txn.get()
     if tracker is not None:
         tracker.append(staged)
+        _in_flight[key] = _in_flight.get(key, 0) + 1
     return key
 
 
@@ -435,6 +440,8 @@ async def cleanup_promoted(keys: Iterable[str | StagedFile], settings: Any = Non
             key = entry.storage_key
         else:
             key = entry
+        if _in_flight.get(key, 0) > 0:
+            continue  # another open transaction in this process uses the same bytes
         if await EvidenceItem.exists().where(EvidenceItem.storage_key == key):
             continue
         if await store.remove(key):
@@ -452,19 +459,36 @@ async def ingest_transaction() -> AsyncIterator[list[StagedFile]]:
     """
     from casetracker import db
 
+    outer = _promoted_in_txn.get()
+    if outer is not None:
+        # Nested: join the outer one, whose failure handling covers these files too.
+        async with db.write_transaction():
+            yield outer
+        return
     promoted: list[StagedFile] = []
     token = _promoted_in_txn.set(promoted)
+
+    def release() -> None:
+        for staged in promoted:
+            key = staged.storage_key
+            if key is not None and key in _in_flight:
+                _in_flight[key] -= 1
+                if _in_flight[key] <= 0:
+                    del _in_flight[key]
+
     try:
         async with db.write_transaction():
             yield promoted
     except BaseException:
         _promoted_in_txn.reset(token)
         token = None
+        release()
         await cleanup_promoted(promoted)
         raise
     finally:
         if token is not None:
             _promoted_in_txn.reset(token)
+            release()
 
 
 def __getattr__(name: str) -> Any:
