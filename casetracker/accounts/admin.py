@@ -31,7 +31,7 @@ def _actor(request: Request[Any, Any, Any]) -> Any:
 
 class UserAdminController(Controller):
     path = "/admin/users"
-    guards = [requires(Permission.USERS_MANAGE)]
+    guards = [requires(Permission.USERS_MANAGE)]  # noqa: RUF012 - Litestar reads this
 
     @get("/", name="admin.users")
     async def index(self, q: FromQuery[str | None] = None, role: FromQuery[str | None] = None,
@@ -125,7 +125,8 @@ class UserAdminController(Controller):
                                     "at their next sign-in."))
 
     @post("/{user_id:int}/reset-password", name="admin.users.reset_password")
-    async def reset_password(self, request: Request[Any, Any, Any], user_id: FromPath[int]) -> Template:
+    async def reset_password(self, request: Request[Any, Any, Any],
+                             user_id: FromPath[int]) -> Template:
         user, password = await services.UserService(_actor(request)).reset_password(user_id)
         return Template("admin/one_time_password.html.j2", context={
             "account": user, "password": password, "created": False})
@@ -133,7 +134,7 @@ class UserAdminController(Controller):
 
 class RoleSettingsController(Controller):
     path = "/admin/roles"
-    guards = [requires(Permission.USERS_MANAGE)]
+    guards = [requires(Permission.USERS_MANAGE)]  # noqa: RUF012 - Litestar reads this
 
     @get("/", name="admin.roles")
     async def index(self) -> Template:

@@ -262,8 +262,9 @@ class AccountController(Controller):
     async def tokens(self, request: Request[Any, Any, Any]) -> Template:
         return await self._tokens_page(request)
 
-    async def _tokens_page(self, request: Request[Any, Any, Any], *, errors: dict[str, str] | None = None,
-                           created: Any = None, name: str = "", status_code: int = 200) -> Template:
+    async def _tokens_page(self, request: Request[Any, Any, Any], *,
+                           errors: dict[str, str] | None = None, created: Any = None,
+                           name: str = "", status_code: int = 200) -> Template:
         actor = actor_from_connection(request)
         assert actor is not None
         return Template("accounts/tokens.html.j2", status_code=status_code, context={
@@ -284,7 +285,8 @@ class AccountController(Controller):
 
     @post("/tokens/{token_id:int}/revoke", name="account.tokens.revoke",
           guards=[requires(Permission.API_TOKENS_OWN)])
-    async def revoke_token(self, request: Request[Any, Any, Any], token_id: FromPath[int]) -> Redirect:
+    async def revoke_token(self, request: Request[Any, Any, Any],
+                           token_id: FromPath[int]) -> Redirect:
         actor = actor_from_connection(request)
         assert actor is not None
         await TokenService(actor).revoke(token_id)

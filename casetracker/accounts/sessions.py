@@ -31,9 +31,8 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                        store=store)
         cookie_params = dict(extract_dataclass_items(self.config, exclude_none=True,
                                                      include=Cookie.__dict__.keys()))
-        MutableScopeHeaders.from_message(message).add(
-            "Set-Cookie", Cookie(value=new_id, key=self.config.key, **cookie_params).to_header(header="")
-        )
+        cookie = Cookie(value=new_id, key=self.config.key, **cookie_params)
+        MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
 
 
 @dataclass

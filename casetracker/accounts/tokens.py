@@ -31,7 +31,7 @@ from casetracker.auth.actor import Actor
 from casetracker.errors import NotFound, ValidationFailed
 from casetracker.web.i18n import gettext as _
 
-TOKEN_PREFIX = "ct_"
+TOKEN_PREFIX = "ct_"  # noqa: S105 - a marker, not a secret
 MAX_TOKENS_PER_USER = 20
 # last_used_at is written at most this often per token (each API call need not be a write)
 LAST_USED_RESOLUTION = timedelta(minutes=1)

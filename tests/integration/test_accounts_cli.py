@@ -19,7 +19,8 @@ def run_cli(settings: Any, *args: str, stdin: str = "") -> subprocess.CompletedP
            "CASETRACKER_VAR_DIR": str(settings.var_dir),
            "CASETRACKER_SECRET_KEY": settings.secret_key}
     env.pop("LITESTAR_APP", None)
-    return subprocess.run([sys.executable, "-m", "casetracker", *args], input=stdin,
+    command = [sys.executable, "-m", "casetracker", *args]
+    return subprocess.run(command, input=stdin,  # noqa: S603 - our own CLI
                           capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
