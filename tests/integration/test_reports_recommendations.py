@@ -304,12 +304,16 @@ async def test_pdf_structure_is_pdfa3_tagged_and_deterministic(fast: Any) -> Non
     assert json.loads(reader.attachments["data.json"][0])["schema"].startswith("casetracker/")
 
 
-async def test_render_in_worker_pool(settings: Any) -> None:
-    configure(settings.replace(pdf_workers=1))
+async def test_render_in_worker_pool_with_time_limit(settings: Any) -> None:
+    doc = {"title": "Pool test", "number": "", "running_header": "Pool test",
+           "classification": "Public", "classification_public": True,
+           "organisation": "Office", "subtitle": "", "date_label": "", "paragraphs": ["x"]}
     try:
-        doc = {"title": "Pool test", "number": "", "running_header": "Pool test",
-               "classification": "Public", "classification_public": True,
-               "organisation": "Office", "subtitle": "", "date_label": "", "paragraphs": ["x"]}
+        # a render over the time limit is abandoned: its worker is killed, the pool recreated
+        configure(settings.replace(pdf_workers=1, pdf_timeout_seconds=0))
+        with pytest.raises(rendering.RenderTimeout):
+            await rendering.render_pdf("minimal.html.j2", {"doc": doc}, title="Pool test")
+        configure(settings.replace(pdf_workers=1, pdf_timeout_seconds=120))
         pdf = await rendering.render_pdf("minimal.html.j2", {"doc": doc}, title="Pool test")
         assert "Pool test" in pdf_text(pdf)
     finally:
