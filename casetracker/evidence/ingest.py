@@ -243,6 +243,9 @@ async def parse_streaming_form(
         if not original:
             skipping = True  # an empty <input type=file>
             return
+        if result.errors:
+            skipping = True  # the form comes back anyway: store nothing more
+            return
         if file_count >= max_files:
             error(name, _("Please send at most {n} files at a time.").format(n=max_files))
             skipping = True

@@ -289,13 +289,9 @@ async def sweep(*, older_than_seconds: float = 3600, dry_run: bool = False
     async for key in store.iter_keys():
         if key in referenced:
             continue
-        path = getattr(store, "path_for", None)
-        if path is not None:
-            try:
-                if path(key).stat().st_mtime >= limit:
-                    continue
-            except FileNotFoundError:
-                continue
+        modified = await store.modified_at(key)
+        if modified is None or modified >= limit:
+            continue  # gone already, or possibly an upload still being committed
         # re-check against the database just before removing
         if await EvidenceItem.exists().where(EvidenceItem.storage_key == key):
             continue

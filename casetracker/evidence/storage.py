@@ -73,6 +73,10 @@ class EvidenceStore(Protocol):
 
     async def size(self, key: str) -> int | None: ...
 
+    async def modified_at(self, key: str) -> float | None:
+        """When the stored bytes were last written (epoch seconds), None when missing."""
+        ...
+
     async def hash(self, key: str, progress: Any = None) -> tuple[str, int] | None:
         """Re-hash a stored file: (sha256, size), or None when it is missing."""
         ...
@@ -208,6 +212,12 @@ class LocalDiskStore:
     async def size(self, key: str) -> int | None:
         try:
             return self.path_for(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    async def modified_at(self, key: str) -> float | None:
+        try:
+            return self.path_for(key).stat().st_mtime
         except FileNotFoundError:
             return None
 
