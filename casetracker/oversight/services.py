@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+import time as _clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -122,8 +123,39 @@ async def _raw(sql: str, *args: Any) -> list[dict[str, Any]]:
 async def load_metrics(period: Period, scope: Scope, *, now: datetime | None = None
                        ) -> dict[str, Any]:
     """Every figure of the dashboard and the periodic report for ``period`` and ``scope``."""
+    if now is not None:  # an explicit clock (tests, reports for a past date): no cache
+        async with _read_session():
+            return await _load_metrics(period, scope, now=now)
     async with _read_session():
-        return await _load_metrics(period, scope, now=now)
+        key = (get_settings().database_url, period, scope, datetime.now(UTC).date(),
+               await _data_version())
+        hit = _cache.get(key)
+        if hit is not None and hit[0] > _clock.monotonic():
+            return hit[1]
+        result = await _load_metrics(period, scope)
+    _cache[key] = (_clock.monotonic() + CACHE_SECONDS, result)
+    while len(_cache) > CACHE_ENTRIES:
+        _cache.pop(next(iter(_cache)))
+    return result
+
+
+# Figures are cached per period and scope for CACHE_SECONDS, and only while the data has not
+# changed: the key holds the newest audit event (every change is audited in the same
+# transaction) and the newest case and allegation ids, all read from primary-key indexes.
+CACHE_SECONDS = 60
+CACHE_ENTRIES = 32
+_cache: dict[tuple[Any, ...], tuple[float, dict[str, Any]]] = {}
+
+
+async def _data_version() -> tuple[Any, ...]:
+    rows = await _raw("SELECT (SELECT MAX(seq) FROM audit_event) AS audit, (SELECT MAX(id) "
+                      "FROM ct_case) AS cases, (SELECT MAX(id) FROM allegation) AS allegations")
+    row = rows[0] if rows else {}
+    return (row.get("audit"), row.get("cases"), row.get("allegations"))
+
+
+def clear_cache() -> None:
+    _cache.clear()
 
 
 @asynccontextmanager
@@ -161,49 +193,66 @@ async def _load_metrics(period: Period, scope: Scope, *, now: datetime | None = 
     w = case_where(period, scope, data_range=await data_range())
     base = f"FROM ct_case c{w.joins} WHERE {w.sql()}"
 
-    months = await _raw(f"SELECT {month_expr('c.received_at')} AS month, COUNT(*) AS n "
-                        f"{base} GROUP BY 1", *w.args)
+    res_limit = settings.resolution_due_days
+    results_limit = settings.results_due_days
+    results_clock = "(c.results_due_at IS NOT NULL OR c.ice_notification_required = {})"
+    if _sqlite():  # a correlated EXISTS, evaluated only for closed cases (short-circuit)
+        merits_join = ""
+        merits_test = ("EXISTS (SELECT 1 FROM allegation ma WHERE ma.\"case\" = c.id AND "
+                       f"ma.final_finding IN {MERITS_SQL})")
+    else:  # PostgreSQL: one hash join against the cases with a merits finding
+        merits_join = (" LEFT JOIN (SELECT DISTINCT ma.\"case\" AS case_id FROM allegation ma "
+                       f"WHERE ma.final_finding IN {MERITS_SQL}) mc ON mc.case_id = c.id")
+        merits_test = "mc.case_id IS NOT NULL"
+    # One scan of the cases for every per-month count (received, closed, closed with a merits
+    # finding, overdue on each clock, needing the ICE notice) ...
+    by_month = await _raw(
+        f"SELECT {month_expr('c.received_at')} AS month, COUNT(*) AS n, "
+        "SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END) AS closed, "
+        f"SUM(CASE WHEN c.status = 'closed' AND (c.outcome IN {MERITS_SQL} OR {merits_test}) "
+        "THEN 1 ELSE 0 END) AS closed_merits, "
+        "SUM(CASE WHEN c.resolved_at IS NULL AND c.closed_at IS NULL AND c.received_at < {} "
+        "THEN 1 ELSE 0 END) AS resolution_overdue, "
+        "SUM(CASE WHEN c.resolved_at IS NOT NULL AND c.results_reported_at IS NULL AND "
+        f"{results_clock} AND c.resolved_at < {{}} THEN 1 ELSE 0 END) AS results_overdue, "
+        "SUM(CASE WHEN c.ice_notification_required = {} THEN 1 ELSE 0 END) AS ice_required "
+        f"FROM ct_case c{w.joins}{merits_join} WHERE {w.sql()} GROUP BY 1",
+        now - timedelta(days=res_limit), True, now - timedelta(days=results_limit), True,
+        *w.args)
+    # ... and one for the durations (days to disposition, to resolution, to the results).
+    resolved_col = "COALESCE(c.resolved_at, c.closed_at)"
+    results_days = (f"CASE WHEN c.resolved_at IS NOT NULL AND {results_clock} THEN "
+                    f"{days_expr('c.results_reported_at', 'c.resolved_at')} END")
+    durations = await _raw(
+        f"SELECT {days_expr('c.closed_at', 'c.received_at')} AS disposition, "
+        f"{days_expr(resolved_col, 'c.received_at')} AS resolution, {results_days} AS results, "
+        f"COUNT(*) AS n {base} AND (c.closed_at IS NOT NULL OR c.resolved_at IS NOT NULL) "
+        "GROUP BY 1, 2, 3", True, *w.args)
     allegations = await _raw(
         "SELECT al.allegation_type AS allegation_type, al.protected_characteristic AS "
         "protected_characteristic, al.final_finding AS final_finding, COUNT(*) AS n "
         f"{_alleg_from(w)} GROUP BY 1, 2, 3", *w.args)
-    closed = await _raw(
-        "SELECT CASE WHEN c.outcome IN " + MERITS_SQL + " OR EXISTS (SELECT 1 FROM allegation "
-        "ma WHERE ma.\"case\" = c.id AND ma.final_finding IN " + MERITS_SQL + ") THEN 1 ELSE 0 "
-        f"END AS has_merits, COUNT(*) AS n {base} AND c.status = 'closed' GROUP BY 1", *w.args)
-    disposition = await _raw(
-        f"SELECT {days_expr('c.closed_at', 'c.received_at')} AS days, COUNT(*) AS n {base} "
-        "AND c.closed_at IS NOT NULL GROUP BY 1", *w.args)
-    resolved_col = "COALESCE(c.resolved_at, c.closed_at)"
-    resolution = await _raw(
-        f"SELECT {days_expr(resolved_col, 'c.received_at')} AS days, COUNT(*) AS n {base} "
-        f"AND {resolved_col} IS NOT NULL GROUP BY 1", *w.args)
-    res_limit = settings.resolution_due_days
-    resolution_overdue = await _raw(
-        f"SELECT COUNT(*) AS n {base} AND c.resolved_at IS NULL AND c.closed_at IS NULL "
-        "AND c.received_at < {}", *w.args, now - timedelta(days=res_limit))
-    results = await _raw(
-        f"SELECT {days_expr('c.results_reported_at', 'c.resolved_at')} AS days, COUNT(*) AS n "
-        f"{base} AND c.resolved_at IS NOT NULL AND c.results_reported_at IS NOT NULL AND "
-        "(c.results_due_at IS NOT NULL OR c.ice_notification_required = {}) GROUP BY 1",
-        *w.args, True)
-    results_limit = settings.results_due_days
-    results_overdue = await _raw(
-        f"SELECT COUNT(*) AS n {base} AND c.resolved_at IS NOT NULL AND c.results_reported_at "
-        "IS NULL AND (c.results_due_at IS NOT NULL OR c.ice_notification_required = {}) AND "
-        "c.resolved_at < {}", *w.args, True, now - timedelta(days=results_limit))
-    ice_rows = await _raw(
-        f"SELECT c.received_at AS received_at, c.ice_notified_at AS ice_notified_at {base} "
-        "AND c.ice_notification_required = {}", *w.args, True)
+    ice_rows: list[dict[str, Any]] = []
+    if any(int(r["ice_required"] or 0) for r in by_month):
+        ice_rows = await _raw(
+            f"SELECT c.received_at AS received_at, c.ice_notified_at AS ice_notified_at {base} "
+            "AND c.ice_notification_required = {}", *w.args, True)
 
+    months = [{"month": r["month"], "n": r["n"]} for r in by_month]
+    closed = [{"has_merits": 1, "n": int(r["closed_merits"] or 0)} for r in by_month] + \
+        [{"has_merits": 0, "n": int(r["closed"] or 0) - int(r["closed_merits"] or 0)}
+         for r in by_month]
+
+    def histogram(key: str) -> list[dict[str, Any]]:
+        return [{"days": r[key], "n": r["n"]} for r in durations if r[key] is not None]
+
+    disposition = histogram("disposition")
     calendar = BusinessCalendar.from_settings(settings)
     ice = _ice_timeliness(ice_rows, calendar, settings.ice_notice_business_hours, now)
-
-    res = m.within(resolution, res_limit)
-    res_over = int(resolution_overdue[0]["n"]) if resolution_overdue else 0
-    res = _add_overdue(res, res_over)
-    rep = m.within(results, results_limit)
-    rep = _add_overdue(rep, int(results_overdue[0]["n"]) if results_overdue else 0)
+    res = _add_overdue(m.within(histogram("resolution"), res_limit),
+                       sum(int(r["resolution_overdue"] or 0) for r in by_month))
+    rep = _add_overdue(m.within(histogram("results"), results_limit),
+                       sum(int(r["results_overdue"] or 0) for r in by_month))
 
     breakdown = m.allegation_breakdown(allegations)
     trend = m.monthly_trend(months, period)
