@@ -403,6 +403,11 @@ async def run_import(
         if progress:
             progress(len(batch))
 
+    # Fresh statistics for the query planner after a bulk load (PostgreSQL otherwise plans
+    # the dashboard's aggregates on empty-table estimates).
+    for table in ("ct_case", "allegation", "officer", "oversight_legacy_complaint",
+                  "oversight_legacy_allegation", "oversight_legacy_complainant"):
+        await Case.raw(f"ANALYZE {table}")
     seconds = _time.monotonic() - started
     async with db.write_transaction():
         await LegacyImportRun.update({
