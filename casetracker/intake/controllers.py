@@ -300,7 +300,12 @@ class PublicController(Controller):
                 data, errors, files_dropped=bool(files) or "files" in errors or bool(
                     fields.get("had_files"))), status_code=422)
         if not await rate_limit_allows("file", _address(request)):
-            return public_error(request, 429)
+            # Nothing typed is lost: the form comes back with a sentence saying to wait.
+            return Template("public/complaint.html.j2", context=_form_context(data, {
+                "form": _("Too many complaints were sent from this connection in the last "
+                          "hour. Everything you typed is still below: please wait an hour and "
+                          "send it again (files must be attached again).")},
+                files_dropped=bool(files)), status_code=429)
         actor = Actor.public(ip_address=None)
         try:
             filed = await IntakeService(actor).file_complaint(

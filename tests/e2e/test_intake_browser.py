@@ -240,6 +240,17 @@ async def test_public_pages_pass_axe(server: str, chromium: Any, tmp_path: Path)
             if found:
                 problems[f"confirmation {lang} @{width}"] = found
             await shot(page, f"confirmation-{lang}-{width}")
+            number = (await page.text_content("#tracking-number") or "").strip()
+            code = (await page.text_content("#access-code") or "").strip()
+            await page.goto(f"{server}/status?lang={lang}")
+            await page.fill("#tracking_number", number)
+            await page.fill("#access_code", code)
+            await page.click("form button[type=submit]")
+            await page.wait_for_selector("#add")
+            found = await axe_scan(page, axe)
+            if found:
+                problems[f"status page {lang} @{width}"] = found
+            await shot(page, f"status-found-{lang}-{width}")
             await page.goto(f"{server}/status?lang={lang}")
             await page.fill("#tracking_number", "CT-2345-6789")
             await page.fill("#access_code", "nope")

@@ -325,7 +325,8 @@ async def test_filing_is_rate_limited(browser: Browser, settings: Any) -> None:
         assert (await post_complaint(browser, complaint_fields())).status_code == 201
     response = await post_complaint(browser, complaint_fields(), lang="es")
     assert response.status_code == 429
-    assert "Demasiadas solicitudes" in response.text
+    assert "Se enviaron demasiadas quejas" in response.text
+    assert 'value="Daniel Reyes"' in response.text  # nothing typed is lost
     assert await Case.count() == 2
 
 
