@@ -64,6 +64,9 @@ async def bulk_insert(table: type[Table], rows: list[dict[str, Any]]) -> list[in
     defaults = _defaults(table)
     converters = [_converter(c, sqlite) for c in columns]
     names = [c._meta.name for c in columns]
+    if not sqlite:
+        return await _copy_postgres(txn.connection, table, columns, names, converters, defaults,
+                                    rows)
     quoted = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
     per_chunk = max(1, MAX_PARAMS // len(columns))
     ids: list[int] = []
@@ -91,4 +94,22 @@ async def bulk_insert(table: type[Table], rows: list[dict[str, Any]]) -> list[in
             result = await txn.connection.fetch(sql, *flat)
             new_ids = sorted(r["id"] for r in result)
         ids.extend(new_ids)
+    return ids
+
+
+async def _copy_postgres(connection: Any, table: type[Table], columns: list[Any],
+                         names: list[str], converters: list[Any], defaults: dict[str, Any],
+                         rows: list[dict[str, Any]]) -> list[int]:
+    """PostgreSQL: take the ids from the table's sequence, then COPY the rows (binary)."""
+    tablename = table._meta.tablename
+    fetched = await connection.fetch(
+        "SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id FROM generate_series(1, $2)",
+        tablename, len(rows))
+    ids = sorted(int(r["id"]) for r in fetched)
+    records = []
+    for new_id, row in zip(ids, rows, strict=True):
+        records.append((new_id, *[convert(row.get(name, defaults[name]))
+                                  for name, convert in zip(names, converters, strict=True)]))
+    await connection.copy_records_to_table(
+        tablename, records=records, columns=["id", *[c._meta.db_column_name for c in columns]])
     return ids
