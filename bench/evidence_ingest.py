@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PASSWORD = "bench password that is long enough 1"
+PASSWORD = "bench password that is long enough 1"  # noqa: S105 - a throwaway bench user
 EMAIL = "bench-supervisor@example.org"
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
@@ -138,7 +138,7 @@ def main() -> None:
 
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        out = subprocess.run(["sha256sum", str(data_file)], capture_output=True, text=True,
+        out = subprocess.run(["sha256sum", str(data_file)],  # noqa: S603, S607 - our own file capture_output=True, text=True,
                              check=True)
         sha256sum_seconds = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -148,7 +148,7 @@ def main() -> None:
         case_id = asyncio.run(prepare(var_dir))
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "uvicorn", "casetracker.app:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
              "--no-access-log"],
@@ -193,14 +193,16 @@ def main() -> None:
               f"{size / upload_seconds / 1e6:7.1f} MB/s  "
               f"({upload_seconds / sha256sum_seconds:.2f}x sha256sum's time; server CPU "
               f"{server_cpu:.2f} s)")
-        print(f"server RSS before / after    {rss_before / 1e6:6.1f} MB / {rss_after / 1e6:6.1f} MB")
+        print(f"server RSS before / after    {rss_before / 1e6:6.1f} MB / "
+              f"{rss_after / 1e6:6.1f} MB")
         print(f"server peak RSS (VmHWM)      {hwm_before / 1e6:6.1f} MB before the upload, "
               f"{hwm_after / 1e6:6.1f} MB after (+{(hwm_after - hwm_before) / 1e6:.1f} MB)")
         print(f"recorded SHA-256 == sha256sum: {sha == expected}  ({sha})")
         print(f"recorded size == file size:    {recorded_size == size}")
         print(f"stored file size:              {stored.stat().st_size:,} bytes at {key}")
         staging = var_dir / "evidence" / "staging"
-        print(f"staging left over:             {len(list(staging.iterdir())) if staging.exists() else 0}")
+        leftovers = len(list(staging.iterdir())) if staging.exists() else 0
+        print(f"staging left over:             {leftovers}")
         if sha != expected or recorded_size != size:
             raise SystemExit(1)
     finally:

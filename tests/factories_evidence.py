@@ -16,7 +16,8 @@ async def make_case(*, status: str = "under_investigation", lead_investigator: A
                     **fields: Any) -> Case:
     n = next(_counter)
     case = Case(
-        tracking_number=fields.pop("tracking_number", f"CT-EV{n:02d}-{uuid.uuid4().hex[:4].upper()}"),
+        tracking_number=fields.pop("tracking_number",
+                                   f"CT-EV{n:02d}-{uuid.uuid4().hex[:4].upper()}"),
         status=status,
         lead_investigator=getattr(lead_investigator, "id", lead_investigator),
         narrative=fields.pop("narrative", "Stopped and asked for papers."),
@@ -51,7 +52,8 @@ def jpeg_bytes(colour: str = "blue") -> bytes:
 
 
 ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 200
-PE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200 + b"PE\x00\x00"
+PE_BYTES = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+            + b"PE\x00\x00")
 HTML_BYTES = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG_BYTES = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
              b'<script>alert(document.domain)</script></svg>')

@@ -286,7 +286,7 @@ class EvidenceController(Controller):
             raise NotFound("No preview for this item.")
         try:
             png = await anyio.to_thread.run_sync(_render_preview, path(item["storage_key"]))
-        except Exception as exc:  # noqa: BLE001 - a file Pillow no longer opens gets no preview
+        except Exception as exc:  # a file Pillow no longer opens gets no preview
             log.warning("preview of evidence item %s failed: %s", item_id, exc)
             raise NotFound("No preview for this item.") from exc
         await EvidenceService(actor).record_access(item, "viewed", purpose="preview image")

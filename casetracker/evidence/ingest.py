@@ -136,7 +136,7 @@ def _prove_image(path: Path) -> str | None:
         with Image.open(path) as image:  # verify() leaves the image unusable: decode for real
             image.load()
         return fmt
-    except Exception:  # noqa: BLE001 - anything Pillow cannot open is not a previewable image
+    except Exception:  # anything Pillow cannot open is not a previewable image
         return None
 
 
@@ -374,7 +374,7 @@ async def parse_streaming_form(
         if current_file is not None:
             try:
                 current_file.writer._handle.close()  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001, S110 - best effort
+            except Exception:  # noqa: S110 - best effort
                 pass
         for path in staged_paths:
             _unlink_quietly(path)
@@ -503,7 +503,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+# EvidenceService is importable from here too (module __getattr__ above).
 __all__ = [
     "ParsedUpload", "StagedFile", "cleanup_promoted", "discard", "ingest_transaction",
-    "parse_streaming_form", "promote", "verify_csrf_token", "EvidenceService",
+    "parse_streaming_form", "promote", "verify_csrf_token",
 ]

@@ -92,7 +92,8 @@ def _text_head(head: bytes) -> str | None:
             text = head.decode("cp1252")
         except UnicodeDecodeError:
             return None
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t\f\x1b")
+    controls = sum(1 for ch in text
+                   if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t\f\x1b")
     return None if controls > max(2, len(text) // 100) else text
 
 
@@ -217,7 +218,7 @@ def _puremagic_guess(head: bytes) -> tuple[str, str]:
         import puremagic
 
         matches = puremagic.magic_string(head)
-    except Exception:  # noqa: BLE001 - puremagic raises on no match
+    except Exception:  # puremagic raises on no match
         return "other", "application/octet-stream"
     for match in matches:
         mime = (match.mime_type or "").lower()

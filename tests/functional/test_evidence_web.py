@@ -34,6 +34,11 @@ def staging_files(settings: Any) -> list[Path]:
     return sorted(root.iterdir()) if root.exists() else []
 
 
+def all_inside(root: Path, paths: list[Path]) -> bool:
+    root = root.resolve()
+    return all(root in p.resolve().parents for p in paths) and not (root.parent / "etc").exists()
+
+
 async def upload(browser: Browser, case_id: int, files: list[tuple[str, bytes, str]],
                  **fields: Any) -> Any:
     data = {"description": "Phone video of the stop", "source": "complainant",
@@ -144,10 +149,7 @@ async def test_path_traversal_name_is_neutralised(browser: Browser, settings: An
     item = await EvidenceItem.select().first()
     assert item["original_name"] == "passwd"
     assert item["storage_key"].startswith("sha256/")
-    evidence_dir = Path(settings.evidence_dir).resolve()
-    for path in stored_files(settings):
-        assert evidence_dir in path.resolve().parents
-    assert not (evidence_dir.parent / "etc").exists()
+    assert all_inside(Path(settings.evidence_dir), stored_files(settings))
     download = await browser.get(f"/evidence/{item['id']}/download")
     disposition = download.headers["content-disposition"]
     assert disposition.startswith(f'attachment; filename="evidence-{item["id"]}.txt"')

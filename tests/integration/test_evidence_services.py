@@ -3,9 +3,9 @@ the sweep, and the index/export used by reports."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -83,6 +83,14 @@ async def test_verify_catches_a_tampered_and_a_missing_file(settings: Any) -> No
     assert other["last_verified_at"] is None
 
 
+async def run_command(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, cwd=PROJECT, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    return process.returncode or 0, stdout.decode()
+
+
 @pytest.mark.slow
 async def test_verify_command_exit_codes(settings: Any) -> None:
     """The real console command, in its own process, on this test's database."""
@@ -94,17 +102,15 @@ async def test_verify_command_exit_codes(settings: Any) -> None:
            "CASETRACKER_EVIDENCE_DIR": str(settings.evidence_dir),
            "LITESTAR_APP": "casetracker.app:create_app"}
     command = [sys.executable, "-m", "casetracker", "evidence", "verify", "--case", str(case.id)]
-    ok = subprocess.run(command, env=env, cwd=PROJECT, capture_output=True, text=True,
-                        timeout=120)
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "1 intact, 0 failed" in ok.stdout
+    code, out = await run_command(command, env)
+    assert code == 0, out
+    assert "1 intact, 0 failed" in out
     path = Path(settings.evidence_dir) / item.storage_key
     os.chmod(path, 0o640)
     path.write_bytes(b"altered bytes!")
-    bad = subprocess.run(command, env=env, cwd=PROJECT, capture_output=True, text=True,
-                         timeout=120)
-    assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert f"MISMATCH item {item.id}" in bad.stdout
+    code, out = await run_command(command, env)
+    assert code == 1, out
+    assert f"MISMATCH item {item.id}" in out
 
 
 async def test_a_failed_transaction_leaves_neither_record_nor_file(settings: Any) -> None:
