@@ -173,6 +173,7 @@ class UserService:
             await User.update({
                 User.totp_enabled: False,
                 User.totp_secret: None,
+                User.totp_last_step: None,
                 User.recovery_codes: [],
                 # ends the user's sessions, like a password change
                 User.password_changed_at: datetime.now(UTC),
@@ -239,13 +240,15 @@ class AccountService:
         user = await self._me()
         if user.totp_enabled:
             raise Conflict(_("Two-factor sign-in is already set up."))
-        if not mfa.verify_totp(user.totp_secret, code):
+        step = mfa.totp_step(user.totp_secret, code)
+        if step is None:
             raise ValidationFailed({"code": _("That code is not right. Enter the 6 digits "
                                               "your app shows now.")})
         codes = mfa.new_recovery_codes()
         async with db.write_transaction():
             await User.update({
                 User.totp_enabled: True,
+                User.totp_last_step: step,
                 User.recovery_codes: [mfa.hash_recovery_code(c) for c in codes],
             }).where(User.id == user.id)
             await audit.record("user.2fa_enrol", actor=self.actor, object_type="user",
@@ -259,6 +262,7 @@ class AccountService:
             raise ValidationFailed({"password": _("Your password is not right.")})
         async with db.write_transaction():
             await User.update({User.totp_enabled: False, User.totp_secret: None,
+                               User.totp_last_step: None,
                                User.recovery_codes: []}).where(User.id == user.id)
             await audit.record("user.2fa_disable", actor=self.actor, object_type="user",
                                object_id=user.id)
@@ -280,11 +284,19 @@ class AccountService:
 
 
 async def verify_second_factor(user_id: int, code: str) -> str | None:
-    """"totp" or "recovery_code" when ``code`` is right (a recovery code is used up), else None."""
+    """"totp" or "recovery_code" when ``code`` is right, else None. Each authenticator code
+    is accepted once (a replayed code fails); a recovery code is used up."""
     user = await get_user(user_id)
     if not user.totp_enabled:
         return None
-    if mfa.verify_totp(user.totp_secret, code):
+    step = mfa.totp_step(user.totp_secret, code)
+    if step is not None:
+        async with db.write_transaction():
+            await _lock_user_row(user_id)
+            fresh = await get_user(user_id)
+            if fresh.totp_last_step is not None and step <= fresh.totp_last_step:
+                return None
+            await User.update({User.totp_last_step: step}).where(User.id == user_id)
         return "totp"
     if not mfa.looks_like_recovery_code(code):
         return None

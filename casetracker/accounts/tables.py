@@ -6,6 +6,7 @@ from enum import Enum
 
 from piccolo.columns import (
     JSON,
+    BigInt,
     Boolean,
     ForeignKey,
     Text,
@@ -35,6 +36,8 @@ class User(Table, tablename="ct_user"):
     must_change_password = Boolean(default=False)
     totp_secret = Varchar(length=64, null=True, default=None)
     totp_enabled = Boolean(default=False)
+    # the last TOTP time step accepted: a code is never accepted twice (RFC 6238, 5.2)
+    totp_last_step = BigInt(null=True, default=None)
     # sha256 hex digests of unused single-use recovery codes
     recovery_codes = JSON(default=[])
     created_at = Timestamptz(default=TimestamptzNow())

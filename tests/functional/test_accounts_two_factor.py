@@ -13,6 +13,14 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.factories_accounts import RECOVERY_CODE, SECRET, audit_actions, find
 
 
+async def last_step(user_id: int) -> int:
+    """The time step of the last accepted code (the next step is accepted too: one step of
+    clock drift is allowed, so the tests need not wait)."""
+    row = await User.select(User.totp_last_step).where(User.id == user_id).first()
+    assert row["totp_last_step"] is not None
+    return int(row["totp_last_step"])
+
+
 async def enrol(browser: Browser) -> tuple[str, list[str]]:
     page = await browser.get("/account/2fa")
     assert page.status_code == 200
@@ -51,7 +59,13 @@ async def test_enrol_then_sign_in_with_code_and_single_use_recovery_code(
                                                   "password": DEFAULT_PASSWORD})
     assert response.headers["location"] == "/login/2fa"
     assert (await second.get("/account")).headers["location"] == "/login/2fa"
-    response = await second.submit("/login/2fa", data={"code": pyotp.TOTP(secret).now()})
+    # The code used to confirm the set-up cannot be used again; the next one works.
+    used = await last_step(user.id)
+    response = await second.submit("/login/2fa",
+                                   data={"code": pyotp.TOTP(secret).generate_otp(used)})
+    assert response.status_code == 422
+    response = await second.submit("/login/2fa",
+                                   data={"code": pyotp.TOTP(secret).generate_otp(used + 1)})
     assert response.status_code == 303
     assert (await second.get("/account")).status_code == 200
 
@@ -138,3 +152,18 @@ async def test_new_recovery_codes_replace_the_old_ones(browser: Browser, new_bro
     await other.submit("/login", data={"email": user.email, "password": DEFAULT_PASSWORD})
     assert (await other.submit("/login/2fa", data={"code": old_codes[1]})).status_code == 422
     assert (await other.submit("/login/2fa", data={"code": new_codes[1]})).status_code == 303
+
+
+async def test_an_authenticator_code_is_accepted_only_once(browser: Browser,
+                                                          new_browser: Any) -> None:
+    from tests.factories import TEST_TOTP_SECRET
+
+    admin = await login_as(browser, "administrator")  # signs in with the current code
+    replay = new_browser("198.51.100.61")
+    await replay.submit("/login", data={"email": admin.email, "password": DEFAULT_PASSWORD})
+    used = await last_step(admin.id)
+    totp = pyotp.TOTP(TEST_TOTP_SECRET)
+    response = await replay.submit("/login/2fa", data={"code": totp.generate_otp(used)})
+    assert response.status_code == 422
+    response = await replay.submit("/login/2fa", data={"code": totp.generate_otp(used + 1)})
+    assert response.status_code == 303
