@@ -145,11 +145,18 @@ class EvidenceController(Controller):
         parsed = await parse_streaming_form(
             request, max_file_bytes=staff_max_file_bytes(), max_files=STAFF_MAX_FILES,
             max_total_bytes=staff_max_total_bytes(), max_field_bytes=16_000)
+        try:
+            return await self._store_upload(request, actor, case, parsed)
+        finally:
+            await parsed.discard_all()  # whatever was not promoted (no-op for stored files)
+
+    async def _store_upload(self, request: Request[Any, Any, Any], actor: Actor, case: Any,
+                            parsed: Any) -> Any:
+        case_id = case.id
         allegations = await case_allegations(case_id)
         today = datetime.now(ZoneInfo(get_settings().timezone)).date()
         form = validate_upload(parsed, {a["id"] for a in allegations}, today)
         if not form.valid:
-            await parsed.discard_all()
             # Files are never kept from a refused form: say so by the file field.
             form.errors.setdefault("files", _("Please choose the files again."))
             return Template("evidence/new.html.j2", status_code=422, context={
@@ -159,15 +166,11 @@ class EvidenceController(Controller):
                 "errors": form.errors, "sources": SOURCES,
                 "max_file": human_size(staff_max_file_bytes()),
             })
-        service = EvidenceService(actor)
-        try:
-            async with ingest_transaction():
-                items = await service.attach(
-                    case_id, parsed.files_for("files"), source=form.source,
-                    description=form.description, obtained_on=form.obtained_date,
-                    allegation_ids=form.allegation_ids)
-        finally:
-            await parsed.discard_all()  # whatever was not promoted
+        async with ingest_transaction():
+            items = await EvidenceService(actor).attach(
+                case_id, parsed.files_for("files"), source=form.source,
+                description=form.description, obtained_on=form.obtained_date,
+                allegation_ids=form.allegation_ids)
         duplicates = [i for i in items if i.duplicate_of]
         flash(request, _("{n} file(s) received and recorded with their SHA-256.").format(
             n=len(items)))
