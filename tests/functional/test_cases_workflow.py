@@ -143,6 +143,9 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
     caseload = re.search(rf'data-investigator="{investigator.id}">.*?class="caseload">(\d+)<',
                          page.text, re.S)
     assert caseload and caseload.group(1) == "1"
+    overdue = re.search(rf'data-investigator="{investigator.id}">.*?class="overdue">(\d+)<',
+                        page.text, re.S)
+    assert overdue and overdue.group(1) == "1"  # received in March: resolution is overdue
 
     # --- investigation (the lead) --------------------------------------------------------
     page = await investigator_b.get(f"/cases/{cid}")
@@ -524,3 +527,13 @@ async def test_triage_sets_agency_and_model_and_marks_officers_unidentified(new_
     assert row["ice_notification_required"] is False
     page = await intake_b.get(f"/cases/{case.id}")
     assert "Officer unidentified." in page.text
+
+
+async def test_case_page_in_spanish(new_browser: Any) -> None:
+    case = await make_case(status="closed", outcome="unfounded")
+    supervisor_b = new_browser()
+    await login_as(supervisor_b, "supervisor")
+    page = await supervisor_b.get(f"/cases/{case.id}", headers={"accept-language": "es"})
+    assert page.status_code == 200
+    assert "Cronología" in page.text and "Cerrada" in page.text
+    assert "Concluyó que lo descrito no ocurrió." in page.text
