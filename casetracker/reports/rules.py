@@ -115,7 +115,8 @@ def propose(
         requested = (
             f"Revoke the delegated immigration officer authority of {names} by "
             f"{moa.revocation_instrument(model)}, effective {effective.isoformat()}, and "
-            f"retrieve the officers' ICE-issued credentials.")
+            f"retrieve the {'officer' + chr(39) + 's' if len(officer_names) == 1 else 'officers' + chr(39)} "
+            f"ICE-issued credentials.")
         return ProposedText(subject, summary, grounds_text, requested, "", "", effective, None,
                             None)
     if action == "suspension":
