@@ -314,8 +314,9 @@ def recommendation_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     for row in rows:
         n = _n(row)
         status = row.get("status") or ""
-        drafted += n
-        by_status[status] += n
+        if row.get("drafted", True):
+            drafted += n
+            by_status[status] += n
         if row.get("issued"):
             issued += n
             outcomes[row.get("outcome") or "awaiting outcome"] += n

@@ -378,60 +378,72 @@ async def load_inactive_agencies(period: Period, scope: Scope) -> list[dict[str,
     return m.inactive_agencies(agencies.values(), [r["id"] for r in active])
 
 
-async def load_recommendation_counts(period: Period, scope: Scope) -> dict[str, Any]:
-    """Recommendations (reports package) drafted in the period, issued, and their outcomes.
-
-    Read defensively: the reports package defines the table; columns used when present are
-    created_at, status, issued_at, outcome and case."""
-    try:
-        from casetracker.reports.tables import Recommendation  # type: ignore[attr-defined]
-    except ImportError:
-        return {**m.recommendation_counts([]), "available": False}
-    cols = {c._meta.db_column_name for c in Recommendation._meta.columns}
-    if "created_at" not in cols:
-        return {**m.recommendation_counts([]), "available": False}
-    table = Recommendation._meta.tablename
+async def _recommendation_rows(period: Period, scope: Scope) -> list[dict[str, Any]] | None:
+    """Recommendations (reports package) written or issued in the period, in scope, each with
+    its outcome as the registry now shows it: for an officers recommendation, whether the named
+    designations were revoked or suspended; for an agreement recommendation, whether the
+    agreement was suspended or terminated. None when the reports tables are not there."""
     start, end = period_bounds(period)
-    status = "r.status" if "status" in cols else "''"
-    outcome = "r.outcome" if "outcome" in cols else "''"
-    issued = "CASE WHEN r.issued_at IS NOT NULL THEN 1 ELSE 0 END" if "issued_at" in cols else (
-        "CASE WHEN r.status = 'issued' THEN 1 ELSE 0 END" if "status" in cols else "0")
-    join, parts, args = "", ["r.created_at >= {} AND r.created_at < {}"], [start, end]
-    if not scope.is_all and "case" in cols:
-        w = case_where(None, scope)
-        join = f" JOIN ct_case c ON c.id = r.\"case\"{w.joins}"
-        parts.append(w.sql())
-        args += w.args
+    parts = ["((r.created_at >= {} AND r.created_at < {}) OR (r.issued_at >= {} AND "
+             "r.issued_at < {}))"]
+    args: list[Any] = [start, end, start, end]
+    if scope.agency_id:
+        parts.append("r.agency = {}")
+        args.append(int(scope.agency_id))
+    if scope.state:
+        parts.append("a.state = {}")
+        args.append(scope.state)
+    if scope.model:
+        parts.append("g.model = {}")
+        args.append(scope.model)
     try:
         rows = await _raw(
-            f"SELECT {status} AS status, {outcome} AS outcome, {issued} AS issued, COUNT(*) AS n "
-            f"FROM {table} r{join} WHERE {' AND '.join(parts)} GROUP BY 1, 2, 3", *args)
-    except Exception:  # noqa: BLE001 - the other package's schema may still be moving
-        return {**m.recommendation_counts([]), "available": False}
+            "SELECT r.id AS id, r.number AS number, r.kind AS kind, r.action AS action, "
+            "r.status AS status, r.subject AS subject, r.created_at AS created_at, "
+            "r.issued_at AS issued_at, a.name AS agency, a.state AS state, g.model AS model, "
+            "g.status AS agreement_status, "
+            "(SELECT COUNT(*) FROM recommendation_officer ro JOIN designation d ON d.id = "
+            "ro.designation WHERE ro.recommendation = r.id AND d.status = 'revoked') AS revoked, "
+            "(SELECT COUNT(*) FROM recommendation_officer ro JOIN designation d ON d.id = "
+            "ro.designation WHERE ro.recommendation = r.id AND d.status = 'suspended') AS "
+            "suspended FROM recommendation r JOIN agency a ON a.id = r.agency LEFT JOIN "
+            f"agreement g ON g.id = r.agreement WHERE {' AND '.join(parts)} ORDER BY r.id",
+            *args)
+    except Exception:  # noqa: BLE001 - the reports package's schema may not be there
+        return None
     for row in rows:
-        row["issued"] = bool(row["issued"])
+        created, issued = _as_dt(row["created_at"]), _as_dt(row["issued_at"])
+        row["drafted"] = created is not None and start <= created < end
+        row["issued"] = issued is not None and start <= issued < end
+        if row["kind"] == "agreement":
+            row["outcome"] = (f"agreement {row['agreement_status']}"
+                              if row["agreement_status"] in ("suspended", "terminated")
+                              else "no action recorded")
+        elif int(row["revoked"] or 0):
+            row["outcome"] = "officer authority revoked"
+        elif int(row["suspended"] or 0):
+            row["outcome"] = "officer suspended"
+        else:
+            row["outcome"] = "no action recorded"
+    return rows
+
+
+async def load_recommendation_counts(period: Period, scope: Scope) -> dict[str, Any]:
+    """Recommendations drafted in the period, issued in it, and the outcomes of those issued."""
+    rows = await _recommendation_rows(period, scope)
+    if rows is None:
+        return {**m.recommendation_counts([]), "available": False}
     return {**m.recommendation_counts(rows), "available": True}
 
 
 async def issued_recommendations(period: Period, scope: Scope) -> list[dict[str, Any]]:
-    """The recommendations issued in the period (for the periodic report), best effort."""
-    try:
-        from casetracker.reports.tables import Recommendation  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    cols = {c._meta.db_column_name for c in Recommendation._meta.columns}
-    if "issued_at" not in cols:
-        return []
-    start, end = period_bounds(period)
-    wanted = [c for c in ("id", "reference", "number", "title", "target_type", "requested_action",
-                          "status", "issued_at", "outcome", "case") if c in cols]
-    select = ", ".join(f"r.\"{c}\" AS \"{c}\"" for c in wanted)
-    try:
-        return await _raw(
-            f"SELECT {select} FROM {Recommendation._meta.tablename} r WHERE r.issued_at >= {{}} "
-            "AND r.issued_at < {} ORDER BY r.issued_at", start, end)
-    except Exception:  # noqa: BLE001
-        return []
+    """The recommendations issued in the period (for the periodic report)."""
+    rows = await _recommendation_rows(period, scope) or []
+    return [{"number": r["number"] or f"#{r['id']}", "agency": f"{r['agency']} ({r['state']})",
+             "kind": r["kind"], "action": r["action"], "subject": r["subject"],
+             "issued": (_as_dt(r["issued_at"]) or datetime.min).date().isoformat(),
+             "outcome": r["outcome"]}
+            for r in rows if r["issued"]]
 
 
 # --- filter choices ------------------------------------------------------------------------

@@ -254,3 +254,40 @@ async def test_legacy_import_reports_rejected_rows(settings: Any, tmp_path: Path
                                     now=NOW)
     assert m["allegations"]["by_type"] == {"racial_profiling": 1}
     assert m["allegations"]["sustained_rate"]["profiling"] == 100.0
+
+
+async def test_recommendations_drafted_issued_and_their_outcomes(settings: Any) -> None:
+    from casetracker.reports.tables import Recommendation, RecommendationOfficer
+    from casetracker.registry.tables import Designation
+    from tests.factories import make_user
+
+    w = await build_world()
+    author = await make_user("oversight")
+    agreement = (await Recommendation.raw(
+        "SELECT id FROM agreement WHERE agency = {}", w["a"].id))[0]["id"]
+    designation = await Designation.objects().where(Designation.officer == w["o4"].id).first()
+
+    async def rec(created: str, issued: str | None, kind: str = "officers") -> Recommendation:
+        r = Recommendation(kind=kind, action="revocation" if kind == "officers" else
+                           "termination", status="issued" if issued else "draft",
+                           agency=w["a"].id, agreement=agreement, author=author.id,
+                           subject="Test", created_at=at(created),
+                           issued_at=at(issued) if issued else None)
+        await r.save()
+        return r
+
+    await rec("2024-02-01", None)  # drafted only
+    revoked = await rec("2024-03-01", "2024-04-01")
+    await RecommendationOfficer(recommendation=revoked.id, designation=designation.id).save()
+    designation.status = "revoked"
+    await designation.save()
+    await rec("2023-12-01", "2024-05-01", kind="agreement")  # drafted before, issued in 2024
+    await rec("2023-01-01", None)  # outside the period
+    m = await services.load_metrics(YEAR_2024, Scope(), now=NOW)
+    r = m["recommendations"]
+    assert r["available"] and (r["drafted"], r["issued"]) == (2, 2)
+    assert r["outcomes"] == {"officer authority revoked": 1, "no action recorded": 1}
+    issued = await services.issued_recommendations(YEAR_2024, Scope())
+    assert [x["outcome"] for x in issued] == ["officer authority revoked", "no action recorded"]
+    # the revoked designation now counts among revoked officers
+    assert m["officers"]["revoked"] == 2
