@@ -25,19 +25,20 @@ FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 PUBLIC_OPT = {PUBLIC: True, "skip_session": True}
 
 
-async def _filters(request: Request[Any, Any, Any]) -> tuple[Any, Any, dict[str, str],
-                                                            dict[str, str]]:
-    years = await services.data_years()
+async def _filters(request: Request[Any, Any, Any], years: Any = None
+                   ) -> tuple[Any, Any, dict[str, str], dict[str, str]]:
+    years = years or await services.data_years()
     return parse_filters(request.query_params, data_years=years)
 
 
 @get("/oversight", name="oversight.dashboard", guards=[requires(P.OVERSIGHT_METRICS)])
 async def dashboard(request: Request[Any, Any, Any]) -> Template:
-    period, scope, errors, values = await _filters(request)
+    years = await services.data_years()
+    period, scope, errors, values = await _filters(request, years)
     metrics = await services.load_metrics(period, scope)
     context = {"d": views.build_dashboard(metrics),
                "choices": await services.filter_choices(), "errors": errors, "values": values,
-               "years": await services.data_years()}
+               "years": years}
     return Template("oversight/dashboard.html.j2", context=context,
                     status_code=422 if errors else 200)
 

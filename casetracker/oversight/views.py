@@ -158,8 +158,11 @@ def build_dashboard(metrics: dict[str, Any]) -> dict[str, Any]:
         {"label": _("Active, training stale or missing"), "count": officers["stale_training"]},
     ]
     legacy = metrics["legacy"]
-    legacy_rows = [{"category": cat or "—", "cells": [row.get(f, 0) for f in legacy["findings"]],
-                    "total": legacy["totals"][cat]}
+    # pre-formatted: the table can hold hundreds of categories
+    legacy_rows = [{"category": cat or "—",
+                    "cells": [f"{row.get(f, 0):,}" for f in legacy["findings"]],
+                    "counts": [row.get(f, 0) for f in legacy["findings"]],
+                    "total": f"{legacy['totals'][cat]:,}"}
                    for cat, row in legacy["by_category"].items()]
     closed = metrics["closed"]
     return {
