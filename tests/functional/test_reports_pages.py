@@ -126,3 +126,28 @@ async def test_case_report_pdf_respects_access_and_contact(world: dict[str, Any]
     await login_as(investigator, "investigator")  # not assigned: the case does not exist for them
     response = await investigator.get(f"/cases/{case.case_id}/report.pdf")
     assert response.status_code == 404
+
+
+async def test_a_supervisor_cannot_approve_their_own_recommendation(
+        world: dict[str, Any], browser: Any, new_browser: Any) -> None:
+    await login_as(browser, "supervisor")
+    page = f"/recommendations/new?agreement_id={world['agreement']}&kind=agreement"
+    response = await browser.submit(page, "/recommendations/new", data={
+        "agreement_id": str(world["agreement"]), "kind": "agreement", "action": "suspension",
+        "case_ids": [str(world["case"].case_id)]})
+    assert response.status_code == 303
+    detail = response.headers["location"]
+    assert (await browser.submit(detail, f"{detail}/submit")).status_code == 303
+    page_text = (await browser.get(detail)).text
+    assert "another supervisor or administrator must approve it" in page_text
+    assert f'action="{detail}/approve"' not in page_text  # no approve button for the author
+    response = await browser.post(f"{detail}/approve", data={"comment": "self"})
+    assert response.status_code == 403
+    assert "another supervisor or administrator must approve it" in response.text
+    events = await AuditEvent.select(AuditEvent.action).where(
+        AuditEvent.object_type == "recommendation")
+    assert "recommendation.approve" not in [e["action"] for e in events]
+    # a second supervisor may
+    other = new_browser()
+    await login_as(other, "supervisor")
+    assert (await other.submit(detail, f"{detail}/approve")).status_code == 303
