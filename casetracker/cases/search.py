@@ -5,8 +5,9 @@ narrative (or harm) or one of whose notes matches, to drop into a ``WHERE id IN 
 The indexes come from migrations/cases/*_search_and_indexes.py:
 - SQLite: FTS5 external-content tables ``case_fts`` / ``case_note_fts`` (``unicode61
   remove_diacritics 2``), ranked with ``bm25``;
-- PostgreSQL: GIN expression indexes over ``to_tsvector('casetracker_search', ...)`` (``simple``
-  + ``unaccent``), queried with ``websearch_to_tsquery``, ranked with ``ts_rank``.
+- PostgreSQL: stored documents ``case_search_doc`` / ``case_note_search_doc`` (tsvectors in
+  the ``casetracker_search`` configuration: ``simple`` + ``unaccent``, kept by triggers, GIN
+  indexed), queried with ``websearch_to_tsquery``, ranked with ``ts_rank``.
 
 Both accept the same small "web search" syntax: words (all must match), "quoted phrases",
 ``-word`` to exclude, and ``or`` between words. Accents and case never matter.
@@ -23,7 +24,6 @@ from casetracker import db
 
 MAX_QUERY_LENGTH = 200
 PG_CONFIG = "'casetracker_search'::regconfig"
-PG_CASE_DOCUMENT = "coalesce(narrative, '') || ' ' || coalesce(harm, '')"
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -110,10 +110,9 @@ def matching_case_ids(text: str) -> QueryString:
         )
     query = websearch_text(text)
     return QueryString(
-        f"SELECT id FROM ct_case WHERE to_tsvector({PG_CONFIG}, {PG_CASE_DOCUMENT}) "  # noqa: S608
-        f"@@ websearch_to_tsquery({PG_CONFIG}, {{}}) "
-        f'UNION SELECT "case" FROM case_note WHERE to_tsvector({PG_CONFIG}, coalesce(body, \'\')) '
-        f"@@ websearch_to_tsquery({PG_CONFIG}, {{}})",
+        f"SELECT case_id FROM case_search_doc WHERE document @@ websearch_to_tsquery("  # noqa: S608
+        f"{PG_CONFIG}, {{}}) UNION SELECT case_id FROM case_note_search_doc "
+        f"WHERE document @@ websearch_to_tsquery({PG_CONFIG}, {{}})",
         query, query,
     )
 
@@ -133,14 +132,13 @@ def ranked_matches(text: str) -> QueryString:
             expression, expression,
         )
     query = websearch_text(text)
-    case_vector = f"to_tsvector({PG_CONFIG}, {PG_CASE_DOCUMENT})"
-    note_vector = f"to_tsvector({PG_CONFIG}, coalesce(body, ''))"
     return QueryString(
         "SELECT id, MIN(rank) AS rank FROM ("  # noqa: S608
-        f"SELECT ct_case.id AS id, (-ts_rank({case_vector}, q))::float8 AS rank "
-        f"FROM ct_case, websearch_to_tsquery({PG_CONFIG}, {{}}) AS q WHERE {case_vector} @@ q "
-        f'UNION ALL SELECT case_note."case" AS id, (-ts_rank({note_vector}, q))::float8 AS rank '
-        f"FROM case_note, websearch_to_tsquery({PG_CONFIG}, {{}}) AS q WHERE {note_vector} @@ q"
-        ") AS matches GROUP BY id",
+        "SELECT case_id AS id, (-ts_rank(document, q))::float8 AS rank "
+        f"FROM case_search_doc, websearch_to_tsquery({PG_CONFIG}, {{}}) AS q "
+        "WHERE document @@ q "
+        "UNION ALL SELECT case_id AS id, (-ts_rank(document, q))::float8 AS rank "
+        f"FROM case_note_search_doc, websearch_to_tsquery({PG_CONFIG}, {{}}) AS q "
+        "WHERE document @@ q) AS matches GROUP BY id",
         query, query,
     )
