@@ -146,6 +146,7 @@ def _worker_init() -> None:
 
 # --- the pool -----------------------------------------------------------------------------
 
+MAX_TASKS_PER_WORKER = 100
 _pool: concurrent.futures.ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -158,6 +159,8 @@ def _get_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
             _pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_worker_init,
+                # recycle workers now and then: long layouts can leave memory behind
+                max_tasks_per_child=MAX_TASKS_PER_WORKER,
             )
         return _pool
 
