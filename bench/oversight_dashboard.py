@@ -2,7 +2,8 @@
 
 Load the Chicago history first (see docs/oversight.md), then:
 
-    CASETRACKER_DATABASE_URL=... .venv/bin/python bench/oversight_dashboard.py [--year 2010] [--runs 5]
+    CASETRACKER_DATABASE_URL=... .venv/bin/python bench/oversight_dashboard.py \
+        [--year 2010] [--runs 5]
 
 It signs in as an oversight user (created when missing: bench-oversight@example.org) through
 the real app (ASGI, in process) and times GET /oversight?period=all and
@@ -24,13 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PICCOLO_CONF", "casetracker.piccolo_conf")
 
-import httpx  # noqa: E402
+import httpx
 
-from casetracker import db  # noqa: E402
-from casetracker.settings import configure, load_settings  # noqa: E402
+from casetracker import db
+from casetracker.settings import configure, load_settings
 
 EMAIL = "bench-oversight@example.org"
-PASSWORD = "bench password for oversight 287"
+PASSWORD = "bench password for oversight 287"  # noqa: S105
 
 
 async def ensure_user() -> None:
@@ -100,7 +101,8 @@ async def main() -> None:
         timings = []
         for _ in range(max(1, args.runs // 2)):
             t = time.perf_counter()
-            r = await client.get(f"/oversight/report.pdf?from={args.year}-01-01&to={args.year}-12-31")
+            y = args.year
+            r = await client.get(f"/oversight/report.pdf?from={y}-01-01&to={y}-12-31")
             timings.append(time.perf_counter() - t)
             assert r.status_code == 200, r.text[:500]
         print(f"GET /oversight/report.pdf ({args.year}): median {statistics.median(timings):.3f} s "

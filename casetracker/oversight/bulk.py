@@ -84,7 +84,7 @@ async def bulk_insert(table: type[Table], rows: list[dict[str, Any]]) -> list[in
             values = ", ".join(
                 "(" + ", ".join(f"${i * width + j + 1}" for j in range(width)) + ")"
                 for i in range(len(chunk)))
-        sql = (f'INSERT INTO "{table._meta.tablename}" ({quoted}) VALUES {values} '
+        sql = (f'INSERT INTO "{table._meta.tablename}" ({quoted}) VALUES {values} '  # noqa: S608
                'RETURNING "id"')
         if sqlite:
             cursor = await txn.connection.execute(sql, flat)

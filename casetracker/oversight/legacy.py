@@ -468,7 +468,7 @@ async def _ensure_officers(officer_table: Any, agency_id: int, mapping: Mapping,
     from casetracker import db
 
     wanted: dict[str, dict[str, str]] = {}
-    for legacy_id, rows in parsed.accused.items():
+    for legacy_id, rows in parsed.accused.items():  # noqa: B007
         for a in rows:
             if a["officer"]:
                 wanted.setdefault(a["officer"], {"badge": a["badge"], "rank": a["rank"]})

@@ -39,7 +39,7 @@ def _table(name: str, title: str, dimension: str, cells: list[tuple[str, str, in
 
 async def load_public_statistics(year: int | None = None) -> dict[str, Any]:
     years = await Case.raw(
-        f"SELECT {month_expr('received_at')} AS month, COUNT(*) AS n FROM ct_case GROUP BY 1")
+        f"SELECT {month_expr('received_at')} AS month, COUNT(*) AS n FROM ct_case GROUP BY 1")  # noqa: S608
     by_year = m.yearly_counts(years)
     available = [int(y) for y in by_year]
     if year is not None and year not in available:
@@ -50,14 +50,14 @@ async def load_public_statistics(year: int | None = None) -> dict[str, Any]:
     else:
         where, args = "1=1", []
     agencies = await Case.raw(
-        "SELECT c.agency AS id, a.name AS name, a.state AS state, COUNT(*) AS n FROM ct_case c "
+        "SELECT c.agency AS id, a.name AS name, a.state AS state, COUNT(*) AS n FROM ct_case c "  # noqa: S608
         f"LEFT JOIN agency a ON a.id = c.agency WHERE {where} GROUP BY 1, 2, 3 ORDER BY 3, 2",
         *args)
     models = await Case.raw(
-        "SELECT g.model AS model, COUNT(*) AS n FROM ct_case c LEFT JOIN agreement g ON g.id = "
+        "SELECT g.model AS model, COUNT(*) AS n FROM ct_case c LEFT JOIN agreement g ON g.id = "  # noqa: S608
         f"c.agreement WHERE {where} GROUP BY 1", *args)
     allegations = await Case.raw(
-        "SELECT al.allegation_type AS allegation_type, al.final_finding AS final_finding, "
+        "SELECT al.allegation_type AS allegation_type, al.final_finding AS final_finding, "  # noqa: S608
         f"COUNT(*) AS n FROM allegation al JOIN ct_case c ON c.id = al.\"case\" WHERE {where} "
         "GROUP BY 1, 2", *args)
 

@@ -94,7 +94,8 @@ def report_json(context: dict[str, Any]) -> dict[str, Any]:
                        for r in d["timeliness_rows"]],
         "disposition_days": d["disposition"],
         "officers": {k: v for k, v in d["officers"].items() if k != "ids"},
-        "flags": [{"subject_type": f["subject"], "subject": f["subject_label"], "rule": f["rule"].key,
+        "flags": [{"subject_type": f["subject"], "subject": f["subject_label"],
+                   "rule": f["rule"].key,
                    "level": f["level"], "count": f["count"]} for f in context["flags"]],
     }
 

@@ -45,7 +45,7 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
 
 @get("/oversight/report.pdf", name="oversight.report", guards=[requires(P.OVERSIGHT_METRICS)])
 async def report_pdf(request: Request[Any, Any, Any]) -> Response[bytes]:
-    period, scope, errors, _values = await _filters(request)
+    period, scope, errors, _values = await _filters(request)  # noqa: RUF059
     pdf = await report.build_report_pdf(period, scope)
     actor = actor_from_connection(request)
     if actor is not None:

@@ -10,9 +10,9 @@ them was received or closed, or a finding was recorded, in it.
 
 from __future__ import annotations
 
+import time as _clock
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-import time as _clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -108,7 +108,7 @@ def case_where(period: Period | None, scope: Scope, *, alias: str = "c",
     if scope.model:
         where.joins += f" LEFT JOIN agreement sg ON sg.id = {alias}.agreement"
         where.parts.append(
-            f"(sg.model = {{}} OR ({alias}.agreement IS NULL AND EXISTS (SELECT 1 FROM agreement"
+            f"(sg.model = {{}} OR ({alias}.agreement IS NULL AND EXISTS (SELECT 1 FROM agreement"  # noqa: S608
             f" xg WHERE xg.agency = {alias}.agency AND xg.model = {{}})))")
         where.args += [scope.model, scope.model]
     return where
@@ -183,7 +183,8 @@ def _alleg_from(w: Where, table: str = "allegation", alias: str = "al") -> str:
     """FROM clause for allegation-level queries: joined to the case only when needed."""
     if not w.parts:
         return f"FROM {table} {alias} WHERE 1=1"
-    return f"FROM {table} {alias} JOIN ct_case c ON c.id = {alias}.\"case\"{w.joins} WHERE {w.sql()}"
+    return (f"FROM {table} {alias} JOIN ct_case c ON c.id = {alias}.\"case\"{w.joins} "
+            f"WHERE {w.sql()}")
 
 
 async def _load_metrics(period: Period, scope: Scope, *, now: datetime | None = None
@@ -198,16 +199,16 @@ async def _load_metrics(period: Period, scope: Scope, *, now: datetime | None = 
     results_clock = "(c.results_due_at IS NOT NULL OR c.ice_notification_required = {})"
     if _sqlite():  # a correlated EXISTS, evaluated only for closed cases (short-circuit)
         merits_join = ""
-        merits_test = ("EXISTS (SELECT 1 FROM allegation ma WHERE ma.\"case\" = c.id AND "
+        merits_test = ("EXISTS (SELECT 1 FROM allegation ma WHERE ma.\"case\" = c.id AND "  # noqa: S608
                        f"ma.final_finding IN {MERITS_SQL})")
     else:  # PostgreSQL: one hash join against the cases with a merits finding
-        merits_join = (" LEFT JOIN (SELECT DISTINCT ma.\"case\" AS case_id FROM allegation ma "
+        merits_join = (" LEFT JOIN (SELECT DISTINCT ma.\"case\" AS case_id FROM allegation ma "  # noqa: S608
                        f"WHERE ma.final_finding IN {MERITS_SQL}) mc ON mc.case_id = c.id")
         merits_test = "mc.case_id IS NOT NULL"
     # One scan of the cases for every per-month count (received, closed, closed with a merits
     # finding, overdue on each clock, needing the ICE notice) ...
     by_month = await _raw(
-        f"SELECT {month_expr('c.received_at')} AS month, COUNT(*) AS n, "
+        f"SELECT {month_expr('c.received_at')} AS month, COUNT(*) AS n, "  # noqa: S608
         "SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END) AS closed, "
         f"SUM(CASE WHEN c.status = 'closed' AND (c.outcome IN {MERITS_SQL} OR {merits_test}) "
         "THEN 1 ELSE 0 END) AS closed_merits, "
@@ -336,7 +337,7 @@ async def load_officer_status(scope: Scope, as_of: date, cycle_days: int) -> dic
         parts.append("g.model = {}")
         args.append(scope.model)
     rows = await _raw(
-        "SELECT d.officer AS officer_id, d.status AS status, d.authorisation_expires_on AS "
+        "SELECT d.officer AS officer_id, d.status AS status, d.authorisation_expires_on AS "  # noqa: S608
         "authorisation_expires_on, d.training_completed_on AS training_completed_on, "
         "d.last_refresher_on AS last_refresher_on FROM designation d JOIN agreement g ON "
         f"g.id = d.agreement JOIN agency a ON a.id = g.agency WHERE {' AND '.join(parts)}",
@@ -359,7 +360,7 @@ async def load_inactive_agencies(period: Period, scope: Scope) -> list[dict[str,
         parts.append("g.model = {}")
         args.append(scope.model)
     rows = await _raw(
-        "SELECT a.id AS id, a.name AS name, a.state AS state, g.model AS model FROM agency a "
+        "SELECT a.id AS id, a.name AS name, a.state AS state, g.model AS model FROM agency a "  # noqa: S608
         f"JOIN agreement g ON g.agency = a.id WHERE {' AND '.join(parts)}", *args)
     agencies: dict[int, dict[str, Any]] = {}
     for row in rows:
@@ -398,7 +399,7 @@ async def _recommendation_rows(period: Period, scope: Scope) -> list[dict[str, A
         args.append(scope.model)
     try:
         rows = await _raw(
-            "SELECT r.id AS id, r.number AS number, r.kind AS kind, r.action AS action, "
+            "SELECT r.id AS id, r.number AS number, r.kind AS kind, r.action AS action, "  # noqa: S608
             "r.status AS status, r.subject AS subject, r.created_at AS created_at, "
             "r.issued_at AS issued_at, a.name AS agency, a.state AS state, g.model AS model, "
             "g.status AS agreement_status, "
@@ -409,7 +410,7 @@ async def _recommendation_rows(period: Period, scope: Scope) -> list[dict[str, A
             "suspended FROM recommendation r JOIN agency a ON a.id = r.agency LEFT JOIN "
             f"agreement g ON g.id = r.agreement WHERE {' AND '.join(parts)} ORDER BY r.id",
             *args)
-    except Exception:  # noqa: BLE001 - the reports package's schema may not be there
+    except Exception:
         return None
     for row in rows:
         created, issued = _as_dt(row["created_at"]), _as_dt(row["issued_at"])
@@ -465,10 +466,10 @@ async def agency_appendix(period: Period, scope: Scope) -> list[dict[str, Any]]:
     """Per agency in scope: models, complaints received in the period, allegations, sustained,
     designated officers (active)."""
     w = case_where(period, scope)
-    cases = await _raw(f"SELECT c.agency AS id, COUNT(*) AS n FROM ct_case c{w.joins} WHERE "
+    cases = await _raw(f"SELECT c.agency AS id, COUNT(*) AS n FROM ct_case c{w.joins} WHERE "  # noqa: S608
                        f"{w.sql()} GROUP BY 1", *w.args)
     alleg = await _raw(
-        "SELECT c.agency AS id, COUNT(*) AS n, SUM(CASE WHEN al.final_finding = 'sustained' "
+        "SELECT c.agency AS id, COUNT(*) AS n, SUM(CASE WHEN al.final_finding = 'sustained' "  # noqa: S608
         "THEN 1 ELSE 0 END) AS sustained, SUM(CASE WHEN al.allegation_type = 'racial_profiling' "
         f"THEN 1 ELSE 0 END) AS profiling FROM allegation al JOIN ct_case c ON c.id = "
         f"al.\"case\"{w.joins} WHERE {w.sql()} GROUP BY 1", *w.args)
@@ -483,7 +484,7 @@ async def agency_appendix(period: Period, scope: Scope) -> list[dict[str, Any]]:
         parts.append("EXISTS (SELECT 1 FROM agreement mg WHERE mg.agency = a.id AND mg.model "
                      "= {})")
         args.append(scope.model)
-    agencies = await _raw(f"SELECT a.id AS id, a.name AS name, a.state AS state FROM agency a "
+    agencies = await _raw(f"SELECT a.id AS id, a.name AS name, a.state AS state FROM agency a "  # noqa: S608
                           f"WHERE {' AND '.join(parts)} ORDER BY a.state, a.name", *args)
     agreements = await _raw("SELECT agency AS id, model, status FROM agreement")
     officers = await _raw(

@@ -25,7 +25,8 @@ from casetracker.cases.tables import Allegation, Case
 class EarlyInterventionRule(Table, tablename="oversight_ei_rule"):
     key = Varchar(length=40, unique=True)
     subject = Varchar(length=10, default="officer")  # officer | agency
-    measure = Varchar(length=30, default="complaints")  # complaints | profiling | sustained_profiling
+    # complaints | profiling | sustained_profiling
+    measure = Varchar(length=30, default="complaints")
     window_days = Integer(default=365)
     warning_at = Integer(default=0)  # 0 = no warning level
     critical_at = Integer(default=0)  # 0 = no critical level

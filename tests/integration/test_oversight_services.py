@@ -257,8 +257,8 @@ async def test_legacy_import_reports_rejected_rows(settings: Any, tmp_path: Path
 
 
 async def test_recommendations_drafted_issued_and_their_outcomes(settings: Any) -> None:
-    from casetracker.reports.tables import Recommendation, RecommendationOfficer
     from casetracker.registry.tables import Designation
+    from casetracker.reports.tables import Recommendation, RecommendationOfficer
     from tests.factories import make_user
 
     w = await build_world()

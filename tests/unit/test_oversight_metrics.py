@@ -198,7 +198,7 @@ def test_critical_level_replaces_warning() -> None:
 def test_profiling_fires_at_two_and_any_sustained_profiling_is_critical() -> None:
     one = [ei.Event("officer", 7, "profiling", date(2025, 5, 1), 1)]
     assert ei.evaluate(ei.DEFAULT_RULES, one, AS_OF) == []
-    two = one + [ei.Event("officer", 7, "profiling", date(2025, 5, 2), 2)]
+    two = one + [ei.Event("officer", 7, "profiling", date(2025, 5, 2), 2)]  # noqa: RUF005
     assert [(f.rule.key, f.level) for f in ei.evaluate(ei.DEFAULT_RULES, two, AS_OF)] == [
         ("officer_profiling", "warning")]
     sustained = [ei.Event("officer", 7, "sustained_profiling", date(2025, 5, 1), 1)]
