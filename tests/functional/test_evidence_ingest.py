@@ -109,3 +109,20 @@ async def test_too_many_or_too_large_files_leave_nothing(browser: Browser, setti
     assert together.status_code == 422 and "together are too large" in together.text
     assert await EvidenceItem.count() == 0
     assert leftover_files(settings) == []
+
+
+async def test_a_body_announced_too_large_is_refused_before_reading(browser: Browser,
+                                                                    settings: Any,
+                                                                    monkeypatch: Any) -> None:
+    from casetracker.evidence import controllers
+
+    await login_as(browser, "supervisor")
+    case = await make_case()
+    monkeypatch.setattr(controllers, "staff_max_total_bytes", lambda: 0)
+    response = await browser.submit(
+        f"/cases/{case.id}/evidence/new", data={"description": "x", "source": "other"},
+        files=[("files", ("big.dat", os.urandom(10_100_000), "application/octet-stream"))])
+    assert response.status_code == 413
+    assert "too large" in response.text
+    assert await EvidenceItem.count() == 0
+    assert leftover_files(settings) == []

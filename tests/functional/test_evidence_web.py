@@ -351,3 +351,24 @@ def test_templates_use_no_hardcoded_evidence_action() -> None:
     # the CSRF token comes before any file input in the upload form
     assert text.index("csrf_input") < text.index('type="file"')
     assert re.search(r'enctype="multipart/form-data"', text)
+
+
+async def test_every_evidence_route_is_guarded_and_only_the_upload_skips_csrf(app: Any) -> None:
+    from casetracker.auth.permissions import Permission
+
+    seen = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            name = handler.name or ""
+            if not name.startswith("evidence."):
+                continue
+            seen.add(name)
+            permissions = {p for guard in handler.guards or []
+                           for p in getattr(guard, "permissions", ())}
+            assert Permission.EVIDENCE_READ in permissions, name
+            assert not handler.opt.get("public"), name
+            skips_csrf = bool(handler.opt.get("exclude_from_csrf"))
+            assert skips_csrf == (name == "evidence.upload"), name
+    assert {"evidence.new", "evidence.upload", "evidence.list", "evidence.item",
+            "evidence.download", "evidence.preview", "evidence.withdraw",
+            "evidence.verify"} <= seen
