@@ -345,6 +345,8 @@ def _render_preview(path: Any) -> bytes:
         if image.format not in PREVIEW_FORMATS:
             raise ValueError("not a previewable format")
         image.seek(0)
+        if image.format == "JPEG":
+            image.draft("RGB", (2048, 2048))
         frame = ImageOps.exif_transpose(image)
         frame = frame.convert("RGBA" if frame.mode in ("RGBA", "LA", "P") else "RGB")
         frame.thumbnail((1024, 1024))

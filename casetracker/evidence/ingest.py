@@ -134,6 +134,8 @@ def _prove_image(path: Path) -> str | None:
         if fmt not in PREVIEW_FORMATS or width * height > 60_000_000:
             return None
         with Image.open(path) as image:  # verify() leaves the image unusable: decode for real
+            if image.format == "JPEG":
+                image.draft("RGB", (2048, 2048))  # decode scaled down: bounded memory
             image.load()
         return fmt
     except Exception:  # anything Pillow cannot open is not a previewable image

@@ -372,3 +372,21 @@ async def test_every_evidence_route_is_guarded_and_only_the_upload_skips_csrf(ap
     assert {"evidence.new", "evidence.upload", "evidence.list", "evidence.item",
             "evidence.download", "evidence.preview", "evidence.withdraw",
             "evidence.verify"} <= seen
+
+
+async def test_a_fake_image_is_kept_as_data_but_never_shown_inline(browser: Browser,
+                                                                   settings: Any) -> None:
+    await login_as(browser, "supervisor")
+    case = await make_case()
+    fake = b"\x89PNG\r\n\x1a\n" + b"<script>alert(1)</script>" * 50  # a PNG header, no image
+    assert (await upload(browser, case.id, [("photo.png", fake, "image/png")])
+            ).status_code == 303
+    item = await EvidenceItem.select().first()
+    assert item["image_verified"] is False
+    assert item["kind"] == "other" and item["content_type"] == "application/octet-stream"
+    assert (await browser.get(f"/evidence/{item['id']}/preview")).status_code == 404
+    page = await browser.get(f"/evidence/{item['id']}")
+    assert "/preview" not in page.text
+    download = await browser.get(f"/evidence/{item['id']}/download")
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["content-disposition"].startswith("attachment;")
