@@ -349,7 +349,7 @@ def keyset_condition(sort: str, key: datetime | None, case_id: int) -> QueryStri
                            "AND ct_case.id > {}))", key, key, case_id)
     if sort == "relevance":
         return QueryString("(search_rank.rank > {} OR (search_rank.rank = {} "
-                           "AND ct_case.id > {}))", key, key, case_id)
+                           "AND search_rank.id > {}))", key, key, case_id)
     # due_asc: dated cases first (by date), then undated ones (by id)
     if key is None:
         return QueryString("(ct_case.resolution_due_at IS NULL AND ct_case.id > {})", case_id)
@@ -422,11 +422,21 @@ async def fetch_page(actor: Actor, filters: CaseFilters, *, cursor: str | None =
         key, case_id = decode_cursor(cursor, filters.sort)
         conditions.append(keyset_condition(filters.sort, key, case_id))
     if ranked:
-        sql = QueryString(
-            f"SELECT {LIST_COLUMNS}, search_rank.rank AS search_rank {LIST_FROM} "
-            "JOIN ({}) AS search_rank ON search_rank.id = ct_case.id "
-            f"WHERE {{}} ORDER BY {_ORDER['relevance']} LIMIT {{}}",
+        # Rank and cut the page on ids alone, then join the columns shown for those rows only
+        # (a common word matches tens of thousands of cases). ct_case is joined in the inner
+        # query only when a visibility rule or another filter needs its columns.
+        needs_case = case_visibility_filter(actor) is not None or any(
+            key != "q" for key in filters.active)
+        inner = QueryString(
+            "SELECT search_rank.id AS id, search_rank.rank AS rank FROM ({}) AS search_rank "
+            + ("JOIN ct_case ON ct_case.id = search_rank.id " if needs_case else "")
+            + "WHERE {} ORDER BY search_rank.rank, search_rank.id LIMIT {}",
             search.ranked_matches(filters.q), _join(conditions, " AND "), page_size + 1,
+        )
+        sql = QueryString(
+            f"SELECT {LIST_COLUMNS}, page.rank AS search_rank {LIST_FROM} "
+            "JOIN ({}) AS page ON page.id = ct_case.id ORDER BY page.rank, ct_case.id",
+            inner,
         )
     else:
         sql = QueryString(
