@@ -187,7 +187,10 @@ class ComplaintsApiController(Controller):
                        received_at=filed.received_at.isoformat(), status="received",
                        triage_due_at=_iso(filed.triage_due_at),
                        resolution_due_at=_iso(filed.resolution_due_at))
-        return Response(out, status_code=201, media_type=MediaType.JSON)
+        from casetracker.intake.controllers import receipt_mail_task
+
+        return Response(out, status_code=201, media_type=MediaType.JSON,
+                        background=receipt_mail_task(filed, parsed.email))
 
     @post("/status", name="api.complaints.status", opt=API_OPT, include_in_schema=True,
           request_max_body_size=16 * 1024, status_code=200,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
 from litestar.response import Template
 
@@ -318,11 +319,11 @@ class PublicController(Controller):
                 "moment (files must be attached again).")}
             return Template("public/complaint.html.j2", context=_form_context(
                 data, errors, files_dropped=bool(files)), status_code=422)
-        await _send_receipt_mail(filed, data.email)
+        # The e-mailed receipt is rendered and sent after the page has gone out.
         return Template("public/confirmation.html.j2", context={
             "filed": filed, "receipt_token": receipt_token(filed.case_id),
             "lang_query": _lang_query(), "email_sent": bool(data.email),
-        }, status_code=201)
+        }, status_code=201, background=receipt_mail_task(filed, data.email))
 
     @get("/complaint/receipt/{token:str}", name="intake.receipt", opt=PUBLIC_OPT)
     async def receipt_download(self, request: Request[Any, Any, Any], token: str) -> Response[Any]:
@@ -436,10 +437,19 @@ async def _receipt_response(case_id: int) -> Response[bytes]:
     })
 
 
-async def _send_receipt_mail(filed: FiledComplaint, email: str) -> None:
+def receipt_mail_task(filed: FiledComplaint, email: str) -> BackgroundTask | None:
+    if not email:
+        return None
+    return BackgroundTask(_send_receipt_mail, filed, email, get_language())
+
+
+async def _send_receipt_mail(filed: FiledComplaint, email: str, language: str = "en") -> None:
     """The same receipt by e-mail, when they gave an address. Never undoes the filing."""
     if not email:
         return
+    from casetracker.web.i18n import set_language
+
+    set_language(language)  # a background task runs after the request's context is gone
     try:
         from casetracker.mail import Attachment, send_mail
 

@@ -43,10 +43,15 @@ async def search_agencies(query: str, limit: int = 10) -> list[dict[str, Any]]:
     query = (query or "").strip()[:200]
     if not query:
         return []
-    try:
-        from casetracker.registry.services import search_agencies as registry_search
-    except ImportError:
-        registry_search = None
+    registry_search = None
+    for module_name in ("casetracker.registry.lookup", "casetracker.registry.services"):
+        try:
+            module = __import__(module_name, fromlist=["search_agencies"])
+        except ImportError:
+            continue
+        registry_search = getattr(module, "search_agencies", None)
+        if registry_search is not None:
+            break
     if registry_search is not None:
         try:
             rows = await registry_search(query, limit)
@@ -68,14 +73,20 @@ async def _search_agencies_fallback(query: str, limit: int) -> list[dict[str, An
     if state_part.strip() and len(state_part.strip()) == 2 and name_part.strip():
         rows = await Agency.select(*cols).where(
             (Agency.state == state_part.strip().upper())
-            & (Agency.name.ilike(f"%{_like_escape(name_part.strip())}%"))
+            & (_ilike(Agency.name, f"%{_like_escape(name_part.strip())}%"))
         ).order_by(Agency.name).limit(limit)
         if rows:
             return rows
-    clause = Agency.name.ilike(f"%{_like_escape(query)}%")
+    clause = _ilike(Agency.name, f"%{_like_escape(query)}%")
     if len(query) == 2 and query.isalpha():
         clause = clause | (Agency.state == query.upper())
     return await Agency.select(*cols).where(clause).order_by(Agency.state, Agency.name).limit(limit)
+
+
+def _ilike(column: Any, pattern: str) -> Any:
+    """Case-insensitive LIKE: SQLite's LIKE already ignores ASCII case (Piccolo warns on ILIKE
+    there); PostgreSQL needs ILIKE."""
+    return column.like(pattern) if db.is_sqlite() else column.ilike(pattern)
 
 
 def _like_escape(text: str) -> str:
@@ -103,12 +114,12 @@ async def resolve_officer_agencies(officers: Sequence[OfficerEntry]) -> None:
         candidates: list[dict[str, Any]] = []
         if name.strip() and len(state.strip()) == 2:
             candidates = await Agency.select(Agency.id, Agency.name, Agency.state).where(
-                (Agency.state == state.strip().upper()) & (Agency.name.ilike(
+                (Agency.state == state.strip().upper()) & (_ilike(Agency.name,
                     _like_escape(name.strip())))
             ).limit(2)
         if not candidates:
             candidates = await Agency.select(Agency.id, Agency.name, Agency.state).where(
-                Agency.name.ilike(_like_escape(text))).limit(2)
+                _ilike(Agency.name, _like_escape(text))).limit(2)
         if len(candidates) == 1:
             officer.agency_id = candidates[0]["id"]
             officer.agency = agency_label(candidates[0])

@@ -99,3 +99,15 @@ async def test_api_needs_no_csrf_token_or_session(browser: Browser) -> None:
     response = await browser.client.post("/api/v1/complaints", json=BODY)
     assert response.status_code == 201
     assert "ct_session" not in response.headers.get("set-cookie", "")
+
+
+async def test_api_filing_with_an_email_sends_the_receipt(browser: Browser, settings: Any) -> None:
+    from pathlib import Path
+
+    response = await browser.client.post("/api/v1/complaints", json=BODY)
+    assert response.status_code == 201
+    mails = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
+    assert len(mails) == 1
+    text = mails[0].read_text(errors="replace")
+    assert response.json()["tracking_number"] in text
+    assert response.json()["access_code"] not in text

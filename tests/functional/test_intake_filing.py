@@ -355,3 +355,18 @@ async def test_oversized_form_without_files_is_refused_early(browser: Browser) -
         "_csrf_token": token, "narrative": "x" * 1_100_000, "action": "add_officer"})
     assert response.status_code == 413
     assert "What you sent is too large" in response.text
+
+
+async def test_wrong_or_broken_bodies_get_a_clear_400(browser: Browser) -> None:
+    token = await browser.csrf_for("/complaint?lang=en")
+    as_json = await browser.client.post("/complaint?lang=en", json={"narrative": "x"},
+                                        headers={"x-csrftoken": token})
+    assert as_json.status_code == 400 and "could not be understood" in as_json.text
+    broken = await browser.client.post(
+        "/complaint?lang=en",
+        content=b"--XYZ\r\nContent-Disposition: form-data; name=\"_csrf_token\"\r\n\r\n"
+                + token.encode() + b"\r\n--XYZ\r\nContent-Disposition: form-data; name=\"files\";"
+                b" filename=\"a.png\"\r\n\r\n\x89PNG-truncated",
+        headers={"content-type": "multipart/form-data; boundary=XYZ"})
+    assert broken.status_code == 400 and "could not be understood" in broken.text
+    assert not await Case.exists()

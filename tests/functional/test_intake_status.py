@@ -148,3 +148,13 @@ async def test_receipt_link_is_signed_and_expires(browser: Browser) -> None:
     case = await Case.select(Case.id).first()
     expired = receipt_token(case["id"], now=1_000_000)
     assert (await browser.client.get(f"/complaint/receipt/{expired}")).status_code == 404
+
+
+async def test_follow_up_without_csrf_token_is_refused(browser: Browser, settings: Any) -> None:
+    number, code = await file_one(browser)
+    response = await browser.client.post("/status/add?lang=en", data={
+        "tracking_number": number, "access_code": code, "message": "forged"},
+        files=[("files", ("x.png", png_bytes(), "image/png"))])
+    assert response.status_code == 403 and "Your form expired" in response.text
+    assert not await FollowUp.exists()
+    assert not await EvidenceItem.exists()
