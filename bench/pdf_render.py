@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("CASETRACKER_SECRET_KEY", "bench-secret-key-0123456789-0123456789")
-os.environ.setdefault("CASETRACKER_VAR_DIR", "/tmp/casetracker-bench")
+os.environ.setdefault("CASETRACKER_VAR_DIR", "/tmp/casetracker-bench")  # noqa: S108 - scratch
 
-from pypdf import PdfReader  # noqa: E402
+from pypdf import PdfReader
 
-from casetracker.reports import rendering, viewmodels  # noqa: E402
+from casetracker.reports import rendering, viewmodels
 
 
 def synthetic_source(n_cases: int) -> viewmodels.RecommendationSource:
@@ -34,8 +34,10 @@ def synthetic_source(n_cases: int) -> viewmodels.RecommendationSource:
     for i in range(3):
         officers.append({"officer": i + 1, "officer_name": f"Officer Number{i + 1} Example",
                          "badge_number": f"GC-{4400 + i}", "rank": "Deputy",
-                         "authorised_on": date(2021, 3, 1), "authorisation_expires_on": date(2027, 3, 1),
-                         "training_completed_on": date(2021, 2, 12), "last_refresher_on": date(2024, 5, 2),
+                         "authorised_on": date(2021, 3, 1),
+                         "authorisation_expires_on": date(2027, 3, 1),
+                         "training_completed_on": date(2021, 2, 12),
+                         "last_refresher_on": date(2024, 5, 2),
                          "status": "active"})
     cases = []
     for c in range(n_cases):
@@ -50,7 +52,8 @@ def synthetic_source(n_cases: int) -> viewmodels.RecommendationSource:
                                 "the officer asked only the Latino passengers for papers. ") * 3,
         } for k, t in enumerate(("racial_profiling", "unlawful_stop", "search"))]
         evidence = [{
-            "id": c * 10 + e, "description": f"Body-camera video, part {e + 1}", "source": "agency",
+            "id": c * 10 + e, "description": f"Body-camera video, part {e + 1}",
+            "source": "agency",
             "received_at": received + timedelta(days=4),
             "sha256": hashlib.sha256(f"{c}-{e}".encode()).hexdigest(),
             "custody_summary": "received 2026-05-02 09:12 UTC by investigator@example.org; "
@@ -58,8 +61,10 @@ def synthetic_source(n_cases: int) -> viewmodels.RecommendationSource:
         } for e in range(4)]
         cases.append({
             "tracking_number": f"CT-BNCH{c:04d}", "received_at": received,
-            "incident_date": (received - timedelta(days=2)).date(), "incident_location": "FM 646",
-            "incident_city": "Dickinson", "incident_state": "TX", "incident_setting": "traffic_stop",
+            "incident_date": (received - timedelta(days=2)).date(),
+            "incident_location": "FM 646",
+            "incident_city": "Dickinson", "incident_state": "TX",
+            "incident_setting": "traffic_stop",
             "narrative": "I was driving home from work when I was stopped. " * 12,
             "contact": {"name": f"Complainant {c}"}, "allegations": allegations,
             "evidence": evidence, "triage_due_at": received + timedelta(days=7),
@@ -76,18 +81,20 @@ def synthetic_source(n_cases: int) -> viewmodels.RecommendationSource:
            "version": 1, "addressee": "Field Office Director, ICE ERO Houston",
            "sender": "287(g) Oversight Office", "subject": "Recommendation to revoke authority",
            "summary": "Investigations sustained allegations. " * 8,
-           "grounds": "\n".join(f"- Case CT-BNCH{c:04d}: racial profiling, sustained." for c in range(n_cases)),
+           "grounds": "\n".join(f"- Case CT-BNCH{c:04d}: racial profiling, sustained."
+                                 for c in range(n_cases)),
            "requested_action": "Revoke the delegated authority by a letter of revocation.",
            "proposed_effective_on": date(2026, 12, 1), "author": 1, "approved_by": 2,
            "created_at": now, "approved_at": now, "issued_by": 1}
     return viewmodels.RecommendationSource(
         recommendation=rec, agency={"name": "Galveston County Sheriff's Office", "state": "TX"},
         agreement={"model": "JEM", "signed_on": date(2020, 6, 8), "status": "active",
-                   "moa_url": "https://www.ice.gov/doclib/287gMOA/x.pdf", "designated_officers": 12},
+                   "moa_url": "https://www.ice.gov/doclib/287gMOA/x.pdf",
+                   "designated_officers": 12},
         officers=officers, cases=cases,
         pattern={"window_start": now - timedelta(days=365), "window_end": now,
-                 "targets": [{"subject": o["officer_name"], "complaints": 4, "sustained_profiling": 2}
-                             for o in officers],
+                 "targets": [{"subject": o["officer_name"], "complaints": 4,
+                              "sustained_profiling": 2} for o in officers],
                  "peers": {"label": "Other officers", "count": 9, "complaints": 5,
                            "sustained_profiling": 0}},
         people={1: {"name": "Olivia Oversight", "role": "oversight"},

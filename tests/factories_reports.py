@@ -95,11 +95,13 @@ async def make_sustained_case(
                          officer=officer_id)
         await co.save()
         for allegation_type in allegation_types:
-            text = f"{rationale} ({allegation_type}, {officer['name']}, case {case.tracking_number})"
+            text = (f"{rationale} ({allegation_type}, {officer['name']}, "
+                    f"case {case.tracking_number})")
             allegation = Allegation(
                 case=case.id, case_officer=co.id, officer=officer_id,
                 allegation_type=allegation_type,
-                protected_characteristic="ethnicity" if allegation_type == "racial_profiling" else "",
+                protected_characteristic=("ethnicity" if allegation_type == "racial_profiling"
+                                          else ""),
                 description=f"Stop and questioning about status ({allegation_type}).",
                 recommended_finding="sustained", recommended_rationale=text,
                 recommended_at=resolved - timedelta(days=5), final_finding="sustained",

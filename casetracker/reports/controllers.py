@@ -116,10 +116,11 @@ async def _detail_context(request: Request[Any, Any, Any], rec_id: int) -> dict[
 
 class RecommendationController(Controller):
     path = "/recommendations"
-    guards = [may_read_recommendations]
+    guards = [may_read_recommendations]  # noqa: RUF012 - Litestar's Controller attribute
 
     @get("/", name="reports.recommendations")
-    async def index(self, request: Request[Any, Any, Any], status: FromQuery[str | None] = None) -> Template:
+    async def index(self, request: Request[Any, Any, Any],
+                    status: FromQuery[str | None] = None) -> Template:
         query = Recommendation.select(
             Recommendation.id, Recommendation.number, Recommendation.kind, Recommendation.action,
             Recommendation.status, Recommendation.subject, Recommendation.version,

@@ -175,7 +175,7 @@ def _discard_pool(pool: concurrent.futures.ProcessPoolExecutor, *, kill: bool) -
         for process in list(getattr(pool, "_processes", {}).values()):
             try:
                 process.kill()
-            except Exception:  # noqa: BLE001, S110 - already gone
+            except Exception:  # noqa: S110 - already gone
                 pass
     pool.shutdown(wait=False, cancel_futures=True)
 

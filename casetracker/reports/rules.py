@@ -104,18 +104,20 @@ def propose(
     )
     if kind == "officers":
         names = ", ".join(officer_names) or "the officers named below"
+        single = len(officer_names) == 1
+        possessive = "officer's" if single else "officers'"
         subject = (f"Recommendation to revoke the delegated 287(g) authority of {names} "
                    f"({agency_name}, {model})")
         summary = (
             f"Investigations by this office sustained allegations of misconduct against {names} "
             f"of the {agency_name} while exercising authority delegated under the agency's "
             f"287(g) {model} agreement. We recommend that ICE revoke the delegated immigration "
-            f"officer authority of {'this officer' if len(officer_names) == 1 else 'these officers'} "
+            f"officer authority of {'this officer' if single else 'these officers'} "
             f"effective {effective.isoformat()}.")
         requested = (
             f"Revoke the delegated immigration officer authority of {names} by "
             f"{moa.revocation_instrument(model)}, effective {effective.isoformat()}, and "
-            f"retrieve the {'officer' + chr(39) + 's' if len(officer_names) == 1 else 'officers' + chr(39)} "
+            f"retrieve the {possessive} "
             f"ICE-issued credentials.")
         return ProposedText(subject, summary, grounds_text, requested, "", "", effective, None,
                             None)
@@ -142,7 +144,7 @@ def propose(
         response = (
             "The agency may provide ICE with information regarding the alleged misconduct and "
             "any corrective measures it has undertaken, in writing to the Field Office Director, "
-            f"within 30 days of receiving the notice.")
+            "within 30 days of receiving the notice.")
         corrective = (
             "Replace the officers who are the focus of the allegations; retrain remaining "
             "designated personnel on the DOJ 2014 guidance on the use of race and ethnicity; "
@@ -212,7 +214,8 @@ def validate_text(values: dict[str, object], *, kind: str, action: str) -> dict[
     if kind == "agreement" and action == "suspension":
         days = values.get("suspension_days")
         if not isinstance(days, int) or not 1 <= days <= 365:
-            errors["suspension_days"] = "Give the proposed length of the suspension in days (1–365)."
+            errors["suspension_days"] = ("Give the proposed length of the suspension in days "
+                                         "(1–365).")
         if not str(values.get("response_instructions") or "").strip():
             errors["response_instructions"] = "Say how the agency may respond."
     if kind == "agreement" and action == "termination":

@@ -466,7 +466,7 @@ class RecommendationService:
                 try:
                     await DocumentSequence(prefix=NUMBER_PREFIX, year=year, last=1, key=key).save()
                     return rules.format_number(NUMBER_PREFIX, year, 1)
-                except Exception as exc:  # noqa: BLE001 - a concurrent first issue of the year
+                except Exception as exc:
                     if not db.is_unique_violation(exc):
                         raise
         raise Conflict("Could not assign a document number; try again.")

@@ -66,7 +66,7 @@ def verify_pdf(data: bytes, trust_cert_path: str = "") -> SignatureCheck:
         trusted &= bool(status.trusted)
         try:
             signer = status.signing_cert.subject.human_friendly
-        except Exception:  # noqa: BLE001 - only for the message
+        except Exception:
             signer = signer or "unknown"
         covers = str(getattr(status, "coverage", ""))
         if "ENTIRE_FILE" not in covers and "ENTIRE_REVISION" not in covers:

@@ -44,7 +44,8 @@ def test_citations_per_model_and_text() -> None:
     jem2020 = moa.basis_for("JEM", date(2020, 6, 8))
     assert jem2020.text == "2020" and jem2020.revocation.section == "§IV.D"
     assert "letter of revocation signed by the FOD" in jem2020.revocation.summary
-    assert jem2020.agreement_action.heading == "Effective Date, Suspension, and Termination of this MOA"
+    assert jem2020.agreement_action.heading == (
+        "Effective Date, Suspension, and Termination of this MOA")
     assert [c.section for c in jem2020.complaints] == ["Appendix B"]
     wso2020 = moa.basis_for("WSO", date(2020, 2, 12))
     assert "written notice of withdrawal" in wso2020.revocation.summary
@@ -112,9 +113,9 @@ def _source(classification: str = "sensitive") -> viewmodels.RecommendationSourc
                    "suspended_on": date(2026, 9, 1)}],
         cases=[{"tracking_number": "CT-1", "received_at": received, "narrative": "N",
                 "contact": {"name": "Private Person"},
-                "allegations": [{"allegation_type": "racial_profiling", "final_finding": "sustained",
-                                 "final_rationale": "why", "officer_label": "A. Officer",
-                                 "final_at": now}],
+                "allegations": [{"allegation_type": "racial_profiling",
+                                 "final_finding": "sustained", "final_rationale": "why",
+                                 "officer_label": "A. Officer", "final_at": now}],
                 "evidence": [{"id": 5, "sha256": "ab" * 32, "source": "agency",
                               "received_at": received, "custody_summary": "received"}],
                 "ice_notification_due_at": received + timedelta(days=2),
