@@ -447,12 +447,33 @@ async def cleanup_promoted(keys: Iterable[str | StagedFile], settings: Any = Non
             key = entry
         if _in_flight.get(key, 0) > 0:
             continue  # another open transaction in this process uses the same bytes
-        if await EvidenceItem.exists().where(EvidenceItem.storage_key == key):
-            continue
-        if await store.remove(key):
-            removed.append(key)
-            log.info("removed evidence file %s left by a failed request", key)
+        from casetracker import db
+
+        # Under the write lock (SQLite) and the key's advisory lock (PostgreSQL), which every
+        # attach holds from promotion to commit: a transaction of another process that
+        # promoted the same bytes has either committed its record (seen here) or not started.
+        async with db.write_transaction():
+            await lock_storage_key(key)
+            if await EvidenceItem.exists().where(EvidenceItem.storage_key == key):
+                continue
+            if await store.remove(key):
+                removed.append(key)
+                log.info("removed evidence file %s left by a failed request", key)
     return removed
+
+
+async def lock_storage_key(key: str) -> None:
+    """Inside a write transaction: serialise work on one stored file across processes
+    (PostgreSQL advisory transaction lock; SQLite's write lock already serialises)."""
+    from piccolo.engine.postgres import PostgresEngine
+
+    from casetracker import db
+    from casetracker.evidence.tables import EvidenceItem
+
+    if isinstance(db.current_engine(), PostgresEngine):
+        digest = key.rsplit("/", 1)[-1]
+        await EvidenceItem.raw("SELECT pg_advisory_xact_lock({}, {})", 287_003,
+                               int(digest[:7], 16))
 
 
 @asynccontextmanager

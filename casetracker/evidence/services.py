@@ -16,9 +16,9 @@ from casetracker import db
 from casetracker.audit.services import record as audit
 from casetracker.auth.actor import Actor
 from casetracker.errors import NotFound, ValidationFailed
-from casetracker.evidence.ingest import StagedFile, promote
+from casetracker.evidence.ingest import StagedFile, lock_storage_key, promote
 from casetracker.evidence.rules import human_readable_action
-from casetracker.evidence.storage import get_store
+from casetracker.evidence.storage import get_store, key_for
 from casetracker.evidence.tables import (
     CustodyAction,
     CustodyEvent,
@@ -95,6 +95,10 @@ class EvidenceService:
                     (Allegation.id.is_in(allegation_ids)) & (Allegation.case == case_id))
                 if len(found) != len(set(allegation_ids)):
                     raise ValidationFailed({"allegations": "Choose allegations of this case."})
+            # Held until commit, so a failing request elsewhere never removes these bytes;
+            # taken in one order so that two uploads of the same files cannot deadlock.
+            for key in sorted({key_for(s.sha256) for s in staged_files}):
+                await lock_storage_key(key)
             for staged in staged_files:
                 key = await promote(staged, settings)
                 self.promoted.append(staged)
@@ -292,11 +296,13 @@ async def sweep(*, older_than_seconds: float = 3600, dry_run: bool = False
         modified = await store.modified_at(key)
         if modified is None or modified >= limit:
             continue  # gone already, or possibly an upload still being committed
-        # re-check against the database just before removing
-        if await EvidenceItem.exists().where(EvidenceItem.storage_key == key):
-            continue
-        log.warning("sweep: removing stored file no record points to: %s", key)
-        removed_orphans.append(key)
-        if not dry_run:
-            await store.remove(key)
+        # re-check just before removing, under the same locks attach holds until commit
+        async with db.write_transaction():
+            await lock_storage_key(key)
+            if await EvidenceItem.exists().where(EvidenceItem.storage_key == key):
+                continue
+            log.warning("sweep: removing stored file no record points to: %s", key)
+            removed_orphans.append(key)
+            if not dry_run:
+                await store.remove(key)
     return {"staging": removed_staging, "orphans": removed_orphans}
