@@ -509,7 +509,11 @@ async def ingest_transaction() -> AsyncIterator[list[StagedFile]]:
         _promoted_in_txn.reset(token)
         token = None
         release()
-        await cleanup_promoted(promoted)
+        try:
+            await cleanup_promoted(promoted)
+        except Exception:
+            # The original error matters more; the sweep removes what is left.
+            log.exception("could not remove evidence files of a failed request")
         raise
     finally:
         if token is not None:
