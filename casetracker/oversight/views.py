@@ -3,7 +3,7 @@ list behind each figure, charts (SVG) and their tables."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -101,8 +101,11 @@ def build_dashboard(metrics: dict[str, Any]) -> dict[str, Any]:
     def link(**extra: Any) -> str:
         return case_link(period, scope, **extra)
 
-    trend = metrics["trend"]
+    trend = [dict(t) for t in metrics["trend"]]
     by_month = len(trend) and len(trend[0]["label"]) == 7
+    for t in trend:
+        start, end = bucket_dates(t["label"])
+        t["link"] = case_link(Period(max(start, period.start), min(end, period.end)), scope)
     trend_chart = svg.bar_chart(
         _("Complaints received per month") if by_month else _("Complaints received per year"),
         [t["label"] for t in trend], [t["count"] for t in trend])
@@ -205,6 +208,15 @@ def build_dashboard(metrics: dict[str, Any]) -> dict[str, Any]:
         "model_label": lambda k: label(MODEL_LABELS, k),
         "generated_at": datetime.now(UTC),
     }
+
+
+def bucket_dates(label: str) -> tuple[date, date]:
+    """First and last day of a "YYYY" or "YYYY-MM" bucket."""
+    if len(label) == 4:
+        return date(int(label), 1, 1), date(int(label), 12, 31)
+    year, month = int(label[:4]), int(label[5:7])
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return date(year, month, 1), following - timedelta(days=1)
 
 
 def default_period(today: date | None = None) -> Period:

@@ -28,6 +28,7 @@ async def test_dashboard_shows_figures_charts_and_links(settings: Any, browser: 
     assert ('/cases?received_from=2024-01-01&amp;received_to=2024-12-31&amp;'
             'allegation_type=racial_profiling') in html
     assert "state=closed" in html and "overdue=1" in html
+    assert "/cases?received_from=2024-02-01&amp;received_to=2024-02-29" in html  # a month
     assert "33.3%" in html  # closed without a merits finding: 1 of 3
     assert "50.0%" in html  # sustained rate, profiling
     assert "Bravo County Sheriff" in html and "WSO: no oversight mechanism" in html
