@@ -119,7 +119,16 @@ def oversight_report(date_from: object, date_to: object, state: str, model: str,
             def step(name: str) -> None:
                 bar.update(1, name)
 
-            return await build_report_pdf(period, scope, progress=step)
+            pdf = await build_report_pdf(period, scope, progress=step)
+        from casetracker.audit import services as audit
+        from casetracker.auth.actor import Actor
+
+        await audit.record("oversight.report.generate", actor=Actor.system("cli:reports oversight"),
+                           object_type="report",
+                           details={"from": start.isoformat(), "to": end.isoformat(),
+                                    "state": scope.state, "model": scope.model,
+                                    "agency": scope.agency_id, "out": str(out)})
+        return pdf
 
     pdf = run()
     out.write_bytes(pdf)
