@@ -16,13 +16,24 @@ from __future__ import annotations
 
 import csv
 import io
+import time as _clock
 from datetime import UTC, date, datetime
 from typing import Any
 
 from casetracker.cases.tables import Case
 from casetracker.oversight import metrics as m
-from casetracker.oversight.services import month_expr, period_bounds
+from casetracker.oversight.services import (
+    CACHE_ENTRIES,
+    CACHE_SECONDS,
+    _cache,
+    _data_version,
+    _read_session,
+    month_expr,
+    period_bounds,
+)
 from casetracker.oversight.views import FINDING_LABELS, MODEL_LABELS, TYPE_LABELS, label
+from casetracker.settings import get_settings
+from casetracker.web import i18n
 from casetracker.web.i18n import gettext as _
 
 
@@ -38,6 +49,22 @@ def _table(name: str, title: str, dimension: str, cells: list[tuple[str, str, in
 
 
 async def load_public_statistics(year: int | None = None) -> dict[str, Any]:
+    """The public figures (suppressed), cached like the dashboard's: a public page must not
+    let anyone make the server aggregate the whole database on every request."""
+    async with _read_session():
+        key = ("public", get_settings().database_url, year, i18n.get_language(),
+               datetime.now(UTC).date(), await _data_version())
+        hit = _cache.get(key)
+        if hit is not None and hit[0] > _clock.monotonic():
+            return hit[1]
+        result = await _load_public_statistics(year)
+    _cache[key] = (_clock.monotonic() + CACHE_SECONDS, result)
+    while len(_cache) > CACHE_ENTRIES:
+        _cache.pop(next(iter(_cache)))
+    return result
+
+
+async def _load_public_statistics(year: int | None) -> dict[str, Any]:
     years = await Case.raw(
         f"SELECT {month_expr('received_at')} AS month, COUNT(*) AS n FROM ct_case GROUP BY 1")  # noqa: S608
     by_year = m.yearly_counts(years)
@@ -56,10 +83,10 @@ async def load_public_statistics(year: int | None = None) -> dict[str, Any]:
     models = await Case.raw(
         "SELECT g.model AS model, COUNT(*) AS n FROM ct_case c LEFT JOIN agreement g ON g.id = "  # noqa: S608
         f"c.agreement WHERE {where} GROUP BY 1", *args)
+    join = ' JOIN ct_case c ON c.id = al."case"' if year is not None else ""
     allegations = await Case.raw(
         "SELECT al.allegation_type AS allegation_type, al.final_finding AS final_finding, "  # noqa: S608
-        f"COUNT(*) AS n FROM allegation al JOIN ct_case c ON c.id = al.\"case\" WHERE {where} "
-        "GROUP BY 1, 2", *args)
+        f"COUNT(*) AS n FROM allegation al{join} WHERE {where} GROUP BY 1, 2", *args)
 
     total_cases = sum(int(r["n"]) for r in agencies)
     tables = []
