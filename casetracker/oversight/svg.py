@@ -109,7 +109,8 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[str],
     type), with a legend."""
     row_h = 22
     label_w = 170
-    legend_rows = (len(series) + 3) // 4
+    per_row = 3
+    legend_rows = (len(series) + per_row - 1) // per_row
     height = 8 + row_h * max(1, len(labels)) + 8 + legend_rows * 18
     plot_w = width - label_w - 16
     body = []
@@ -129,8 +130,8 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[str],
             x += w
     ly = 8 + row_h * max(1, len(labels)) + 8
     for j, name in enumerate(series):
-        lx = label_w + (j % 4) * (plot_w / 4)
-        yy = ly + (j // 4) * 18
+        lx = 16 + (j % per_row) * ((width - 32) / per_row)
+        yy = ly + (j // per_row) * 18
         body.append(f'<rect x="{lx:.1f}" y="{yy}" width="10" height="10" '
                     f'fill="{PALETTE[j % len(PALETTE)]}"/>')
         body.append(f'<text x="{lx + 14:.1f}" y="{yy + 9}" fill="#222">{escape(name)}</text>')
