@@ -81,25 +81,28 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], *,
     return _wrap(title, width, height, body)
 
 
-def hbar_chart(title: str, labels: Sequence[str], values: Sequence[float], *,
+def hbar_chart(title: str, labels: Sequence[str], values: Sequence[float | None], *,
                width: int = 640, color: str = PALETTE[0], value_suffix: str = "",
-               max_value: float | None = None) -> Markup:
-    """Horizontal bars with the value printed at the end (e.g. timeliness percentages)."""
+               max_value: float | None = None, empty_text: str = "no data") -> Markup:
+    """Horizontal bars with the value printed at the end (e.g. timeliness percentages);
+    a None value prints ``empty_text`` and no bar."""
     row_h = 22
-    label_w = 200
+    label_w = 290
     height = 10 + row_h * max(1, len(values)) + 6
     plot_w = width - label_w - 60
-    top = max_value if max_value is not None else _nice_max(max(values, default=0))
+    top = max_value if max_value is not None else _nice_max(
+        max((v for v in values if v is not None), default=0))
     body = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 8 + i * row_h
-        w = 0 if top == 0 else plot_w * float(value) / top
+        w = 0 if top == 0 or value is None else plot_w * float(value) / top
         body.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" fill="#222">'
                     f'{escape(str(label))}</text>')
         body.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 7}" '
                     f'fill="{color}"/>')
+        shown = empty_text if value is None else f"{_fmt(float(value))}{value_suffix}"
         body.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" fill="#222">'
-                    f'{escape(_fmt(float(value)))}{escape(value_suffix)}</text>')
+                    f'{escape(shown)}</text>')
     return _wrap(title, width, height, body)
 
 

@@ -149,7 +149,8 @@ def build_dashboard(metrics: dict[str, Any]) -> dict[str, Any]:
     ]
     timeliness_chart = svg.hbar_chart(
         _("Timeliness (% on time)"), [r["label"] for r in timeliness_rows],
-        [r["share"] or 0 for r in timeliness_rows], max_value=100, value_suffix="%")
+        [r["share"] for r in timeliness_rows], max_value=100, value_suffix="%",
+        empty_text=_("nothing to measure"))
     for row in timeliness_rows:
         row["overdue_link"] = link(overdue=1)
 
