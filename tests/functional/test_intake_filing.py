@@ -101,7 +101,10 @@ async def test_spanish_anonymous_complaint(browser: Browser, settings: Any) -> N
     assert "Presentar una queja" in page.text and 'lang="es"' in page.text
     fields = complaint_fields(anonymous="1", name="", email="", phone="", preferred_contact="",
                               narrative="Me pidieron los papeles sin motivo. Ñandú, acción.")
-    response = await post_complaint(browser, fields, lang="es")
+    response = await post_complaint(browser, fields, lang="es", files=[
+        ("files", ("foto.png", png_bytes("blue"), "image/png")),
+        ("files", ("multa.pdf", PDF_BYTES, "application/pdf")),
+    ])
     assert response.status_code == 201, response.text[:3000]
     assert "Recibimos su queja" in response.text
     number = TRACKING.search(response.text).group(1)
@@ -110,9 +113,13 @@ async def test_spanish_anonymous_complaint(browser: Browser, settings: Any) -> N
     assert case["narrative"].endswith("Ñandú, acción.")
     assert not await ComplainantContact.exists().where(ComplainantContact.case == case["id"])
     assert case["consent_share_agency"] is False  # no identity to share
+    assert await CaseOfficer.count().where(CaseOfficer.case == case["id"]) == 2
+    assert await Witness.count().where(Witness.case == case["id"]) == 2
+    assert await EvidenceItem.count().where(EvidenceItem.case == case["id"]) == 2
     link = RECEIPT_LINK.search(response.text).group(1)
     text = pdf_text((await browser.client.get(link)).content)
     assert "Recibo de su queja" in text and number in text
+    assert "foto.png" in text and "multa.pdf" in text and "Ñandú" in text
 
 
 async def test_add_another_officer_and_witness_keeps_everything_typed(browser: Browser) -> None:
@@ -158,6 +165,18 @@ async def test_designated_officer_starts_the_ice_clock(browser: Browser) -> None
     linked = await CaseOfficer.select().where(CaseOfficer.case == case["id"]).order_by(
         CaseOfficer.position)
     assert linked[0]["officer"] == officer.id and linked[0]["agency"] == agency.id
+
+
+async def test_unnamed_officer_of_an_agency_with_an_active_agreement_starts_the_clock(
+        browser: Browser) -> None:
+    agency = await make_agency("Harlow County Sheriff's Office", state="FL")
+    await make_agreement(agency, model="JEM")
+    fields = complaint_fields(**{"officer-0-name": "", "officer-0-badge": "",
+                                 "officer-0-agency": "Harlow County Sheriff's Office, FL"})
+    response = await post_complaint(browser, fields)
+    assert response.status_code == 201
+    case = await Case.select().first()
+    assert case["ice_notification_required"] is True and case["officer_unidentified"] is True
 
 
 async def test_no_registry_match_means_no_ice_clock(browser: Browser) -> None:
