@@ -389,3 +389,22 @@ async def test_wrong_or_broken_bodies_get_a_clear_400(browser: Browser) -> None:
         headers={"content-type": "multipart/form-data; boundary=XYZ"})
     assert broken.status_code == 400 and "could not be understood" in broken.text
     assert not await Case.exists()
+
+
+async def test_declared_body_over_the_route_limit_is_refused_before_reading(
+        browser: Browser) -> None:
+    from casetracker.intake.controllers import UPLOAD_BODY_LIMIT
+
+    token = await browser.csrf_for("/complaint?lang=es")
+
+    async def body() -> Any:
+        yield b"--XYZ\r\nContent-Disposition: form-data; name=\"_csrf_token\"\r\n\r\n"
+        yield token.encode() + b"\r\n--XYZ--\r\n"
+
+    response = await browser.client.post(
+        "/complaint?lang=es", content=body(),
+        headers={"content-type": "multipart/form-data; boundary=XYZ",
+                 "content-length": str(UPLOAD_BODY_LIMIT + 1)})
+    assert response.status_code == 413
+    assert "Lo que envió es demasiado grande" in response.text
+    assert not await Case.exists()
