@@ -213,7 +213,8 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--engines", default="sqlite,postgres")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the seeded databases (SQLite file and PostgreSQL database)")
     parser.add_argument("--sqlite-file", default="",
                         help="measure this already seeded SQLite file instead of a new one")
     parser.add_argument("--pg-database", default="",
@@ -224,6 +225,12 @@ async def main() -> None:
         existing = args.sqlite_file if engine == "sqlite" else args.pg_database
         rows += await bench_engine(engine, args.count, args.seed, args.repeat, args.keep,
                                    existing)
+    if args.keep:
+        print(f"kept {_TMP} (the SQLite file is var-sqlite/bench.sqlite3)")
+    else:
+        import shutil
+
+        shutil.rmtree(_TMP, ignore_errors=True)
     print()
     print(f"{'engine':9} {'page':36} {'median ms':>10} {'p95 ms':>10} {'status':>6}")
     for engine, label, median, p95, status, _size in rows:
