@@ -124,6 +124,11 @@ async def test_transitions_and_findings_through_the_api(client: Any) -> None:
     assert detail["status"] == "under_investigation"
     assert detail["lead_investigator"]["id"] == investigator.id
     allegation_id = detail["allegations"][0]["id"]
+    # the lead investigator sees the case but may not start the review: 403, JSON
+    response = await client.post(url, json={"transition": "close"},
+                                 headers=bearer(investigator_token))
+    assert response.status_code == 403
+    assert response.json()["status_code"] == 403
     response = await client.post(f"/api/v1/cases/{case.id}/findings",
                                  json={"allegation_id": allegation_id, "kind": "recommended",
                                        "finding": "sustained",

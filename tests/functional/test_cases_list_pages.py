@@ -216,3 +216,13 @@ async def test_dashboard_respects_visibility(browser: Any) -> None:
     assert mine.tracking_number in response.text
     assert other.tracking_number not in response.text
     assert hidden_queue.tracking_number not in response.text
+
+
+async def test_list_and_dashboard_speak_spanish(browser: Any) -> None:
+    await login_as(browser, "supervisor")
+    await make_list_case(status="open")
+    headers = {"Accept-Language": "es"}
+    response = await browser.get("/cases", headers=headers)
+    assert "Mostrar casos" in response.text and "Buscar en relatos y notas" in response.text
+    response = await browser.get("/dashboard", headers=headers)
+    assert "Cola sin asignar" in response.text
