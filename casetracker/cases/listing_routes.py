@@ -23,6 +23,27 @@ from casetracker.cases.api import API_ROUTE_HANDLERS
 from casetracker.errors import ValidationFailed
 from casetracker.web.i18n import gettext as _
 
+CASE_READ_PERMISSIONS = (Permission.CASE_READ_ALL, Permission.CASE_READ_ASSIGNED,
+                         Permission.CASE_READ_TRIAGE)
+
+
+def requires_case_access(connection: Any, _: Any) -> None:
+    """Route guard: any one of the case-reading permissions (which cases then show is the
+    visibility rule's business, auth/policies.case_visibility_filter)."""
+    from litestar.exceptions import PermissionDeniedException
+
+    from casetracker.auth.policies import has_permission
+    from casetracker.web.errors import LoginRequired
+
+    actor = actor_from_connection(connection)
+    if actor is None:
+        raise LoginRequired()
+    if not any(has_permission(actor, p) for p in CASE_READ_PERMISSIONS):
+        raise PermissionDeniedException("You do not have permission to see cases.")
+
+
+requires_case_access.permissions = CASE_READ_PERMISSIONS  # type: ignore[attr-defined]
+
 
 def _actor(request: Request[Any, Any, Any]) -> Actor:
     actor = actor_from_connection(request)
@@ -61,7 +82,7 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
                     context={"board": board, "labels": labels(), "actor": actor})
 
 
-@get("/cases", name="cases.list", include_in_schema=False)
+@get("/cases", name="cases.list", include_in_schema=False, guards=[requires_case_access])
 async def case_list(request: Request[Any, Any, Any]) -> Template:
     actor = _actor(request)
     filters, errors = listing.parse_filters(request.query_params)
