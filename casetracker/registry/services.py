@@ -137,7 +137,13 @@ class RegistryService:
             # Agencies: the first row of each agency in the sheet describes it.
             sheet_agencies: dict[str, Any] = {}
             for row in sheet.rows:
-                sheet_agencies.setdefault(row.match_key, row)
+                first = sheet_agencies.setdefault(row.match_key, row)
+                if row.agency_name != first.agency_name:
+                    # ICE's sheet spells some offices two ways (e.g. "Sheriff’s" and
+                    # "Sheriff's"): one agency, said out loud rather than merged in silence.
+                    summary.warnings.append({"row": row.row_number, "reason": (
+                        f"agency spelled {row.agency_name!r} here and {first.agency_name!r} on "
+                        f"row {first.row_number}; imported as one agency")})
             new_agencies = []
             for key, row in sheet_agencies.items():
                 wanted = {"name": row.agency_name, "county": row.county, "kind": row.kind}

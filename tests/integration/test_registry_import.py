@@ -57,6 +57,10 @@ async def test_july_sheet_gives_the_published_counts(settings: Any) -> None:
     assert summary.rejected == []
     warned_rows = {w["row"] for w in summary.warnings}
     assert {639, 775, 785} <= warned_rows  # 5025-07-07, '7/72025', '05/082025'
+    merged = [w["reason"] for w in summary.warnings if "imported as one agency" in w["reason"]]
+    # five offices (seven rows) spelled two ways, each reported
+    assert len({m.split(" here and ")[1] for m in merged}) == 5
+    assert any("Galveston County Sheriff" in m for m in merged)
     grundy = await Agreement.select(Agreement.signed_on, Agreement.signed_raw).where(
         (Agreement.agency.name == "Grundy County Sheriff's Office")
         & (Agreement.model == "WSO")).first()
