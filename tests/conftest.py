@@ -31,6 +31,12 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 
 from casetracker import db  # noqa: E402
+from casetracker.accounts import passwords as _passwords  # noqa: E402
+
+# Production argon2 parameters cost ~0.1-1 s per hash by design; tests sign in hundreds of
+# times, so they use the same algorithm with the cheapest parameters.
+_passwords._hasher = _passwords.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_passwords._DUMMY_HASH = _passwords._hasher.hash("not-a-real-password")
 from casetracker.settings import configure, load_settings  # noqa: E402
 
 PG_ADMIN_DSN = os.environ.get("CASETRACKER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
