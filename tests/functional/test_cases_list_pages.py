@@ -31,6 +31,7 @@ async def test_list_page_filters_searches_and_is_audited(browser: Any) -> None:
     assert wanted.tracking_number in response.text
     assert other.tracking_number not in response.text
     assert "Delta County Sheriff&#39;s Office" in response.text
+    assert f'href="/cases/{wanted.id}"' in response.text  # the case's own page
     event = await AuditEvent.select().where(AuditEvent.action == "case.list").order_by(
         AuditEvent.seq, ascending=False).first()
     details = json.loads(event["details"])
