@@ -72,7 +72,8 @@ async def _prepare_to_serve() -> None:
         click.echo("No user existed, so an administrator was created:", err=True)
         click.echo(f"  e-mail:             {created.email}", err=True)
         click.echo(f"  one-time password:  {created.password}", err=True)
-        click.echo("Sign in at " + get_settings().base_url + "/login ; you will be asked to", err=True)
+        click.echo(f"Sign in at {get_settings().base_url}/login ; you will be asked to",
+                   err=True)
         click.echo("choose a new password and to set up two-factor sign-in.", err=True)
         click.echo(banner, err=True)
 

@@ -40,7 +40,8 @@ _passwords._DUMMY_HASH = _passwords._hasher.hash("not-a-real-password")
 from casetracker.settings import configure, load_settings  # noqa: E402
 
 PG_ADMIN_DSN = os.environ.get("CASETRACKER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-ENGINES = [e.strip() for e in os.environ.get("CASETRACKER_TEST_ENGINES", "sqlite,postgres").split(",")
+ENGINES = [e.strip()
+           for e in os.environ.get("CASETRACKER_TEST_ENGINES", "sqlite,postgres").split(",")
            if e.strip()]
 REQUIRE_ALL = os.environ.get("CASETRACKER_TEST_REQUIRE_ALL", "") not in ("", "0", "false")
 RUN_ID = uuid.uuid4().hex[:8]
@@ -74,7 +75,7 @@ async def _postgres_available() -> str | None:
         try:
             await _pg_admin("SELECT 1")
             _pg_status["reason"] = None
-        except Exception as exc:  # noqa: BLE001 - any failure means "not available here"
+        except Exception as exc:
             _pg_status["reason"] = f"PostgreSQL not reachable at {PG_ADMIN_DSN}: {exc}"
     return _pg_status["reason"]
 
@@ -150,8 +151,9 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if "postgres" in _templates:
         try:
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{_templates["postgres"]}" WITH (FORCE)'))
-        except Exception:  # noqa: BLE001, S110 - best effort clean-up
+            template = _templates["postgres"]
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+        except Exception:  # noqa: S110 - best effort clean-up
             pass
     shutil.rmtree(_TMP, ignore_errors=True)
 

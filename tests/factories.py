@@ -15,7 +15,8 @@ _counter = itertools.count(1)
 _PASSWORD_HASH = hash_password(DEFAULT_PASSWORD)
 
 
-async def make_user(role: str = "investigator", *, email: str | None = None, name: str | None = None,
+async def make_user(role: str = "investigator", *, email: str | None = None,
+                    name: str | None = None,
                     password: str | None = None, **fields: Any) -> User:
     n = next(_counter)
     user = User(
@@ -25,7 +26,8 @@ async def make_user(role: str = "investigator", *, email: str | None = None, nam
         password_hash=hash_password(password) if password else _PASSWORD_HASH,
         must_change_password=fields.pop("must_change_password", False),
         totp_enabled=fields.pop("totp_enabled", role == "administrator"),
-        totp_secret=fields.pop("totp_secret", TEST_TOTP_SECRET if role == "administrator" else None),
+        totp_secret=fields.pop("totp_secret",
+                               TEST_TOTP_SECRET if role == "administrator" else None),
         **fields,
     )
     await user.save()

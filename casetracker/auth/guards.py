@@ -29,7 +29,9 @@ def actor_from_connection(connection: ASGIConnection[Any, Any, Any, Any]) -> Act
     return Actor.from_user(user, ip_address=ip)
 
 
-def session_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+def session_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     opt = handler.opt
     if opt.get(PUBLIC) or opt.get(API):
         return

@@ -210,8 +210,10 @@ def clock_state(due_at: datetime | None, done_at: datetime | None, now: datetime
                       hours=int(late.total_seconds() // 3600))
 
 
-def is_late_filing(incident_date: date | None, received_at: datetime, limit_days: int = 180) -> bool:
-    """Title VI complaints are usually due within 180 days: later ones are flagged, never refused."""
+def is_late_filing(
+    incident_date: date | None, received_at: datetime, limit_days: int = 180
+) -> bool:
+    """Title VI complaints are usually due within 180 days: later ones are flagged, not refused."""
     if incident_date is None:
         return False
     return (received_at.date() - incident_date).days > limit_days

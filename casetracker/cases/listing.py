@@ -428,7 +428,8 @@ async def fetch_page(actor: Actor, filters: CaseFilters, *, cursor: str | None =
         needs_case = case_visibility_filter(actor) is not None or any(
             key != "q" for key in filters.active)
         inner = QueryString(
-            "SELECT search_rank.id AS id, search_rank.rank AS rank FROM ({}) AS search_rank "
+            # constant SQL; every value goes through a {} parameter
+            "SELECT search_rank.id AS id, search_rank.rank AS rank FROM ({}) AS search_rank "  # noqa: S608
             + ("JOIN ct_case ON ct_case.id = search_rank.id " if needs_case else "")
             + "WHERE {} ORDER BY search_rank.rank, search_rank.id LIMIT {}",
             search.ranked_matches(filters.q), _join(conditions, " AND "), page_size + 1,

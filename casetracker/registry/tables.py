@@ -9,14 +9,14 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
-class AgencyKind(str, Enum):  # noqa: UP042 - Piccolo choices, as in the other apps
+class AgencyKind(str, Enum):
     county = "county"
     municipality = "municipality"
     state = "state"
     other = "other"
 
 
-class Model(str, Enum):  # noqa: UP042 - Piccolo choices, as in the other apps
+class Model(str, Enum):
     JEM = "JEM"
     WSO = "WSO"
     TFM = "TFM"
@@ -29,7 +29,7 @@ MODEL_LABELS = {
 }
 
 
-class AgreementStatus(str, Enum):  # noqa: UP042 - Piccolo choices, as in the other apps
+class AgreementStatus(str, Enum):
     pending = "pending"
     active = "active"
     suspended = "suspended"
@@ -37,7 +37,7 @@ class AgreementStatus(str, Enum):  # noqa: UP042 - Piccolo choices, as in the ot
     no_longer_listed = "no_longer_listed"
 
 
-class DesignationStatus(str, Enum):  # noqa: UP042 - Piccolo choices, as in the other apps
+class DesignationStatus(str, Enum):
     active = "active"
     suspended = "suspended"  # suspended pending adjudication
     revoked = "revoked"

@@ -13,25 +13,25 @@ from casetracker.cases.tables import Case
 from casetracker.registry.tables import Agency, Agreement, Designation
 
 
-class RecommendationKind(str, Enum):  # noqa: UP042 - the registry's style
+class RecommendationKind(str, Enum):
     officers = "officers"  # revoke one or more officers' delegated authority
     agreement = "agreement"  # suspend or terminate one agreement
 
 
-class RecommendedAction(str, Enum):  # noqa: UP042 - the registry's style
+class RecommendedAction(str, Enum):
     revocation = "revocation"  # officers: letter of revocation / notice of withdrawal
     suspension = "suspension"  # agreement: immediate suspension pending investigation
     termination = "termination"  # agreement: termination on 90 days' notice
 
 
-class RecommendationStatus(str, Enum):  # noqa: UP042 - the registry's style
+class RecommendationStatus(str, Enum):
     draft = "draft"
     submitted = "submitted"
     approved = "approved"
     issued = "issued"
 
 
-class Classification(str, Enum):  # noqa: UP042 - the registry's style
+class Classification(str, Enum):
     sensitive = "sensitive"  # contains complainant information
     public = "public"  # redacted: no complainant identities, no narratives
 

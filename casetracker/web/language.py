@@ -26,7 +26,7 @@ class LanguageMiddleware(ASGIMiddleware):
             jar = SimpleCookie()
             try:
                 jar.load(headers["cookie"])
-            except Exception:  # noqa: BLE001 - a malformed cookie header is not our error
+            except Exception:
                 jar = SimpleCookie()
             if i18n.LANGUAGE_COOKIE in jar:
                 cookie_lang = jar[i18n.LANGUAGE_COOKIE].value
