@@ -126,8 +126,35 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def _is_id_out_of_range(exc: Exception) -> bool:
+    """A number in the address or a filter too large for the database's integer columns
+    (SQLite: 64-bit; PostgreSQL: 32-bit ids). No row can have such an id."""
+    text = str(exc)
+    return "SQLite INTEGER" in text or "out of int32 range" in text or (
+        "out of int64 range" in text)
+
+
+def handle_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Absurd input (an id of 99999999999, the year 1 or 9999 in a date filter) is the
+    visitor's mistake, never a 500: an id no row can have is "not found", the rest a 400."""
+    if not isinstance(exc, OverflowError) and not _is_id_out_of_range(exc):
+        return handle_unexpected(request, exc)
+    log.info("out-of-range input on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(request, 404 if _is_id_out_of_range(exc) else 400)
+
+
+def _database_data_errors() -> dict[Any, Any]:
+    try:
+        from asyncpg.exceptions import DataError
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return {}
+    return {DataError: handle_out_of_range}
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     CaseTrackerError: handle_domain_error,
     HTTPException: handle_http_error,
+    OverflowError: handle_out_of_range,
+    **_database_data_errors(),
     Exception: handle_unexpected,
 }
