@@ -31,6 +31,7 @@ from casetracker.cases.tables import (
     Interview,
     Referral,
     Task,
+    Witness,
 )
 from casetracker.errors import NotFound, ValidationFailed
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
@@ -894,6 +895,10 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         officer["has_active_designation"] = any(
             d["status"] == "active" for d in officer["designations"])
     allegations = await service._allegations(case_id)
+    # The witnesses the complainant named on the public form (their contact details are shown
+    # only to those who may see the complainant's).
+    witnesses = await Witness.select().where(Witness.case == case_id).order_by(
+        Witness.position, Witness.id)
     notes = await CaseNote.select().where(CaseNote.case == case_id).order_by(CaseNote.id)
     tasks = await Task.select().where(Task.case == case_id).order_by(Task.id)
     interviews = await Interview.select().where(Interview.case == case_id).order_by(
@@ -940,6 +945,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "case_officers": case_officers,
         "officer_by_case_officer": {o["id"]: o for o in case_officers},
         "allegations": allegations,
+        "witnesses": witnesses,
         "notes": notes,
         "tasks": tasks,
         "interviews": interviews,
