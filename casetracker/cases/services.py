@@ -9,6 +9,7 @@ or not at all. E-mail goes out only after the commit (a failed e-mail never undo
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -879,6 +880,13 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     """Everything the case page shows, for this actor (the read is audited)."""
     actor = service.actor
     case = await service.view_case(case_id)
+    # JSON columns come back as text from a plain select (intake stores lists in them).
+    for column in ("checklist", "protected_characteristics"):
+        if isinstance(case.get(column), str):
+            try:
+                case[column] = json.loads(case[column] or "[]")
+            except ValueError:
+                case[column] = []
     agency = agreement = None
     if case["agency"]:
         agency = await Agency.select().where(Agency.id == case["agency"]).first()

@@ -164,7 +164,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert case["agency"] == agency["id"]
     # what the public wrote is all there for triage: the narrative, the basis, the witness
     assert "solo porque hablo español" in page.text
-    assert "Ethnicity" in plain(page.text)
+    assert "Believed basis Ethnicity " in plain(page.text)
     assert "Ana Flores" in page.text and "Lo vi todo desde la acera." in page.text
     assert "555-0100" not in page.text  # intake does not see contact details
     response = await act(intake_b, cid, "allegations", {
