@@ -461,6 +461,11 @@ def public_status_text(status: str, outcome: str = "", referred_to: str = "") ->
 
 EVENT_LABELS: dict[str, Any] = {
     "case.filed": _l("Complaint filed"),
+    # recorded by intake and evidence on the case (their own action names)
+    "complaint.filed": _l("Complaint filed"),
+    "complaint.follow_up": _l("Complainant added information"),
+    "evidence.receive": _l("Evidence received"),
+    "evidence.withdraw": _l("Evidence withdrawn"),
     "case.triage_started": _l("Triage started"),
     "case.officer_linked": _l("Officer linked to the registry"),
     "case.agency_set": _l("Agency set"),

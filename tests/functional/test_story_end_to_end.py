@@ -230,6 +230,11 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert response.status_code == 303, response.text[:2000]
     row = await Case.select().where(Case.id == cid).first()
     assert row["status"] == "closed" and row["outcome"] == "sustained"
+    # the timeline names every step, including those intake and evidence recorded
+    timeline = plain((await supervisor_b.get(f"/cases/{cid}")).text)
+    for label in ("Complaint filed", "Evidence received", "Triage started", "Case closed"):
+        assert label in timeline, label
+    assert "complaint.filed" not in timeline and "evidence.receive" not in timeline
     assert (await Allegation.select().where(Allegation.id == allegation["id"]).first()
             )["final_finding"] == "sustained"
 
