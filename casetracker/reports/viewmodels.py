@@ -305,11 +305,15 @@ def build_clocks(case: dict[str, Any], now: datetime, zone: str) -> tuple[ClockR
     return tuple(rows)
 
 
-def build_evidence(rows: list[dict[str, Any]], zone: str) -> tuple[EvidenceRow, ...]:
+def build_evidence(rows: list[dict[str, Any]], zone: str, *, public: bool = False
+                   ) -> tuple[EvidenceRow, ...]:
+    # The uploader's file name is the complainant's own words ("maria-lopez-licence.jpg"):
+    # never printed in the public variant.
     return tuple(
         EvidenceRow(
             item=f"E-{row['id']}",
-            description=(row.get("description") or row.get("original_name") or "—"),
+            description=(row.get("description")
+                         or ("" if public else row.get("original_name")) or "—"),
             source=SOURCE_LABELS.get(row.get("source") or "", str(row.get("source") or "")),
             received=iso(local_date(row.get("received_at"), zone)),
             sha256=row.get("sha256") or "",
@@ -375,7 +379,7 @@ def build_case_section(case: dict[str, Any], *, now: datetime, zone: str,
         allegations=build_allegations(case.get("allegations") or [], zone),
         clocks=build_clocks(case, now, zone),
         resolved=iso(local_date(case.get("resolved_at"), zone)),
-        evidence=build_evidence(case.get("evidence") or [], zone),
+        evidence=build_evidence(case.get("evidence") or [], zone, public=public),
     )
 
 

@@ -61,3 +61,60 @@ async def test_absurd_id_in_the_api_answers_json_404(browser: Any) -> None:
                                              "Accept": "application/json"})
     assert response.status_code == 404
     assert response.json()["status_code"] == 404
+
+
+# --- the public variant of a recommendation never prints the complainant's file names -------
+
+async def _draft_recommendation(browser: Any, settings: Any, original_name: str) -> str:
+    from datetime import UTC, datetime
+
+    from casetracker.evidence.tables import EvidenceItem
+    from casetracker.settings import configure
+    from tests.factories_reports import (
+        make_agency,
+        make_agreement,
+        make_designated_officer,
+        make_sustained_case,
+    )
+
+    configure(settings.replace(pdf_workers=0))
+    agency = await make_agency()
+    agreement = await make_agreement(agency)
+    officer, designation = await make_designated_officer(agency, agreement, "Daniel Whitfield",
+                                                         "GC-4471")
+    case = await make_sustained_case(agency, agreement, [officer], evidence_count=0)
+    # A file the complainant attached on the public form: no description, their own name.
+    await EvidenceItem(case=case.case_id, original_name=original_name, description="",
+                       source="complainant", sha256="a" * 64, storage_key="sha256/" + "a" * 64,
+                       size_bytes=10, received_at=datetime.now(UTC)).save()
+    page = f"/recommendations/new?agreement_id={agreement}&kind=officers"
+    response = await browser.submit(page, "/recommendations/new", data={
+        "agreement_id": str(agreement), "kind": "officers", "action": "revocation",
+        "designation_ids": [str(designation)], "case_ids": [str(case.case_id)]})
+    assert response.status_code == 303
+    return response.headers["location"]
+
+
+async def _preview_text(browser: Any, detail: str, classification: str) -> str:
+    import subprocess
+
+    from casetracker.reports.tables import Recommendation
+
+    rec_id = int(detail.rstrip("/").rsplit("/", 1)[-1])
+    await Recommendation.update({Recommendation.classification: classification}).where(
+        Recommendation.id == rec_id)
+    response = await browser.get(f"{detail}/preview.pdf")
+    assert response.status_code == 200
+    return subprocess.run(["pdftotext", "-", "-"], input=response.content,  # noqa: S607
+                          capture_output=True, check=True).stdout.decode()
+
+
+async def test_public_recommendation_withholds_complainant_file_names(browser: Any,
+                                                                      settings: Any) -> None:
+    await login_as(browser, "oversight")
+    detail = await _draft_recommendation(browser, settings, "Rosa-Quintero-licence.jpg")
+    sensitive = await _preview_text(browser, detail, "sensitive")
+    assert "Rosa-Quintero" in sensitive  # the sensitive version may name her
+    public = await _preview_text(browser, detail, "public")
+    assert "Rosa-Quintero" not in public
+    assert "Maria Hern" not in public  # the complainant's name, as before
