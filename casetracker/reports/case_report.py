@@ -10,12 +10,14 @@ from casetracker.audit.tables import AuditEvent
 from casetracker.auth import policies
 from casetracker.auth.actor import Actor
 from casetracker.auth.permissions import Permission as P
+from casetracker.cases.rules import event_label
 from casetracker.cases.tables import Case
 from casetracker.errors import NotFound
 from casetracker.registry.tables import Agency, Agreement
 from casetracker.reports import rendering, viewmodels
 from casetracker.reports.services import load_case_bundle
 from casetracker.settings import Settings, get_settings
+from casetracker.web.i18n import get_language, set_language
 
 ACTION_LABELS = {
     "case.file": "Complaint received", "case.start_triage": "Triage started",
@@ -26,7 +28,15 @@ ACTION_LABELS = {
 
 def _timeline_label(row: dict[str, Any]) -> str:
     action = row["action"]
-    label = ACTION_LABELS.get(action) or action.split(".", 1)[-1].replace("_", " ").capitalize()
+    # The case page's names for the events (cases.rules), in English like the rest of the file.
+    previous = get_language()
+    set_language("en")
+    try:
+        known = event_label(action)
+    finally:
+        set_language(previous)
+    label = (known if known != action else None) or ACTION_LABELS.get(action) or \
+        action.split(".", 1)[-1].replace("_", " ").capitalize()
     who = row.get("actor_label") or "system"
     return f"{label} — {who}"
 

@@ -190,6 +190,16 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert response.status_code == 303, response.text[:2000]
     notes = await Notification.select().where(Notification.user == investigator.id)
     assert len(notes) == 1 and number in notes[0]["message"]
+    assert number in (await investigator_b.get("/notifications")).text
+    board = await investigator_b.get("/dashboard")
+    assert number in section(board.text, "my-cases-title")
+    assert number not in section((await supervisor_b.get("/dashboard")).text, "unassigned-title")
+    # the receipt went to the complainant, the assignment to the investigator (outbox)
+    mails = [p.read_text(errors="replace") for p in sorted(settings.outbox_dir.glob("*.eml"))]
+    receipt_mails = [m for m in mails if "To: maria@example.org" in m]
+    assert len(receipt_mails) == 1 and f"Subject: Su queja {number}" in receipt_mails[0]
+    assert code not in receipt_mails[0] and code.replace("-", "") not in receipt_mails[0]
+    assert any(f"To: {investigator.email}" in m and number in m for m in mails)
 
     # the referral to ICE stops the ICE clock
     response = await act(supervisor_b, cid, "referrals", {
@@ -235,6 +245,13 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     for label in ("Complaint filed", "Evidence received", "Triage started", "Case closed"):
         assert label in timeline, label
     assert "complaint.filed" not in timeline and "evidence.receive" not in timeline
+    report = await supervisor_b.get(f"/cases/{cid}/report.pdf")
+    assert report.status_code == 200 and report.headers["content-type"] == "application/pdf"
+    report_text = re.sub(r"\s+", " ", pdf_text(report.content))
+    assert "solo porque hablo español" in report_text and sha[:20] in report_text
+    for label in ("Complaint filed", "Evidence received", "Investigation opened",
+                  "Lead investigator assigned", "Case closed"):
+        assert label in report_text, label
     assert (await Allegation.select().where(Allegation.id == allegation["id"]).first()
             )["final_finding"] == "sustained"
 
