@@ -57,7 +57,8 @@ def bearer_token(authorization_header: str | None) -> str | None:
 
 async def actor_for_token(authorization_header: str | None, ip: str | None) -> Actor | None:
     """The Actor a ``Authorization: Bearer <token>`` header stands for, or None when the token
-    is missing, unknown, revoked, or its owner is disabled. Notes the token's last use."""
+    is missing, unknown, revoked, or its owner is disabled or has a password change or a
+    two-factor enrolment pending. Notes the token's last use."""
     token = bearer_token(authorization_header)
     if token is None:
         return None
@@ -72,7 +73,14 @@ async def actor_for_token(authorization_header: str | None, ip: str | None) -> A
     user = await User.objects().where(
         (User.id == row["user_id"]) & (User.active == True)  # noqa: E712
     ).first()
-    if user is None:
+    if user is None or user.must_change_password:
+        return None
+    from casetracker.accounts.role_settings import effective_2fa_roles
+    from casetracker.accounts.rules import requires_2fa_enrolment
+
+    # A token must not get round what the website insists on first: a reset (one-time)
+    # password or a pending two-factor enrolment (e.g. after an administrator's reset).
+    if requires_2fa_enrolment(user, await effective_2fa_roles()):
         return None
     now = datetime.now(UTC)
     last = row["last_used_at"]

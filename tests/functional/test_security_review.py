@@ -118,3 +118,29 @@ async def test_public_recommendation_withholds_complainant_file_names(browser: A
     public = await _preview_text(browser, detail, "public")
     assert "Rosa-Quintero" not in public
     assert "Maria Hern" not in public  # the complainant's name, as before
+
+
+# --- API tokens honour the forced password change and two-factor enrolment ----------------
+
+@pytest.mark.parametrize("reset", ["reset-password", "reset-2fa"])
+async def test_api_token_stops_working_after_an_administrators_reset(
+        browser: Any, new_browser: Any, reset: str) -> None:
+    from casetracker.accounts.tokens import TokenService
+    from casetracker.auth.actor import Actor
+    from tests.factories import TEST_TOTP_SECRET, make_user
+
+    # A supervisor whose role needs two-factor sign-in, enrolled, with a script token.
+    victim = await make_user("supervisor", totp_enabled=True, totp_secret=TEST_TOTP_SECRET)
+    created = await TokenService(Actor.from_user(victim, ip_address=None)).create("script")
+    headers = {"Authorization": f"Bearer {created.token}", "Accept": "application/json"}
+    admin_browser = new_browser("198.51.100.30")
+    await login_as(admin_browser, "administrator")
+    await admin_browser.submit("/admin/roles", data={"require_2fa": ["supervisor"]})
+    assert (await browser.client.get("/api/v1/cases", headers=headers)).status_code == 200
+
+    # The administrator resets the account (say the laptop was stolen).
+    response = await admin_browser.submit(f"/admin/users/{victim.id}",
+                                          f"/admin/users/{victim.id}/{reset}")
+    assert response.status_code in (200, 303), response.text[:300]
+    response = await browser.client.get("/api/v1/cases", headers=headers)
+    assert response.status_code == 401
