@@ -218,7 +218,8 @@ async def parse_streaming_form(
         try:
             part.sniffed = sniff(bytes(part.head), part.original_name, part.declared_type)
         except RefusedFile as exc:
-            log.info("refused upload %r: %s", part.original_name, exc.reason)
+            # Not the file name: complainants name files after themselves.
+            log.info("refused an upload declared as %r: %s", part.declared_type[:100], exc.reason)
             await refuse_current(
                 _("“{name}” was refused: it looks like {what}. Allowed: {kinds}.").format(
                     name=part.original_name, what=_(exc.reason), kinds=_kinds_text(allowed)))

@@ -144,3 +144,23 @@ async def test_api_token_stops_working_after_an_administrators_reset(
     assert response.status_code in (200, 303), response.text[:300]
     response = await browser.client.get("/api/v1/cases", headers=headers)
     assert response.status_code == 401
+
+
+# --- logs never carry a complainant's identity --------------------------------------------
+
+async def test_refused_public_upload_does_not_log_the_file_name(browser: Any,
+                                                                caplog: Any) -> None:
+    import logging
+
+    from tests.factories_intake import complaint_fields
+
+    caplog.set_level(logging.DEBUG)
+    token = await browser.csrf_for("/complaint")
+    response = await browser.client.post(
+        "/complaint", data={"_csrf_token": token, **complaint_fields()},
+        files=[("files", ("Rosa-Quintero-passport.jpg", b"\x7fELF\x02\x01\x01" + b"\0" * 600,
+                          "image/jpeg"))])
+    assert response.status_code == 422
+    assert "Rosa-Quintero" in response.text  # she is told which file was refused
+    assert "Rosa-Quintero" not in caplog.text
+    assert "maria@example.org" not in caplog.text and "López" not in caplog.text
