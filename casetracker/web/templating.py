@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from litestar.enums import MediaType
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
@@ -16,6 +18,19 @@ from casetracker.web import i18n
 from casetracker.web.flash import pop_flashes
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
+
+
+class HTMLTemplate(Template):
+    """A rendered page, always served as text/html.
+
+    Litestar gives a response the handler's media type when the template does not name one,
+    and a handler that may return a page *or* a redirect defaults to JSON: a form re-rendered
+    with errors then reached browsers as ``application/json`` and showed as source. Every page
+    goes through this class instead (imported as ``Template``)."""
+
+    def __init__(self, template_name: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("media_type", MediaType.HTML)
+        super().__init__(template_name, **kwargs)
 
 
 def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
