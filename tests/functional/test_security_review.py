@@ -164,3 +164,42 @@ async def test_refused_public_upload_does_not_log_the_file_name(browser: Any,
     assert "Rosa-Quintero" in response.text  # she is told which file was refused
     assert "Rosa-Quintero" not in caplog.text
     assert "maria@example.org" not in caplog.text and "López" not in caplog.text
+
+
+# --- sub-objects must belong to the case in the address (IDOR) -----------------------------
+
+async def test_sub_objects_of_another_case_are_not_found(browser: Any) -> None:
+    from casetracker.cases.tables import Allegation, Referral, Task
+    from tests.factories import make_user
+    from tests.factories_cases import add_allegation, make_case
+
+    lead = await login_as(browser, "investigator")
+    other_lead = await make_user("investigator")
+    mine = await make_case(status="under_investigation", lead_investigator=lead.id)
+    theirs = await make_case(status="under_investigation", lead_investigator=other_lead.id)
+    their_allegation = await add_allegation(theirs)
+    their_task = Task(case=theirs.id, title="Call the witness")
+    await their_task.save()
+    their_referral = Referral(case=theirs.id, body="agency_ia")
+    await their_referral.save()
+    page = f"/cases/{mine.id}"
+    assert (await browser.get(page)).status_code == 200
+
+    attempts = [
+        (f"allegations/{their_allegation.id}/recommend",
+         {"finding": "sustained", "rationale": "Forged.", "standard": "preponderance"}),
+        (f"tasks/{their_task.id}/complete", {}),
+        (f"referrals/{their_referral.id}", {"reference_number": "FORGED", "outcome": "x"}),
+    ]
+    for path, data in attempts:
+        response = await browser.submit(page, f"/cases/{mine.id}/{path}", data=data)
+        assert response.status_code in (404, 422), (path, response.status_code)
+    allegation = await Allegation.select().where(Allegation.id == their_allegation.id).first()
+    assert allegation["recommended_finding"] == ""
+    task = await Task.select().where(Task.id == their_task.id).first()
+    assert task["done_at"] is None
+    referral = await Referral.select().where(Referral.id == their_referral.id).first()
+    assert referral["reference_number"] == ""
+    # and the other case itself stays invisible
+    assert (await browser.get(f"/cases/{theirs.id}")).status_code == 404
+    assert (await browser.get(f"/cases/{theirs.id}/evidence")).status_code == 404
