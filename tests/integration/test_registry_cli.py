@@ -1,5 +1,5 @@
-"""``casetracker registry import-ice`` as a person runs it: a real process on a migrated
-SQLite database (the import itself is tested on both engines in test_registry_import.py)."""
+"""``casetracker registry import-ice`` as a person runs it: a real process on the test's
+migrated database, on each engine."""
 
 from __future__ import annotations
 
@@ -28,9 +28,7 @@ def run(args: list[str], settings: Any) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 @pytest.mark.skipif(not PENDING.exists(), reason="shared data missing")
 async def test_import_ice_prints_a_summary_and_fails_on_unreadable_files(
-        settings: Any, engine_name: str, tmp_path: Path) -> None:
-    if engine_name != "sqlite":
-        pytest.skip("the CLI wrapper is engine-independent; one engine is enough")
+        settings: Any, tmp_path: Path) -> None:
     result = run(["registry", "import-ice", str(PENDING)], settings)
     assert result.returncode == 0, result.stderr
     assert "pending sheet" in result.stdout

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from casetracker.auth.actor import Actor
 from casetracker.reports import signing
-from casetracker.reports.cli import reports_group
 from casetracker.reports.services import DraftValues, RecommendationService
 from casetracker.settings import configure
 from tests.factories import make_user
@@ -91,18 +92,24 @@ async def test_signed_recommendation_verifies_and_detects_changes(settings: Any,
 
 
 async def test_verify_command_matches_unsigned_by_hash(settings: Any, tmp_path: Path) -> None:
-    if not settings.is_sqlite:
-        pytest.skip("the CLI opens its own database connection; checked on SQLite")
     configure(settings.replace(pdf_workers=0))
     service, rec_id = await _issued(settings)
     rec, data = await service.issued_document(rec_id)
     good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
     good.write_bytes(data)
     bad.write_bytes(data + b"\n% appended\n")
-    runner = CliRunner()
-    result = await asyncio.to_thread(runner.invoke, reports_group, ["verify", str(good)])
-    assert result.exit_code == 0, result.output
-    assert f"matches {rec['number']}" in result.output
-    result = await asyncio.to_thread(runner.invoke, reports_group, ["verify", str(bad)])
-    assert result.exit_code == 1
-    assert "matches no issued recommendation" in result.output
+
+    def verify(path: Path) -> subprocess.CompletedProcess[str]:
+        # A real process, as a person runs it, on this test's database (either engine).
+        env = {**os.environ, "CASETRACKER_VAR_DIR": str(settings.var_dir),
+               "CASETRACKER_DATABASE_URL": settings.database_url}
+        return subprocess.run(  # noqa: S603 - our own console script with fixed arguments
+            [sys.executable, "-m", "casetracker", "reports", "verify", str(path)], env=env,
+            capture_output=True, text=True, timeout=120, check=False)
+
+    result = await asyncio.to_thread(verify, good)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"matches {rec['number']}" in result.stdout
+    result = await asyncio.to_thread(verify, bad)
+    assert result.returncode == 1
+    assert "matches no issued recommendation" in result.stdout + result.stderr
