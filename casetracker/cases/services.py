@@ -879,6 +879,8 @@ async def _user_names(ids: set[int]) -> dict[int, str]:
 async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any]:
     """Everything the case page shows, for this actor (the read is audited)."""
     actor = service.actor
+    from casetracker.intake import forms as intake_forms
+
     case = await service.view_case(case_id)
     # JSON columns come back as text from a plain select (intake stores lists in them).
     for column in ("checklist", "protected_characteristics"):
@@ -982,6 +984,10 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             "bodies": rules.REFERRAL_BODY_LABELS,
             "standards": rules.STANDARD_LABELS,
             "transitions": {t.name: t.label for t in rules.TRANSITIONS.values()},
+            # the public form's own choices, so staff read what the complainant was shown
+            "settings": dict(intake_forms.SETTINGS),
+            "contexts_287g": dict(intake_forms.CONTEXTS_287G),
+            "checklist": dict(intake_forms.CHECKLIST),
         },
         "event_label": rules.event_label,
         "public_status": rules.public_status_text(case["status"], case["outcome"],

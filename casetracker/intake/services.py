@@ -133,7 +133,8 @@ def _norm_name(value: str) -> str:
 
 async def match_designated_officer(officer: OfficerEntry) -> int | None:
     """The registry officer this description names, if it names exactly one with an active
-    designation: same agency and the same badge number, or (without a badge) the same name."""
+    (or suspended) designation: same agency and the same badge number, or (without a badge)
+    the same name."""
     if officer.agency_id is None or not (officer.badge or officer.name):
         return None
     rows = await Officer.select(Officer.id, Officer.name, Officer.badge_number).where(
@@ -146,8 +147,11 @@ async def match_designated_officer(officer: OfficerEntry) -> int | None:
         matches = [r for r in rows if _norm_name(r["name"] or "") == wanted]
     if len(matches) != 1:
         return None
+    # A suspended designation (removed pending adjudication) still counts, as in triage
+    # (cases.rules.ice_notification_required): the officer is designated.
     designated = await Designation.exists().where(
-        (Designation.officer == matches[0]["id"]) & (Designation.status == "active"))
+        (Designation.officer == matches[0]["id"])
+        & Designation.status.is_in(["active", "suspended"]))
     return matches[0]["id"] if designated else None
 
 

@@ -11,7 +11,7 @@ from casetracker.auth import policies
 from casetracker.auth.actor import Actor
 from casetracker.auth.permissions import Permission as P
 from casetracker.cases.rules import event_label
-from casetracker.cases.tables import Case
+from casetracker.cases.tables import Case, Witness
 from casetracker.errors import NotFound
 from casetracker.registry.tables import Agency, Agreement
 from casetracker.reports import rendering, viewmodels
@@ -55,6 +55,8 @@ class CaseReportService:
         policies.ensure_may_view_case(self.actor, head)
         show_contact = policies.may_view_complainant_contact(self.actor, head)
         case = await load_case_bundle(case_id, with_contact=show_contact)
+        case["witnesses"] = await Witness.select().where(Witness.case == case_id).order_by(
+            Witness.position, Witness.id)
         if case.get("agency"):
             agency = await Agency.select(Agency.name, Agency.state).where(
                 Agency.id == case["agency"]).first()

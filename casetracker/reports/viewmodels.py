@@ -578,6 +578,8 @@ class CaseReportDocument:
     referrals: tuple[ReferralRow, ...]
     timeline: tuple[TimelineRow, ...]
     generated_by: str
+    # the witnesses the complainant named: "name — statement" (contact only with show_contact)
+    witnesses: tuple[str, ...] = ()
 
 
 def build_case_report(case: dict[str, Any], *, now: datetime, zone: str, organisation: str,
@@ -629,6 +631,10 @@ def build_case_report(case: dict[str, Any], *, now: datetime, zone: str, organis
             for r in case.get("referrals") or []),
         timeline=timeline,
         generated_by=generated_by,
+        witnesses=tuple(" — ".join(part for part in (
+            w.get("name") or "Unnamed witness",
+            (w.get("contact") or "") if show_contact else "",
+            w.get("statement") or "") if part) for w in case.get("witnesses") or []),
     )
 
 

@@ -106,7 +106,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
         "officer-0-name": "", "officer-0-badge": "GC-4471",
         "officer-0-agency": f"{agency['name']}, {agency['state']}",
         "narrative": NARRATIVE,
-        "protected": ["ethnicity"],
+        "protected": ["ethnicity"], "checklist": ["stopped", "questioned_status"],
         "witness_count": "1",
         "witness-0-name": "Ana Flores", "witness-0-contact": "555-0100",
         "witness-0-statement": "Lo vi todo desde la acera.",
@@ -165,6 +165,10 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     # what the public wrote is all there for triage: the narrative, the basis, the witness
     assert "solo porque hablo español" in page.text
     assert "Believed basis Ethnicity " in plain(page.text)
+    assert ("What happened (checklist) I was stopped or pulled over; Asked about immigration "
+            "status or papers") in plain(page.text)
+    assert "Setting A traffic stop · 287(g) context: Out in the community (a task force)" \
+        in plain(page.text)
     assert "Ana Flores" in page.text and "Lo vi todo desde la acera." in page.text
     assert "555-0100" not in page.text  # intake does not see contact details
     response = await act(intake_b, cid, "allegations", {
@@ -249,6 +253,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert report.status_code == 200 and report.headers["content-type"] == "application/pdf"
     report_text = re.sub(r"\s+", " ", pdf_text(report.content))
     assert "solo porque hablo español" in report_text and sha[:20] in report_text
+    assert "Ana Flores — 555-0100 — Lo vi todo desde la acera." in report_text
     for label in ("Complaint filed", "Evidence received", "Investigation opened",
                   "Lead investigator assigned", "Case closed"):
         assert label in report_text, label
@@ -301,6 +306,24 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
                              r"racial-profiling allegations: 1 .{0,80}Cases: (CT-[0-9A-Z-]+)",
                              plain(flags.text))
     assert officer_flag and officer_flag.group(1) == number, plain(flags.text)[:3000]
+
+    # --- a later complaint about the same officer, now suspended pending adjudication: still
+    # a designated officer, linked at filing, with the ICE clock running (as triage counts it)
+    other = new_browser("203.0.113.51")
+    await other.get("/complaint")
+    response = await other.client.post("/complaint", data={
+        "_csrf_token": other.last_csrf, "officer_count": "1",
+        "officer-0-name": "", "officer-0-badge": "GC-4471",
+        "officer-0-agency": f"{agency['name']}, {agency['state']}",
+        "narrative": "The same deputy stopped my brother and asked for his papers.",
+        "witness_count": "0", "complainant_role": "third_party", "anonymous": "1",
+        "action": "submit"}, files=[("files", ("", b"", "application/octet-stream"))])
+    assert response.status_code == 201, response.text[:3000]
+    later = await Case.select().where(
+        Case.tracking_number == TRACKING.search(response.text).group(1)).first()
+    later_officer = await CaseOfficer.select().where(CaseOfficer.case == later["id"]).first()
+    assert later_officer["officer"] == officer.id
+    assert later["ice_notification_required"] is True
 
     # --- 6. the audit chain holds ------------------------------------------------------------
     result = await audit_services.verify_chain()
