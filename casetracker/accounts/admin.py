@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from casetracker.accounts import role_settings, services
 from casetracker.accounts.tables import Role, User
@@ -17,6 +17,7 @@ from casetracker.auth.permissions import Permission
 from casetracker.errors import Conflict, ValidationFailed
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PAGE_SIZE = 50

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
 from litestar.params import FromQuery
-from litestar.response import Template
 
 from casetracker.audit.services import verify_chain
 from casetracker.audit.tables import AuditEvent
@@ -17,6 +16,7 @@ from casetracker.auth.guards import requires
 from casetracker.auth.permissions import Permission
 from casetracker.settings import get_settings
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 PAGE_SIZE = 50
 

@@ -16,7 +16,7 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from casetracker.auth.guards import actor_from_connection
 from casetracker.auth.permissions import Permission as P
@@ -27,6 +27,7 @@ from casetracker.errors import InvalidTransition, ValidationFailed
 from casetracker.web.errors import LoginRequired
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, get
-from litestar.response import Stream, Template
+from litestar.response import Stream
 
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
@@ -22,6 +22,7 @@ from casetracker.cases import listing
 from casetracker.cases.api import API_ROUTE_HANDLERS
 from casetracker.errors import ValidationFailed
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 CASE_READ_PERMISSIONS = (Permission.CASE_READ_ALL, Permission.CASE_READ_ASSIGNED,
                          Permission.CASE_READ_TRIAGE)

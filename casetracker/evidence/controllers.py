@@ -13,7 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Response, Stream, Template
+from litestar.response import Redirect, Response, Stream
 
 from casetracker.audit.services import record as audit
 from casetracker.auth.actor import Actor
@@ -42,6 +42,7 @@ from casetracker.evidence.tables import EvidenceAllegation, EvidenceItem
 from casetracker.settings import get_settings
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 log = logging.getLogger("casetracker.evidence")
 

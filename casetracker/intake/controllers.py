@@ -14,7 +14,6 @@ from typing import Any
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
-from litestar.response import Template
 
 from casetracker.auth.actor import Actor
 from casetracker.auth.guards import PUBLIC
@@ -36,6 +35,7 @@ from casetracker.intake.services import (
 from casetracker.settings import get_settings
 from casetracker.web.i18n import get_language
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 log = logging.getLogger("casetracker.intake")
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from casetracker.audit import services as audit
 from casetracker.auth.guards import PUBLIC, actor_from_connection, requires
@@ -20,6 +20,7 @@ from casetracker.oversight import flag_services, public, report, services, views
 from casetracker.oversight.forms import parse_filters
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 PUBLIC_OPT = {PUBLIC: True, "skip_session": True}

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
@@ -26,6 +26,7 @@ from casetracker.registry.tables import (
 from casetracker.settings import get_settings
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 READ = [requires(Permission.REGISTRY_READ)]

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission as P
@@ -25,6 +25,7 @@ from casetracker.reports.services import (
 from casetracker.reports.tables import Recommendation
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 STATUSES = ("draft", "submitted", "approved", "issued")
 READERS = (P.RECOMMENDATION_DRAFT, P.RECOMMENDATION_APPROVE, P.RECOMMENDATION_ISSUE)

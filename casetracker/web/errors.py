@@ -15,11 +15,12 @@ from litestar.exceptions import (
     NotFoundException,
     PermissionDeniedException,
 )
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from casetracker.errors import CaseTrackerError, ValidationFailed
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import HTMLTemplate as Template
 
 log = logging.getLogger("casetracker.errors")
 

@@ -15,6 +15,8 @@ async def test_wrong_password_is_refused_and_email_kept(browser: Browser) -> Non
     user = await make_user("investigator")
     response = await browser.submit("/login", data={"email": user.email, "password": "nope"})
     assert response.status_code == 422
+    # a page, not data: browsers must render it
+    assert response.headers["content-type"].startswith("text/html")
     assert "is not right" in response.text
     assert f'value="{user.email}"' in response.text
 
