@@ -70,3 +70,19 @@ def requires(*permissions: Permission):  # type: ignore[no-untyped-def]
     guard.__name__ = "requires_" + "_".join(p.value.replace(":", "_") for p in permissions)
     guard.permissions = permissions  # type: ignore[attr-defined]
     return guard
+
+
+def requires_any(*permissions: Permission):  # type: ignore[no-untyped-def]
+    """Guard factory: the signed-in user must hold at least one of the listed permissions
+    (e.g. any of the case-reading ones; which objects they then see is for the policies)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        actor = actor_from_connection(connection) or connection.scope.get("api_actor")
+        if actor is None:
+            raise LoginRequired()
+        if not any(has_permission(actor, permission) for permission in permissions):
+            raise PermissionDeniedException("You do not have permission to do that.")
+
+    guard.__name__ = "requires_any_" + "_".join(p.value.replace(":", "_") for p in permissions)
+    guard.permissions = permissions  # type: ignore[attr-defined]
+    return guard

@@ -16,6 +16,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromPath
 
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
@@ -122,7 +123,8 @@ async def _detail(actor: Actor, case_id: int) -> dict[str, Any]:
 
 @get("/api/v1/cases/{case_id:int}", name="api.cases.detail", opt=API_OPT, guards=[api_guard],
      include_in_schema=True, summary="One case")
-async def api_case_detail(request: Request[Any, Any, Any], case_id: int) -> dict[str, Any]:
+async def api_case_detail(request: Request[Any, Any, Any],
+                          case_id: FromPath[int]) -> dict[str, Any]:
     actor = _actor(request)
     case_visibility_filter(actor)
     return await _detail(actor, case_id)
@@ -188,7 +190,8 @@ TRANSITION_NAMES = ("start_triage", "open", "decline", "refer", "assign", "submi
       '(body, body_other, reason, reference_number) | "assign" (investigator_id, reason) | '
       '"submit_findings" | "start_review" | "return" (comments) | "resume" | "close"}`. '
       "409 when the case's state does not allow it.")
-async def api_transition(request: Request[Any, Any, Any], case_id: int) -> dict[str, Any]:
+async def api_transition(request: Request[Any, Any, Any],
+                         case_id: FromPath[int]) -> dict[str, Any]:
     from casetracker.cases.services import CaseService
 
     actor = _actor(request)
@@ -247,7 +250,8 @@ async def _after_change(actor: Actor, case_id: int) -> dict[str, Any]:
       '"rationale": "...", "standard": "preponderance", "action": "..."}` (the lead '
       'investigator) or `{"allegation_id": 1, "kind": "final", "finding": (optional: the '
       'recommendation), "rationale": ...}` (the reviewer).')
-async def api_finding(request: Request[Any, Any, Any], case_id: int) -> dict[str, Any]:
+async def api_finding(request: Request[Any, Any, Any],
+                      case_id: FromPath[int]) -> dict[str, Any]:
     from casetracker.cases.services import CaseService
 
     actor = _actor(request)

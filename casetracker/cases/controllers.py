@@ -11,20 +11,17 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
-from casetracker.auth.guards import actor_from_connection
+from casetracker.auth.guards import actor_from_connection, requires_any
 from casetracker.auth.permissions import Permission as P
 from casetracker.auth.policies import has_permission
 from casetracker.cases import forms, rules
 from casetracker.cases.services import CaseService, case_page_context
 from casetracker.errors import InvalidTransition, ValidationFailed
-from casetracker.web.errors import LoginRequired
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
@@ -34,17 +31,8 @@ FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 CASE_READ = (P.CASE_READ_ALL, P.CASE_READ_ASSIGNED, P.CASE_READ_TRIAGE)
 
 
-def requires_case_access(connection: ASGIConnection[Any, Any, Any, Any],
-                         _: BaseRouteHandler) -> None:
-    """Route guard: some case-reading permission; per-case checks are the policies' job."""
-    actor = actor_from_connection(connection)
-    if actor is None:
-        raise LoginRequired()
-    if not any(has_permission(actor, p) for p in CASE_READ):
-        raise PermissionDeniedException("You do not have permission to see cases.")
-
-
-requires_case_access.permissions = CASE_READ  # type: ignore[attr-defined]
+# Route guard: some case-reading permission; which cases is the policies' business.
+requires_case_access = requires_any(*CASE_READ)
 
 
 def _service(request: Request[Any, Any, Any]) -> CaseService:

@@ -20,30 +20,10 @@ from casetracker.auth.permissions import Permission
 from casetracker.auth.policies import case_visibility_filter
 from casetracker.cases import listing
 from casetracker.cases.api import API_ROUTE_HANDLERS
+from casetracker.cases.controllers import requires_case_access
 from casetracker.errors import ValidationFailed
 from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
-
-CASE_READ_PERMISSIONS = (Permission.CASE_READ_ALL, Permission.CASE_READ_ASSIGNED,
-                         Permission.CASE_READ_TRIAGE)
-
-
-def requires_case_access(connection: Any, _: Any) -> None:
-    """Route guard: any one of the case-reading permissions (which cases then show is the
-    visibility rule's business, auth/policies.case_visibility_filter)."""
-    from litestar.exceptions import PermissionDeniedException
-
-    from casetracker.auth.policies import has_permission
-    from casetracker.web.errors import LoginRequired
-
-    actor = actor_from_connection(connection)
-    if actor is None:
-        raise LoginRequired()
-    if not any(has_permission(actor, p) for p in CASE_READ_PERMISSIONS):
-        raise PermissionDeniedException("You do not have permission to see cases.")
-
-
-requires_case_access.permissions = CASE_READ_PERMISSIONS  # type: ignore[attr-defined]
 
 
 def _actor(request: Request[Any, Any, Any]) -> Actor:

@@ -8,7 +8,7 @@ the session cookie (so they are safely excluded from CSRF) and are rate limited 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from litestar import Controller, MediaType, Request, Response, post
 from litestar.exceptions import HTTPException, ValidationException
@@ -170,7 +170,8 @@ class ComplaintsApiController(Controller):
           "the HTML form at /complaint or added later on the status page. Errors: 422 with "
           "`errors` by field; 429 when this address has filed too often.")
     async def file(self, request: Request[Any, Any, Any],
-                   data: ComplaintIn = Body(description="The complaint")) -> Response[Any]:
+                   data: Annotated[ComplaintIn, Body(description="The complaint")]
+                   ) -> Response[Any]:
         from dataclasses import asdict
 
         body = asdict(data)
@@ -197,7 +198,9 @@ class ComplaintsApiController(Controller):
           summary="Look up a complaint's status",
           description="Takes the tracking number and access code in the body. A wrong number "
           "or code gets the same 404 answer. Rate limited per address (429).")
-    async def status(self, request: Request[Any, Any, Any], data: StatusIn) -> Response[Any]:
+    async def status(self, request: Request[Any, Any, Any],
+                     data: Annotated[StatusIn, Body(description="Tracking number and access code")]
+                     ) -> Response[Any]:
         from casetracker.intake.controllers import _status_text
         from casetracker.intake.tables import FollowUp
 

@@ -14,6 +14,7 @@ from typing import Any
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery
 
 from casetracker.auth.actor import Actor
 from casetracker.auth.guards import PUBLIC
@@ -256,7 +257,7 @@ class PublicController(Controller):
         return Template("public/complaint.html.j2", context=_form_context(data, {}))
 
     @get("/complaint/agencies", name="intake.agencies", opt=PUBLIC_OPT)
-    async def agency_suggestions(self, q: str = "") -> Response[Any]:
+    async def agency_suggestions(self, q: FromQuery[str] = "") -> Response[Any]:
         rows = await search_agencies(q[:100], 12) if len(q.strip()) >= 2 else []
         return Response([{"id": r["id"], "label": f"{r['name']}, {r['state']}"} for r in rows],
                         media_type=MediaType.JSON)
@@ -326,7 +327,8 @@ class PublicController(Controller):
         }, status_code=201, background=receipt_mail_task(filed, data.email))
 
     @get("/complaint/receipt/{token:str}", name="intake.receipt", opt=PUBLIC_OPT)
-    async def receipt_download(self, request: Request[Any, Any, Any], token: str) -> Response[Any]:
+    async def receipt_download(self, request: Request[Any, Any, Any], token: FromPath[str]
+                               ) -> Response[Any]:
         case_id = case_id_from_token(token)
         if case_id is None:
             return public_error(request, 404, _(
