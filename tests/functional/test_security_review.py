@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -105,8 +106,10 @@ async def _preview_text(browser: Any, detail: str, classification: str) -> str:
         Recommendation.id == rec_id)
     response = await browser.get(f"{detail}/preview.pdf")
     assert response.status_code == 200
-    return subprocess.run(["pdftotext", "-", "-"], input=response.content,  # noqa: S607
-                          capture_output=True, check=True).stdout.decode()
+    result = await asyncio.to_thread(
+        subprocess.run, ["pdftotext", "-", "-"], input=response.content,
+        capture_output=True, check=True)
+    return result.stdout.decode()
 
 
 async def test_public_recommendation_withholds_complainant_file_names(browser: Any,
