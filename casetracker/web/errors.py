@@ -127,6 +127,14 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def _is_text_too_long(exc: Exception) -> bool:
+    try:
+        from asyncpg.exceptions import StringDataRightTruncationError
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    return isinstance(exc, StringDataRightTruncationError)
+
+
 def _is_id_out_of_range(exc: Exception) -> bool:
     """A number in the address or a filter too large for the database's integer columns
     (SQLite: 64-bit; PostgreSQL: 32-bit ids). No row can have such an id."""
@@ -138,6 +146,13 @@ def _is_id_out_of_range(exc: Exception) -> bool:
 def handle_out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Absurd input (an id of 99999999999, the year 1 or 9999 in a date filter) is the
     visitor's mistake, never a 500: an id no row can have is "not found", the rest a 400."""
+    if _is_text_too_long(exc):
+        # A safety net: forms check lengths first, so this means one of them forgot to.
+        log.warning("over-long text reached the database on %s %s", request.method,
+                    request.url.path)
+        return error_response(request, 422, _(
+            "One of the fields is longer than allowed. Please go back, shorten it and "
+            "send the form again."))
     if not isinstance(exc, OverflowError) and not _is_id_out_of_range(exc):
         return handle_unexpected(request, exc)
     log.info("out-of-range input on %s %s: %s", request.method, request.url.path, exc)
