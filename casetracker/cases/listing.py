@@ -86,6 +86,7 @@ def clock_labels() -> dict[str, str]:
 class CaseFilters:
     states: tuple[str, ...] = ()
     agency_id: int | None = None
+    agency_state: str = ""  # the two-letter state of the case's agency
     model: str = ""
     officer_id: int | None = None
     investigator_id: int | None = None
@@ -114,7 +115,8 @@ class CaseFilters:
         """The filters as URL query parameters (links to the next page, the export)."""
         params: list[tuple[str, str]] = [("state", s) for s in self.states]
         simple = {
-            "agency": self.agency_id, "model": self.model, "officer": self.officer_id,
+            "agency": self.agency_id, "agency_state": self.agency_state, "model": self.model,
+            "officer": self.officer_id,
             "investigator": "none" if self.unassigned else self.investigator_id,
             "allegation_type": self.allegation_type, "characteristic": self.characteristic,
             "received_from": self.received_from.isoformat() if self.received_from else "",
@@ -186,11 +188,17 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
     received_to = as_date("received_to")
     if received_from and received_to and received_from > received_to:
         errors["received_to"] = _("The end date must be on or after the start date.")
+    agency_state = _first(params, "agency_state").upper()
+    if agency_state and not (len(agency_state) == 2 and agency_state.isascii()
+                             and agency_state.isalpha()):
+        errors["agency_state"] = _("Enter a two-letter state code, such as TX.")
+        agency_state = ""
     sort = as_choice("sort", SORTS) or ("relevance" if _first(params, "q") else "received_desc")
     overdue_raw = _first(params, "overdue").lower()
     filters = CaseFilters(
         states=states,
         agency_id=as_int("agency"),
+        agency_state=agency_state,
         model=as_choice("model", MODELS),
         officer_id=as_int("officer"),
         investigator_id=investigator_id,
@@ -281,6 +289,9 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
         parts.append(_in_list("ct_case.status", filters.states))
     if filters.agency_id is not None:
         parts.append(QueryString("ct_case.agency = {}", filters.agency_id))
+    if filters.agency_state:
+        parts.append(QueryString("ct_case.agency IN (SELECT id FROM agency WHERE state = {})",
+                                 filters.agency_state))
     if filters.model:
         # The case's own agreement when triage linked one, else any agreement of its agency.
         parts.append(QueryString(

@@ -81,6 +81,11 @@ async def test_each_filter_returns_exactly_the_expected_cases(settings: Any) -> 
     assert await ids(sup, state=["received", "closed"]) == case_ids(w, "c3", "c1")
     assert await ids(sup, agency=str(w["agency_a"].id)) == case_ids(w, "c1")
     assert await ids(sup, model="JEM") == case_ids(w, "c1")
+    # the oversight dashboard's state scope links here with agency_state
+    assert await ids(sup, agency_state="FL") == case_ids(w, "c2")
+    assert await ids(sup, agency_state="tx") == case_ids(w, "c1")
+    assert listing.parse_filters({"agency_state": "Texas"})[1] == {
+        "agency_state": "Enter a two-letter state code, such as TX."}
     assert await ids(sup, model="TFM") == case_ids(w, "c2")  # via the agency's agreement
     assert await ids(sup, model="WSO") == case_ids(w, "c3")
     assert await ids(sup, officer=str(w["o1"].id)) == case_ids(w, "c1")
