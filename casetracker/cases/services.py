@@ -832,7 +832,8 @@ async def designations_for(officer_ids: Sequence[int]) -> dict[int, list[dict[st
         return {}
     rows = await Designation.select(
         Designation.id, Designation.officer, Designation.status, Designation.suspended_on,
-        Designation.suspension_lifted_on, Designation.agreement.model.as_alias("model"),
+        Designation.suspension_lifted_on, Designation.agreement,
+        Designation.agreement.model.as_alias("model"),
     ).where(Designation.officer.is_in(list(officer_ids))).order_by(Designation.id)
     result: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
@@ -900,11 +901,15 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         CaseOfficer.officer.agency.name.as_alias("registry_agency"),
     ).where(CaseOfficer.case == case_id).order_by(CaseOfficer.position, CaseOfficer.id)
     designations = await designations_for([o["officer"] for o in case_officers if o["officer"]])
+    allegations = await service._allegations(case_id)
     for officer in case_officers:
         officer["designations"] = designations.get(officer["officer"], [])
         officer["has_active_designation"] = any(
             d["status"] == "active" for d in officer["designations"])
-    allegations = await service._allegations(case_id)
+        # A sustained final finding is the ground for a rescission recommendation.
+        officer["sustained"] = bool(officer["officer"]) and any(
+            a["officer"] == officer["officer"] and a["final_finding"] == "sustained"
+            for a in allegations)
     # The witnesses the complainant named on the public form (their contact details are shown
     # only to those who may see the complainant's).
     witnesses = await Witness.select().where(Witness.case == case_id).order_by(

@@ -270,6 +270,9 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     oversight_b = new_browser("198.51.100.6")
     await login_as(oversight_b, "oversight", name="Olivia Oversight")
     page_url = f"/recommendations/new?agreement_id={jem['id']}&kind=officers"
+    # the closed case with a sustained finding points oversight to the recommendation
+    case_page = await oversight_b.get(f"/cases/{cid}")
+    assert page_url.replace("&", "&amp;") in case_page.text
     page = await oversight_b.get(page_url)
     assert page.status_code == 200, page.text[:2000]
     assert "Daniel Reyes Whitfield" in page.text and number in page.text
