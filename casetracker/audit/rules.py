@@ -43,21 +43,36 @@ class ChainBreak:
     reason: str
 
 
-def find_first_break(events: Iterable[Mapping[str, Any]]) -> ChainBreak | None:
-    """Walk events in seq order; return the first row that does not chain, or None."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    for event in events:
+class ChainChecker:
+    """Checks events one at a time, in seq order, so a log of any size streams through."""
+
+    def __init__(self) -> None:
+        self.expected_prev = GENESIS_HASH
+        self.expected_seq = 1
+        self.checked = 0
+
+    def feed(self, event: Mapping[str, Any]) -> ChainBreak | None:
         seq = int(event["seq"])
-        if seq != expected_seq:
-            return ChainBreak(expected_seq, int(event["id"]),
-                              f"row with seq {expected_seq} is missing (next present is {seq})")
-        if event["prev_hash"] != expected_prev:
+        if seq != self.expected_seq:
+            return ChainBreak(self.expected_seq, int(event["id"]),
+                              f"row with seq {self.expected_seq} is missing "
+                              f"(next present is {seq})")
+        if event["prev_hash"] != self.expected_prev:
             return ChainBreak(seq, int(event["id"]),
                               "prev_hash does not match the previous row's hash")
-        recomputed = event_hash(event["prev_hash"], event)
-        if recomputed != event["hash"]:
+        if event_hash(event["prev_hash"], event) != event["hash"]:
             return ChainBreak(seq, int(event["id"]), "row contents do not match its hash")
-        expected_prev = event["hash"]
-        expected_seq = seq + 1
+        self.expected_prev = event["hash"]
+        self.expected_seq = seq + 1
+        self.checked += 1
+        return None
+
+
+def find_first_break(events: Iterable[Mapping[str, Any]]) -> ChainBreak | None:
+    """Walk events in seq order; return the first row that does not chain, or None."""
+    checker = ChainChecker()
+    for event in events:
+        broken = checker.feed(event)
+        if broken is not None:
+            return broken
     return None

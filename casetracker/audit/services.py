@@ -15,7 +15,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from casetracker import db
-from casetracker.audit.rules import GENESIS_HASH, ChainBreak, event_hash, find_first_break
+from casetracker.audit.rules import GENESIS_HASH, ChainBreak, ChainChecker, event_hash
 from casetracker.audit.tables import AuditEvent
 from casetracker.auth.actor import Actor
 
@@ -86,8 +86,13 @@ class VerifyResult:
 
 
 async def verify_chain() -> VerifyResult:
-    rows = [row async for row in _iter_events()]
-    return VerifyResult(checked=len(rows), first_break=find_first_break(rows))
+    """Stream the log in batches (memory stays flat however long it grows)."""
+    checker = ChainChecker()
+    async for row in _iter_events():
+        broken = checker.feed(row)
+        if broken is not None:
+            return VerifyResult(checked=checker.checked, first_break=broken)
+    return VerifyResult(checked=checker.checked, first_break=None)
 
 
 async def case_timeline(case_id: int) -> list[dict[str, Any]]:
