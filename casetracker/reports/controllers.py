@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from casetracker.auth.guards import actor_from_connection, requires
+from casetracker.auth.guards import actor_from_connection, requires, requires_any
 from casetracker.auth.permissions import Permission as P
 from casetracker.auth.policies import has_permission
 from casetracker.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
@@ -31,15 +31,7 @@ STATUSES = ("draft", "submitted", "approved", "issued")
 READERS = (P.RECOMMENDATION_DRAFT, P.RECOMMENDATION_APPROVE, P.RECOMMENDATION_ISSUE)
 
 
-def may_read_recommendations(connection: Any, _: Any) -> None:
-    actor = actor_from_connection(connection)
-    if actor is None or not any(has_permission(actor, p) for p in READERS):
-        from litestar.exceptions import PermissionDeniedException
-
-        raise PermissionDeniedException("You do not have permission to see recommendations.")
-
-
-may_read_recommendations.permissions = READERS  # type: ignore[attr-defined]
+may_read_recommendations = requires_any(*READERS)
 
 
 def _actor(request: Request[Any, Any, Any]) -> Any:
