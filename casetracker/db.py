@@ -7,7 +7,6 @@ instead of failing with "database is locked". PostgreSQL: a pool opened in the a
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import sqlite3
 from collections.abc import AsyncIterator
@@ -164,6 +163,3 @@ async def migrate_with_lock() -> None:
     else:
         await migrate()
 
-
-def run_sync(coro: Any) -> Any:
-    return asyncio.run(coro)

@@ -10,7 +10,6 @@ Every figure is configurable through settings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -218,6 +217,3 @@ def is_late_filing(
         return False
     return (received_at.date() - incident_date).days > limit_days
 
-
-def holidays_in(years: Iterable[int]) -> list[date]:
-    return sorted(d for y in years for d in us_federal_holidays(y))
