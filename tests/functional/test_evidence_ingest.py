@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import httpx
 
 from casetracker.evidence.tables import CustodyEvent, EvidenceItem
 from tests.conftest import Browser, login_as
-from tests.factories_evidence import make_case
+from tests.factories_evidence import make_case, noise
 
 
 def leftover_files(settings: Any) -> list[Path]:
@@ -56,8 +55,8 @@ async def test_client_disconnect_mid_upload_leaves_no_record_and_no_file(
     await login_as(browser, "supervisor")
     case = await make_case()
     token = await browser.csrf_for(f"/cases/{case.id}/evidence/new")
-    first = os.urandom(300_000)
-    second = os.urandom(2_000_000)
+    first = noise(300_000, "one")
+    second = noise(2_000_000, "two")
     request = browser.client.build_request(
         "POST", f"/cases/{case.id}/evidence/new",
         data={"_csrf_token": token, "description": "Body camera export", "source": "agency"},
@@ -95,16 +94,17 @@ async def test_too_many_or_too_large_files_leave_nothing(browser: Browser, setti
     page = f"/cases/{case.id}/evidence/new"
     fields = {"description": "Photos", "source": "investigator"}
     too_large = await browser.submit(page, data=fields, files=[
-        ("files", ("small.dat", os.urandom(10_000), "application/octet-stream")),
-        ("files", ("big.dat", os.urandom(120_000), "application/octet-stream"))])
+        ("files", ("small.dat", noise(10_000, "small"), "application/octet-stream")),
+        ("files", ("big.dat", noise(120_000, "big"), "application/octet-stream"))])
     assert too_large.status_code == 422
     assert "too large" in too_large.text and "big.dat" in too_large.text
     assert "Photos" in too_large.text  # the description is kept
     too_many = await browser.submit(page, data=fields, files=[
-        ("files", (f"f{i}.dat", os.urandom(1000), "application/octet-stream")) for i in range(3)])
+        ("files", (f"f{i}.dat", noise(1000, f"f{i}"), "application/octet-stream"))
+        for i in range(3)])
     assert too_many.status_code == 422 and "at most 2 files" in too_many.text
     together = await browser.submit(page, data=fields, files=[
-        ("files", (f"g{i}.dat", os.urandom(90_000), "application/octet-stream"))
+        ("files", (f"g{i}.dat", noise(90_000, f"g{i}"), "application/octet-stream"))
         for i in range(2)])
     assert together.status_code == 422 and "together are too large" in together.text
     assert await EvidenceItem.count() == 0
@@ -121,7 +121,7 @@ async def test_a_body_announced_too_large_is_refused_before_reading(browser: Bro
     monkeypatch.setattr(controllers, "staff_max_total_bytes", lambda: 0)
     response = await browser.submit(
         f"/cases/{case.id}/evidence/new", data={"description": "x", "source": "other"},
-        files=[("files", ("big.dat", os.urandom(10_100_000), "application/octet-stream"))])
+        files=[("files", ("big.dat", noise(10_100_000, "huge"), "application/octet-stream"))])
     assert response.status_code == 413
     assert "too large" in response.text
     assert await EvidenceItem.count() == 0
