@@ -40,6 +40,7 @@ from casetracker.registry.rules import (
     agency_match_key,
     clean_text,
     model_code,
+    similar_agency_key,
     state_code,
 )
 
@@ -243,6 +244,9 @@ def parse_table(
                         published=published_from_name(source))
     seen: dict[tuple[str, str], int] = {}
     first_agency_row: dict[str, tuple[int, str, str]] = {}
+    # similar key -> {identity key: (first row, name as spelled)}: spellings that differ only in
+    # their apostrophe are kept apart (ICE lists them apart) but said out loud.
+    spellings: dict[str, dict[str, tuple[int, str]]] = {}
 
     def cell(cells: list[Any], name: str) -> Any:
         index = columns.get(name)
@@ -301,6 +305,14 @@ def parse_table(
             kind, county = first_kind, first_county
         else:
             first_agency_row[key] = (row_number, kind, county)
+        variants = spellings.setdefault(similar_agency_key(state, name), {})
+        others = [(r, n) for k, (r, n) in variants.items() if k != key]
+        variants.setdefault(key, (row_number, name))
+        if others:
+            other_row, other_name = others[0]
+            warnings.append(f"also spelled {other_name!r} (row {other_row}); the two spellings "
+                            "differ only in the apostrophe and are kept as two agencies, as the "
+                            "sheet lists them: check whether they are the same office")
         signed_on, signed_raw, moa_url, moa_pending, addendum_url = None, "", "", False, ""
         if not pending:
             signed_on, signed_raw, warning = parse_signed(cell(cells, "signed"), today=today)

@@ -2,8 +2,9 @@
 agency names and officers' names/badges are what a complainant types in).
 
 - ``search_agencies(query, limit=20)``: agencies whose name contains every word of the query
-  (case-, accent-of-apostrophe- and spacing-insensitive, the same on SQLite and PostgreSQL because
-  it searches ``Agency.match_key``, which is already normalised), or whose state matches
+  (case-, apostrophe-style- and spacing-insensitive, the same on SQLite and PostgreSQL because
+  it searches ``Agency.match_key``, which is already case- and space-folded, with each apostrophe
+  matching any one character), or whose state matches
   ("TX", "Texas"). Names starting with the query come first.
 - ``suggest_officers(badge, name, agency_id, limit=10)``: officers ranked by: in the given
   agency first, then badge match (exact, then partial), then name similarity.
@@ -60,7 +61,7 @@ async def search_agencies(query: str, limit: int = 20) -> list[dict[str, Any]]:
     )
 
     def rank(row: dict[str, Any]) -> tuple[int, int, str]:
-        name_key = row["match_key"].split("|", 1)[1]
+        name_key = rules.normalise_name(row["match_key"].split("|", 1)[1])
         return (0 if name_key.startswith(text) else 1,
                 0 if text in name_key else 1,
                 name_key)
@@ -85,7 +86,7 @@ async def search_agencies(query: str, limit: int = 20) -> list[dict[str, Any]]:
 def _name_words_clause(text: str) -> Any:
     clause = None
     for word in text.split():
-        part = Agency.match_key.like(f"%{word}%")
+        part = Agency.match_key.like(rules.like_pattern_for_word(word))
         clause = part if clause is None else clause & part
     return clause
 

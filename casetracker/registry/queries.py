@@ -42,7 +42,7 @@ async def list_agencies(*, q: str = "", state: str = "", model: str = "", status
     clauses: list[Any] = []
     text = rules.normalise_name(_like_safe(q))
     for word in text.split():
-        clauses.append(Agency.match_key.like(f"%{word}%"))
+        clauses.append(Agency.match_key.like(rules.like_pattern_for_word(word)))
     if state:
         clauses.append(Agency.state == state)
     if model or status:
@@ -200,7 +200,18 @@ async def agency_detail(agency_id: int, *, today: date, cycle_days: int) -> dict
     for officer in officers:
         officer["designations"] = by_officer.get(officer["id"], [])
     agency["officers"] = officers
+    agency["similar"] = await similar_agencies(agency)
     return agency
+
+
+async def similar_agencies(agency: dict[str, Any]) -> list[dict[str, Any]]:
+    """Other agencies of the state whose names differ from this one's only in case, spacing or
+    apostrophe style: probably the same office spelled two ways (ICE's sheet does this)."""
+    wanted = rules.similar_agency_key(agency["state"], agency["name"])
+    rows = await (Agency.select(Agency.id, Agency.name, Agency.state)
+                  .where((Agency.state == agency["state"]) & (Agency.id != agency["id"]))
+                  .order_by(Agency.id))
+    return [r for r in rows if rules.similar_agency_key(r["state"], r["name"]) == wanted]
 
 
 async def agreement_detail(agreement_id: int, *, today: date, cycle_days: int

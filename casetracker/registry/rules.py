@@ -43,8 +43,10 @@ KIND_BY_TYPE = {
     "state": "state",
 }
 
-# Characters that look like an apostrophe in agency names ("Sheriff’s" and "Sheriff's" are the
-# same office: the July 2025 sheet spells five Texas sheriffs both ways).
+# Characters that look like an apostrophe in agency names. The July 2025 sheet spells five Texas
+# sheriffs both ways ("Sheriff’s" and "Sheriff's") on rows of different models; ICE counts them as
+# distinct agencies, so identity keeps the apostrophe style while search and "probably the same
+# agency" warnings ignore it.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _SPACES = re.compile(r"\s+")
 
@@ -59,13 +61,32 @@ def clean_text(value: object) -> str:
 
 
 def normalise_name(name: str) -> str:
-    """What two spellings of one agency name have in common: case, spacing, apostrophes."""
+    """What two spellings of one agency name have in common for search and for spotting probable
+    duplicates: case, spacing, apostrophe style."""
     return clean_text(name).translate(_APOSTROPHES).casefold()
 
 
+def identity_name(name: str) -> str:
+    """The name as identity: case and spacing do not matter, the characters do (so ICE's
+    "Sheriff’s" and "Sheriff's" rows stay two agencies, as ICE lists them)."""
+    return clean_text(name).casefold()
+
+
 def agency_match_key(state: str, name: str) -> str:
-    """Agency identity: state code + normalised name (stored as Agency.match_key)."""
+    """Agency identity: state code + identity name (stored as Agency.match_key)."""
+    return f"{state.upper()}|{identity_name(name)}"
+
+
+def similar_agency_key(state: str, name: str) -> str:
+    """Two agencies with the same key here are probably one office spelled two ways."""
     return f"{state.upper()}|{normalise_name(name)}"
+
+
+def like_pattern_for_word(word: str) -> str:
+    """A LIKE pattern finding ``word`` (already :func:`normalise_name`-d, free of wildcards) in a
+    match key whatever apostrophe the stored name uses: each apostrophe matches any one
+    character."""
+    return "%" + word.replace("'", "_") + "%"
 
 
 _GENERIC_WORDS = ("the", "of", "city", "town", "village", "borough", "township", "department",

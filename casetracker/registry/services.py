@@ -139,8 +139,9 @@ class RegistryService:
             for row in sheet.rows:
                 first = sheet_agencies.setdefault(row.match_key, row)
                 if row.agency_name != first.agency_name:
-                    # ICE's sheet spells some offices two ways (e.g. "Sheriff’s" and
-                    # "Sheriff's"): one agency, said out loud rather than merged in silence.
+                    # Case or spacing differs ("SHERIFF'S OFFICE" / "Sheriff's Office"): one
+                    # agency, said out loud rather than merged in silence. (Apostrophe styles
+                    # are two agencies; the sheet parser warns about those.)
                     summary.warnings.append({"row": row.row_number, "reason": (
                         f"agency spelled {row.agency_name!r} here and {first.agency_name!r} on "
                         f"row {first.row_number}; imported as one agency")})
@@ -278,7 +279,7 @@ class RegistryService:
         self._require_edit()
         key = rules.agency_match_key(state, name)
         async with db.write_transaction():
-            await self._ensure_unique_agency(key)
+            await self._ensure_unique_agency(state, name)
             row = Agency(name=rules.clean_text(name), state=state, county=county, kind=kind,
                          match_key=key)
             await row.save()
@@ -295,13 +296,18 @@ class RegistryService:
         async with db.write_transaction():
             current = await _get(Agency, agency_id, "agency")
             if values["match_key"] != current["match_key"]:
-                await self._ensure_unique_agency(values["match_key"])
+                await self._ensure_unique_agency(state, name, exclude_id=agency_id)
             return await self._update(Agency, current, values, "registry.agency.update",
                                       "agency")
 
     @staticmethod
-    async def _ensure_unique_agency(key: str) -> None:
-        if await Agency.exists().where(Agency.match_key == key):
+    async def _ensure_unique_agency(state: str, name: str, exclude_id: int | None = None) -> None:
+        """Refuses a name another agency of the state already has, whatever its case, spacing or
+        apostrophe style (people typing a name mean the office; ICE's sheet may list two)."""
+        wanted = rules.similar_agency_key(state, name)
+        rows = await Agency.select(Agency.id, Agency.name).where(Agency.state == state.upper())
+        if any(rules.similar_agency_key(state, r["name"]) == wanted and r["id"] != exclude_id
+               for r in rows):
             raise ValidationFailed({"name": _("An agency with this name already exists in this "
                                               "state. Open that agency instead.")})
 

@@ -228,7 +228,7 @@ async def test_keyset_pages_walk_the_whole_july_sheet_once(browser: Browser) -> 
         seen += re.findall(r'href="/registry/agencies/(\d+)"', page.text)
         match = re.search(r'href="([^"]+)" rel="next"', page.text)
         url = match.group(1).replace("&amp;", "&") if match else None
-    assert len(seen) == len(set(seen)) == await Agency.count() == 685
+    assert len(seen) == len(set(seen)) == await Agency.count() == 690
     assert pages == 14  # 50 a page
     first = await browser.get("/registry/agencies")
     assert "Last ICE sheet imported: participatingAgencies07182025pm.xlsx" in first.text
@@ -245,3 +245,16 @@ async def test_keyset_pages_walk_the_whole_july_sheet_once(browser: Browser) -> 
     assert 'rel="next"' in page.text
     page = await browser.get("/registry/agencies?q=sheriff%E2%80%99s+galveston")
     assert "Galveston County Sheriff" in page.text
+    # ICE spells Galveston's sheriff both ways; both agencies are found whichever apostrophe
+    # is typed, and each agency's page points to the other.
+    twins = {int(i) for i in re.findall(r'href="/registry/agencies/(\d+)"', page.text)}
+    page = await browser.get("/registry/agencies?q=galveston+sheriff%27s")
+    assert {int(i) for i in re.findall(r'href="/registry/agencies/(\d+)"', page.text)} == twins
+    assert len(twins) == 2
+    first, second = sorted(twins)
+    page = await browser.get(f"/registry/agencies/{first}")
+    assert "Possibly the same office:" in page.text
+    assert f'href="/registry/agencies/{second}"' in page.text
+    lee = await Agency.select(Agency.id).where(Agency.name == "Lee County Sheriff's Office").first()
+    page = await browser.get(f"/registry/agencies/{lee['id']}")
+    assert "Possibly the same office" not in page.text

@@ -52,3 +52,25 @@ async def test_engine_is_set_up_for_concurrent_writers(settings: Any) -> None:
         assert engine.connection_kwargs["timeout"] >= 30
     else:
         assert engine.pool is not None  # a pool opened at start, not a connection per query
+
+
+async def test_agency_identity_migration_gives_old_keys_their_apostrophe_back(settings: Any
+                                                                            ) -> None:
+    """Databases from before the identity change hold keys with "’" folded to "'"; the data
+    migration recomputes them, so a re-import finds each ICE spelling's own agency."""
+    from piccolo.apps.migrations.tables import Migration
+
+    from casetracker.registry.rules import agency_match_key
+    from casetracker.registry.tables import Agency
+
+    curly = "Calhoun  County Sheriff\u2019s Office"
+    await Agency.insert(Agency(name=curly, state="TX", kind="county",
+                               match_key="TX|calhoun county sheriff's office"))
+    await Agency.insert(Agency(name="Lee County Sheriff's Office", state="FL", kind="county",
+                               match_key="FL|lee county sheriff's office"))
+    await Migration.delete().where(Migration.name == "2026-11-29T11:00:00:000000")
+    await db.migrate()
+    keys = {r["name"]: r["match_key"] for r in await Agency.select(Agency.name, Agency.match_key)}
+    assert keys == {curly: "TX|calhoun county sheriff\u2019s office",
+                    "Lee County Sheriff's Office": "FL|lee county sheriff's office"}
+    assert keys[curly] == agency_match_key("TX", curly)

@@ -113,6 +113,15 @@ async def test_search_agencies_by_name_words_or_state(settings: Any) -> None:
     assert len(await search_agencies("county", limit=1)) == 1
 
 
+async def test_both_apostrophe_spellings_are_found_whichever_is_typed(settings: Any) -> None:
+    # ICE lists "Sheriff’s" and "Sheriff's" as two agencies; a person types either.
+    straight = await make_agency("Calhoun County Sheriff's Office", state="TX")
+    curly = await make_agency("Calhoun County Sheriff\u2019s Office", state="TX")
+    for typed in ("calhoun sheriff's", "CALHOUN SHERIFF\u2019S", "Calhoun County Sheriff`s"):
+        assert {a["id"] for a in await search_agencies(typed)} == {straight.id, curly.id}, typed
+    assert [a["id"] for a in await search_agencies("calhoun sheriffs")] == []
+
+
 async def test_suggest_officers_ranks_agency_then_badge_then_name(settings: Any) -> None:
     home, elsewhere = await make_agency(), await make_agency()
     exact_home = await make_officer(home, name="Chris Walker", badge_number="0417")

@@ -111,15 +111,22 @@ def test_names_and_type_are_cleaned_and_kind_comes_from_type() -> None:
     assert [w.row_number for w in sheet.warnings] == [5]  # "Port" is not a known TYPE
 
 
-def test_identity_ignores_case_spacing_and_apostrophe_style() -> None:
+def test_identity_ignores_case_and_spacing_but_keeps_apostrophe_style() -> None:
     sheet = parse_table([HEADER,
                          row("Galveston County Sheriff’s Office", model="Jail Enforcement Model"),
                          row("Galveston County Sheriff's Office ",
                              model="Warrant Service Officer"),
                          row("GALVESTON COUNTY SHERIFF'S OFFICE", model="Task Force Model")],
                         today=TODAY)
-    assert len({r.match_key for r in sheet.rows}) == 1
-    assert sheet.rows[0].match_key == "FL|galveston county sheriff's office"
+    # As ICE lists them: "’" and "'" are two agencies; case and spacing are not.
+    assert [r.match_key for r in sheet.rows] == ["FL|galveston county sheriff’s office",
+                                                 "FL|galveston county sheriff's office",
+                                                 "FL|galveston county sheriff's office"]
+    # ...and every row after the first spelling says the other spelling exists.
+    twins = [(w.row_number, w.reason) for w in sheet.warnings]
+    assert [r for r, _ in twins] == [3, 4]
+    assert all("Galveston County Sheriff’s Office' (row 2)" in reason
+               and "differ only in the apostrophe" in reason for _, reason in twins)
 
 
 def test_unreadable_rows_are_rejected_with_row_number_and_the_rest_import() -> None:

@@ -12,10 +12,19 @@ from casetracker.registry import rules
 TODAY = date(2026, 1, 15)
 
 
-def test_match_key_folds_case_spacing_nbsp_and_apostrophes() -> None:
-    key = rules.agency_match_key("tx", "Galveston  County\u00a0Sheriff’s Office ")
+def test_match_key_folds_case_spacing_and_nbsp_but_not_apostrophes() -> None:
+    key = rules.agency_match_key("tx", "Galveston  County\u00a0Sheriff's Office ")
     assert key == "TX|galveston county sheriff's office"
     assert key == rules.agency_match_key("TX", "GALVESTON COUNTY SHERIFF'S OFFICE")
+    # ICE lists "Sheriff’s" and "Sheriff's" as two agencies: two identities, one similar key.
+    curly = "Galveston County Sheriff\u2019s Office"
+    assert rules.agency_match_key("TX", curly) != key
+    assert rules.similar_agency_key("TX", curly) == rules.similar_agency_key("tx", key[3:])
+
+
+def test_like_pattern_lets_an_apostrophe_match_either_style() -> None:
+    word = rules.normalise_name("Sheriff\u2019s")
+    assert rules.like_pattern_for_word(word) == "%sheriff_s%"
 
 
 @pytest.mark.parametrize(("text", "code"), [
