@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 from casetracker.accounts.passwords import hash_password
+from casetracker.accounts.services import seal_totp_secret
 from casetracker.accounts.tables import User
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -19,6 +20,8 @@ async def make_user(role: str = "investigator", *, email: str | None = None,
                     name: str | None = None,
                     password: str | None = None, **fields: Any) -> User:
     n = next(_counter)
+    # A clear secret here is stored sealed, as the app stores it (the user id is part of it).
+    totp_secret = fields.pop("totp_secret", TEST_TOTP_SECRET if role == "administrator" else None)
     user = User(
         email=email or f"{role}{n}@example.org",
         name=name or f"{role.title()} {n}",
@@ -26,9 +29,10 @@ async def make_user(role: str = "investigator", *, email: str | None = None,
         password_hash=hash_password(password) if password else _PASSWORD_HASH,
         must_change_password=fields.pop("must_change_password", False),
         totp_enabled=fields.pop("totp_enabled", role == "administrator"),
-        totp_secret=fields.pop("totp_secret",
-                               TEST_TOTP_SECRET if role == "administrator" else None),
         **fields,
     )
     await user.save()
+    if totp_secret:
+        user.totp_secret = seal_totp_secret(totp_secret, user.id)
+        await User.update({User.totp_secret: user.totp_secret}).where(User.id == user.id)
     return user

@@ -129,16 +129,28 @@ class LoginController(Controller):
             return Template("accounts/login_2fa.html.j2", status_code=429,
                             context={"errors": {"form": _locked_message()}})
         code = _field(data, "code", 64).strip()
-        method = await services.verify_second_factor(user.id, code)
+        try:
+            method = await services.verify_second_factor(user.id, code)
+            unreadable = False
+        except services.SecondFactorUnreadable:
+            method, unreadable = None, True
         if method is None:
             await throttle.record_failure(user.email, ip)
+            details = {"email": user.email, "stage": "second_factor"}
+            if unreadable:
+                details["reason"] = "totp_secret_unreadable"
             await audit.record("login.failed", actor=Actor.from_user(user, ip_address=ip),
-                               object_type="user", object_id=user.id,
-                               details={"email": user.email, "stage": "second_factor"})
-            return Template("accounts/login_2fa.html.j2", status_code=422, context={
-                "errors": {"code": _("That code is not right. Enter the 6 digits your "
-                                     "authenticator app shows now, or one of your recovery "
-                                     "codes.")}})
+                               object_type="user", object_id=user.id, details=details)
+            if unreadable:
+                # Not the person's fault: say so, and what still works.
+                message = _("Your authenticator codes cannot be checked: this server's security "
+                            "key has changed. Sign in with one of your recovery codes, or ask "
+                            "an administrator to reset your two-factor sign-in.")
+            else:
+                message = _("That code is not right. Enter the 6 digits your authenticator "
+                            "app shows now, or one of your recovery codes.")
+            return Template("accounts/login_2fa.html.j2", status_code=422,
+                            context={"errors": {"code": message}})
         target = safe_next(request.session.get("next"))
         start_session(request.session, user, stage="full")
         await services.mark_login(user)

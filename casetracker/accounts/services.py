@@ -3,6 +3,7 @@ enrolment, and bootstrap the first administrator."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from casetracker import db
-from casetracker.accounts import mfa
+from casetracker.accounts import mfa, totp_crypto
 from casetracker.accounts.passwords import (
     generate_one_time_password,
     hash_password,
@@ -25,6 +26,37 @@ from casetracker.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from casetracker.web.i18n import gettext as _
 
 ROLE_VALUES = frozenset(r.value for r in Role)
+log = logging.getLogger("casetracker.accounts")
+
+
+class SecondFactorUnreadable(Exception):
+    """The user's authenticator secret does not decrypt (most likely the secret key changed)
+    and the code given was not a valid recovery code either."""
+
+
+def _totp_key() -> bytes:
+    from casetracker.settings import get_settings
+
+    return totp_crypto.derive_key(get_settings().secret_key)
+
+
+def seal_totp_secret(secret: str, user_id: int) -> str:
+    """The value to store in ``User.totp_secret``: never the clear secret."""
+    return totp_crypto.seal(secret, user_id=user_id, key=_totp_key())
+
+
+def open_totp_secret(user: User) -> str | None:
+    """The user's clear TOTP secret (None when there is none); raises
+    ``totp_crypto.UnreadableSecret`` when the stored value does not decrypt for this user."""
+    if not user.totp_secret:
+        return None
+    return totp_crypto.unseal(user.totp_secret, user_id=user.id, key=_totp_key())
+
+
+def _log_unreadable(user_id: int, where: str) -> None:
+    # The id and the place only: never the stored value or the secret.
+    log.warning("TOTP secret of user %s does not decrypt (%s): was the secret key changed? "
+                "An administrator can reset the user's two-factor sign-in.", user_id, where)
 
 
 def normalise_email(email: str) -> str:
@@ -229,10 +261,17 @@ class AccountService:
         user = await self._me()
         if user.totp_enabled:
             raise Conflict(_("Two-factor sign-in is already set up."))
-        if user.totp_secret:
-            return user.totp_secret
+        try:
+            secret = open_totp_secret(user)
+        except totp_crypto.UnreadableSecret:
+            # Not confirmed yet, so nothing depends on it: start the set-up again.
+            _log_unreadable(user.id, "pending enrolment")
+            secret = None
+        if secret:
+            return secret
         secret = mfa.new_secret()
-        await User.update({User.totp_secret: secret}).where(User.id == user.id)
+        await User.update({User.totp_secret: seal_totp_secret(secret, user.id)}).where(
+            User.id == user.id)
         return secret
 
     async def confirm_totp(self, code: str) -> list[str]:
@@ -240,7 +279,15 @@ class AccountService:
         user = await self._me()
         if user.totp_enabled:
             raise Conflict(_("Two-factor sign-in is already set up."))
-        step = mfa.totp_step(user.totp_secret, code)
+        try:
+            secret = open_totp_secret(user)
+        except totp_crypto.UnreadableSecret:
+            _log_unreadable(user.id, "enrolment")
+            await User.update({User.totp_secret: None}).where(User.id == user.id)
+            raise ValidationFailed({"code": _("This set-up has expired. Scan the new QR code "
+                                              "below and enter the 6 digits your app shows "
+                                              "for it.")}) from None
+        step = mfa.totp_step(secret, code)
         if step is None:
             raise ValidationFailed({"code": _("That code is not right. Enter the 6 digits "
                                               "your app shows now.")})
@@ -285,11 +332,21 @@ class AccountService:
 
 async def verify_second_factor(user_id: int, code: str) -> str | None:
     """"totp" or "recovery_code" when ``code`` is right, else None. Each authenticator code
-    is accepted once (a replayed code fails); a recovery code is used up."""
+    is accepted once (a replayed code fails); a recovery code is used up. Recovery codes are
+    hashes, not encrypted, so they still work when the authenticator secret does not decrypt;
+    when neither works in that case, ``SecondFactorUnreadable`` says why."""
     user = await get_user(user_id)
     if not user.totp_enabled:
         return None
-    step = mfa.totp_step(user.totp_secret, code)
+    try:
+        secret = open_totp_secret(user)
+    except totp_crypto.UnreadableSecret:
+        _log_unreadable(user_id, "sign-in")
+        method = await _use_recovery_code(user_id, code)
+        if method is None:
+            raise SecondFactorUnreadable from None
+        return method
+    step = mfa.totp_step(secret, code)
     if step is not None:
         async with db.write_transaction():
             await _lock_user_row(user_id)
@@ -298,6 +355,10 @@ async def verify_second_factor(user_id: int, code: str) -> str | None:
                 return None
             await User.update({User.totp_last_step: step}).where(User.id == user_id)
         return "totp"
+    return await _use_recovery_code(user_id, code)
+
+
+async def _use_recovery_code(user_id: int, code: str) -> str | None:
     if not mfa.looks_like_recovery_code(code):
         return None
     async with db.write_transaction():

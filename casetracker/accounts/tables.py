@@ -34,7 +34,8 @@ class User(Table, tablename="ct_user"):
     password_hash = Varchar(length=255)
     active = Boolean(default=True)
     must_change_password = Boolean(default=False)
-    totp_secret = Varchar(length=64, null=True, default=None)
+    # sealed with totp_crypto ("v1:..."), never the clear base32 secret
+    totp_secret = Varchar(length=128, null=True, default=None)
     totp_enabled = Boolean(default=False)
     # the last TOTP time step accepted: a code is never accepted twice (RFC 6238, 5.2)
     totp_last_step = BigInt(null=True, default=None)
