@@ -1,4 +1,4 @@
-"""``casetracker users create|disable|list``."""
+"""``casetracker users create|disable|reset-2fa|list``."""
 
 from __future__ import annotations
 
@@ -72,6 +72,35 @@ def disable_command(email: str) -> None:
     except CaseTrackerError as exc:
         raise click.ClickException(exc.message or "not found") from exc
     click.echo(f"Disabled {user.email}.")  # type: ignore[attr-defined]
+
+
+@users_group.command("reset-2fa", help="Turn off a person's two-factor sign-in and forget "
+                                       "their authenticator and recovery codes (their sessions "
+                                       "end; they set it up again at the next sign-in). For "
+                                       "when no administrator can sign in, e.g. after the "
+                                       "secret key changed.")
+@click.argument("email")
+def reset_2fa_command(email: str) -> None:
+    @with_database
+    async def run() -> object:
+        from casetracker.accounts.services import UserService, normalise_email
+        from casetracker.accounts.tables import User
+        from casetracker.auth.actor import Actor
+        from casetracker.errors import NotFound
+
+        user = await User.objects().where(User.email == normalise_email(email)).first()
+        if user is None:
+            raise NotFound("There is no such user.")
+        return await UserService(Actor.system("cli")).reset_2fa(user.id)
+
+    from casetracker.errors import CaseTrackerError
+
+    try:
+        user = run()
+    except CaseTrackerError as exc:
+        raise click.ClickException(exc.message or "not found") from exc
+    click.echo(f"Two-factor sign-in reset for {user.email}; "  # type: ignore[attr-defined]
+               "they set it up again at their next sign-in.")
 
 
 @users_group.command("list", help="List staff accounts.")

@@ -53,3 +53,21 @@ async def test_users_create_with_password_stdin_list_and_disable(settings: Any) 
     assert result.returncode == 0, result.stderr
     assert (await User.objects().where(User.id == user.id).first()).active is False
     assert "user.disable" in await audit_actions(actor_label="cli")
+
+
+async def test_users_reset_2fa_when_no_administrator_can_sign_in(settings: Any) -> None:
+    from tests.factories import make_user
+
+    admin = await make_user("administrator")  # enrolled, secret sealed under the current key
+    result = await asyncio.to_thread(run_cli, settings, "users", "reset-2fa",
+                                     admin.email.upper())
+    assert result.returncode == 0, result.stderr
+    assert f"Two-factor sign-in reset for {admin.email}" in result.stdout
+    fresh = await User.objects().where(User.id == admin.id).first()
+    assert fresh.totp_enabled is False and fresh.totp_secret is None
+    assert fresh.recovery_codes in ([], "[]")
+    assert "user.2fa_reset" in await audit_actions(actor_label="cli")
+
+    missing = await asyncio.to_thread(run_cli, settings, "users", "reset-2fa",
+                                      "nobody@example.org")
+    assert missing.returncode != 0 and "no such user" in missing.stderr
