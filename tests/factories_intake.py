@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,9 @@ RECEIPT_LINK = re.compile(r'href="(/complaint/receipt/[^"?]+)')
 
 
 def complaint_fields(**overrides: Any) -> dict[str, Any]:
-    """A complete complaint: two officers, two witnesses, named complainant."""
-    recent = date.today() - timedelta(days=12)
+    """A complete complaint: two officers, two witnesses, named complainant. The incident was
+    12 days ago by the app's clock (UTC), so it is never in the future nor a late filing."""
+    recent = datetime.now(UTC).date() - timedelta(days=12)
     fields: dict[str, Any] = {
         "incident_day": str(recent.day), "incident_month": str(recent.month),
         "incident_year": str(recent.year),
@@ -44,6 +45,12 @@ def complaint_fields(**overrides: Any) -> dict[str, Any]:
     }
     fields.update(overrides)
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def incident_date_of(fields: dict[str, Any]) -> date:
+    """The incident date typed into ``fields`` (as complaint_fields filled it in)."""
+    return date(int(fields["incident_year"]), int(fields["incident_month"]),
+                int(fields["incident_day"]))
 
 
 def png_bytes(colour: str = "red") -> bytes:

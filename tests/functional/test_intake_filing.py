@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.factories_intake import (
     RECEIPT_LINK,
     TRACKING,
     complaint_fields,
+    incident_date_of,
     pdf_text,
     png_bytes,
     stored_files,
@@ -43,7 +43,8 @@ async def post_complaint(browser: Browser, fields: dict[str, Any], files: Any = 
 
 async def test_english_complaint_with_officers_witnesses_and_files(browser: Browser,
                                                                    settings: Any) -> None:
-    response = await post_complaint(browser, complaint_fields(), files=[
+    fields = complaint_fields()
+    response = await post_complaint(browser, fields, files=[
         ("files", ("stop.png", png_bytes(), "image/png")),
         ("files", ("ticket.pdf", PDF_BYTES, "application/pdf")),
     ])
@@ -60,7 +61,7 @@ async def test_english_complaint_with_officers_witnesses_and_files(browser: Brow
     assert code.replace("-", "") not in json.dumps(case, default=str)
     assert case["triage_due_at"] and case["resolution_due_at"]
     assert case["consent_share_agency"] is True and case["consent_share_ice"] is False
-    assert case["incident_date"] == date.today() - timedelta(days=12)
+    assert case["incident_date"] == incident_date_of(fields)  # not "today": midnight may pass
     assert case["late_filing"] is False
     officers = await CaseOfficer.select().where(CaseOfficer.case == case["id"]).order_by(
         CaseOfficer.position)
@@ -222,10 +223,14 @@ async def test_errors_come_back_in_spanish(browser: Browser) -> None:
     ({"officer-0-name": "A" * 201}, "officer-0-name", "200 characters or fewer"),
     ({"incident_location": "Main St\x00\x1b[31m"}, "incident_location", "control characters"),
     ({"narrative": "Hello\u202eevil"}, "narrative", "control characters"),
-    ({"incident_day": "31", "incident_month": "2"}, "incident_day", "That month has 28 days"),
+    # explicit years: the form's own date is 12 days ago, which may be in a leap year or
+    # on 29 February
+    ({"incident_day": "31", "incident_month": "2", "incident_year": "2025"}, "incident_day",
+     "That month has 28 days"),
     ({"incident_month": "13"}, "incident_month", "from 1 to 12"),
     ({"incident_year": "26"}, "incident_year", "four digits"),
-    ({"incident_year": "2099"}, "incident_day", "in the future"),
+    ({"incident_day": "1", "incident_month": "3", "incident_year": "2099"}, "incident_day",
+     "in the future"),
     ({"incident_time": "25:99"}, "incident_time", "like 14:30"),
     ({"email": "not-an-address"}, "email", "name@example.com"),
     ({"incident_state": "XX"}, "incident_state", "Choose a state"),
