@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -89,6 +90,7 @@ class CaseFilters:
     agency_state: str = ""  # the two-letter state of the case's agency
     model: str = ""
     officer_id: int | None = None
+    officer_text: str = ""  # a name or badge typed instead of a registry number
     investigator_id: int | None = None
     unassigned: bool = False
     allegation_type: str = ""
@@ -116,7 +118,7 @@ class CaseFilters:
         params: list[tuple[str, str]] = [("state", s) for s in self.states]
         simple = {
             "agency": self.agency_id, "agency_state": self.agency_state, "model": self.model,
-            "officer": self.officer_id,
+            "officer": self.officer_id if self.officer_id is not None else self.officer_text,
             "investigator": "none" if self.unassigned else self.investigator_id,
             "allegation_type": self.allegation_type, "characteristic": self.characteristic,
             "received_from": self.received_from.isoformat() if self.received_from else "",
@@ -193,6 +195,10 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
                              and agency_state.isalpha()):
         errors["agency_state"] = _("Enter a two-letter state code, such as TX.")
         agency_state = ""
+    # The officer: a registry number (links from the registry use it) or a typed name/badge.
+    officer_raw = _first(params, "officer")
+    officer_id = as_int("officer") if officer_raw.isdigit() else None
+    officer_text = "" if officer_raw.isdigit() else " ".join(officer_raw.split())[:100]
     sort = as_choice("sort", SORTS) or ("relevance" if _first(params, "q") else "received_desc")
     overdue_raw = _first(params, "overdue").lower()
     filters = CaseFilters(
@@ -200,7 +206,8 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
         agency_id=as_int("agency"),
         agency_state=agency_state,
         model=as_choice("model", MODELS),
-        officer_id=as_int("officer"),
+        officer_id=officer_id,
+        officer_text=officer_text,
         investigator_id=investigator_id,
         unassigned=unassigned,
         allegation_type=as_choice("allegation_type", ALLEGATION_TYPES),
@@ -277,6 +284,45 @@ def overdue_condition(now: datetime) -> QueryString:
     return QueryString("(" + " OR ".join("{}" for _ in parts) + ")", *parts)
 
 
+_LIKE_WILDCARDS = re.compile(r"[%_\\]")
+
+
+def officer_words(text: str) -> list[str]:
+    """The words of a typed officer name or badge, lower-cased, wildcards and a leading "#" or
+    "No." dropped ("Dep. Walker #417" -> ["dep.", "walker", "417"])."""
+    words = []
+    for word in _LIKE_WILDCARDS.sub(" ", text).lower().replace(",", " ").split():
+        word = word.lstrip("#")
+        if word in ("no.", "no", "badge"):
+            continue
+        if word:
+            words.append(word)
+    return words[:8]
+
+
+def _officer_text_condition(text: str) -> QueryString:
+    """Cases naming an officer whose name or badge holds every typed word: as the complainant
+    typed it (case_officer) or as the registry knows the linked officer (case_officer or an
+    allegation's officer)."""
+    words = officer_words(text)
+    if not words:
+        return QueryString("1 = 1")
+    named = ("lower(COALESCE(case_officer.name, '') || ' ' || "
+             "COALESCE(case_officer.badge_number, '') || ' ' || "
+             "COALESCE(officer.name, '') || ' ' || COALESCE(officer.badge_number, ''))")
+    accused = "lower(officer.name || ' ' || officer.badge_number)"
+    named_where = " AND ".join(f"{named} LIKE {{}}" for _ in words)
+    accused_where = " AND ".join(f"{accused} LIKE {{}}" for _ in words)
+    patterns = [f"%{w}%" for w in words]
+    return QueryString(
+        'ct_case.id IN (SELECT case_officer."case" FROM case_officer '  # noqa: S608
+        "LEFT JOIN officer ON officer.id = case_officer.officer WHERE " + named_where + " "
+        'UNION SELECT allegation."case" FROM allegation '
+        "JOIN officer ON officer.id = allegation.officer WHERE " + accused_where + ")",
+        *patterns, *patterns,
+    )
+
+
 def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None,
                  *, ranked: bool = False) -> QueryString:
     """Every condition for ``ct_case`` rows: visibility first, then each filter set."""
@@ -306,6 +352,8 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
             'UNION SELECT "case" FROM allegation WHERE officer = {})',
             filters.officer_id, filters.officer_id,
         ))
+    if filters.officer_text:
+        parts.append(_officer_text_condition(filters.officer_text))
     if filters.unassigned:
         parts.append(QueryString("ct_case.lead_investigator IS NULL"))
     elif filters.investigator_id is not None:
@@ -667,6 +715,17 @@ async def filter_choices() -> dict[str, Any]:
         "SELECT id, name FROM ct_user WHERE role IN ('investigator', 'supervisor') "
         "AND active = TRUE ORDER BY name"))
     return {"agencies": agencies, "investigators": investigators}
+
+
+async def chosen_officer(filters: CaseFilters) -> dict[str, Any] | None:
+    """The registry officer a numeric officer filter names, for the form to say who it is."""
+    if filters.officer_id is None:
+        return None
+    rows = await _run(QueryString(
+        "SELECT officer.id, officer.name, officer.badge_number, agency.name AS agency_name, "
+        "agency.state AS agency_state FROM officer JOIN agency ON agency.id = officer.agency "
+        "WHERE officer.id = {}", filters.officer_id))
+    return rows[0] if rows else None
 
 
 def with_sort(filters: CaseFilters, sort: str) -> CaseFilters:

@@ -86,10 +86,12 @@ async def case_list(request: Request[Any, Any, Any]) -> Template:
                 if page.next_cursor else None)
     first_url = "/cases?" + urlencode(params) if cursor else None
     choices = await listing.filter_choices()
+    officer = await listing.chosen_officer(filters)
     return Template(
         "cases/list.html.j2",
         context={"page": page, "filters": filters, "errors": errors, "labels": labels(),
-                 "choices": choices, "next_url": next_url, "first_url": first_url,
+                 "choices": choices, "officer": officer, "next_url": next_url,
+                 "first_url": first_url,
                  "export_url": "/cases/export.csv" + ("?" + urlencode(filters.query_params())
                                                       if filters.query_params() else ""),
                  "states": listing.STATES, "models": listing.MODELS,

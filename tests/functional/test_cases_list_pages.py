@@ -117,6 +117,24 @@ async def test_list_queries_do_not_grow_with_the_page_size(browser: Any, monkeyp
     assert counts[(10, False)] <= 12
 
 
+async def test_officer_filter_from_the_registry_page_names_the_officer(browser: Any) -> None:
+    await login_as(browser, "supervisor")
+    agency = await make_agency("Foxtrot County Sheriff's Office", state="AZ")
+    officer = await make_officer(agency, name="Robin Vasquez", badge_number="F-19")
+    named = await make_list_case(status="open", agency=agency, officers=[officer])
+    other = await make_list_case(status="open", agency=agency)
+    page = await browser.get(f"/registry/officers/{officer.id}")
+    assert f'href="/cases?officer={officer.id}"' in page.text  # "Cases naming this officer"
+    page = await browser.get(f"/cases?officer={officer.id}")
+    assert page.status_code == 200
+    assert "Registry officer:" in page.text and "Robin Vasquez #F-19" in page.text
+    assert f"/cases/{named.id}\"" in page.text and f"/cases/{other.id}\"" not in page.text
+    # the same by a typed name, kept in the field
+    page = await browser.get("/cases", params={"officer": "vasquez"})
+    assert 'value="vasquez"' in page.text
+    assert f"/cases/{named.id}\"" in page.text and f"/cases/{other.id}\"" not in page.text
+
+
 async def test_export_streams_the_filtered_rows_without_contact_details(browser: Any) -> None:
     await login_as(browser, "supervisor")
     agency = await make_agency("Echo County Sheriff's Office", state="AZ")

@@ -103,6 +103,29 @@ async def test_each_filter_returns_exactly_the_expected_cases(settings: Any) -> 
     assert (await ids(sup, sort="due_asc"))[:2] == case_ids(w, "c3", "c2")
 
 
+async def test_officer_filter_takes_a_typed_name_or_badge(settings: Any) -> None:
+    from types import SimpleNamespace
+
+    w = await build_world()
+    sup = actor_for(w["supervisor"])
+    # a complaint naming an officer the registry does not know (typed, not linked)
+    w["c5"] = await make_list_case(
+        status="received", narrative="Stopped outside the store.",
+        officers=[SimpleNamespace(name="Deputy Kowalski", badge_number="771")],
+        received_at=datetime(2026, 5, 10, 15, tzinfo=UTC))
+    assert await ids(sup, officer="ortiz") == case_ids(w, "c1")  # linked, by registry name
+    assert await ids(sup, officer="ORTIZ, DANA") == case_ids(w, "c1")  # words in any order
+    assert await ids(sup, officer="#B-22") == case_ids(w, "c2")  # only via an allegation
+    assert await ids(sup, officer="kowalski") == case_ids(w, "c5")  # as typed by the public
+    assert await ids(sup, officer="Badge No. 771") == case_ids(w, "c5")
+    assert await ids(sup, officer="brown 771") == []
+    assert await ids(sup, officer="100%_") == []
+    filters, _errors = listing.parse_filters({"officer": " Dana   Ortiz "})
+    assert (filters.officer_id, filters.officer_text) == (None, "Dana Ortiz")
+    assert filters.query_params() == [("officer", "Dana Ortiz")]
+    assert listing.officer_words("Dep. Walker, #417") == ["dep.", "walker", "417"]
+
+
 async def test_search_finds_narratives_and_notes_without_accents(settings: Any) -> None:
     w = await build_world()
     sup = actor_for(w["supervisor"])
