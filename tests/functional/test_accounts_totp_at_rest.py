@@ -165,3 +165,23 @@ class AuditDetails:
             events.append({"action": row["action"],
                            **({"reason": details["reason"]} if "reason" in details else {})})
         return events
+
+
+async def test_an_unconfirmed_set_up_that_no_longer_decrypts_starts_again(
+        settings: Any, browser: Browser) -> None:
+    from tests.factories_accounts import SECRET, find
+
+    user = await login_as(browser, "investigator")
+    page = await browser.get("/account/2fa")
+    old_secret = find(SECRET, page.text).replace(" ", "")
+    configure(settings.replace(secret_key="a-rotated-secret-key-0123456789-abcdefghij"))
+    response = await browser.post("/account/2fa",
+                                  data={"code": pyotp.TOTP(old_secret).now()})
+    assert response.status_code == 422
+    assert "This set-up has expired" in response.text
+    new_secret = find(SECRET, response.text).replace(" ", "")
+    assert new_secret != old_secret
+    done = await browser.post("/account/2fa", data={"code": pyotp.TOTP(new_secret).now()})
+    assert done.status_code == 200
+    stored = await stored_secret(user.id)
+    assert stored.startswith("v1:") and new_secret not in stored
