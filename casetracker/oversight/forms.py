@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from casetracker.oversight.metrics import Period, Scope
+from casetracker.settings import get_settings
 from casetracker.web.i18n import gettext as _
 
 MODELS = ("JEM", "WSO", "TFM")
+
+
+def local_today() -> date:
+    """Today in the configured zone. Periods are local days (services.period_bounds): with the
+    UTC date, "this year so far" jumped to the new year at 19:00 on 31 December in New York and
+    left out that evening's complaints."""
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def _get(params: Any, key: str) -> str:
@@ -24,7 +33,7 @@ def parse_filters(params: Any, *, data_years: tuple[int, int] | None = None,
     """(period, scope, errors, values). ``period=all`` spans every year with data;
     missing dates default to this year so far. Invalid values fall back to the default and
     are reported in ``errors``."""
-    today = today or datetime.now(UTC).date()
+    today = today or local_today()
     errors: dict[str, str] = {}
     values = {k: _get(params, k) for k in ("from", "to", "state", "model", "agency", "period")}
     start = end = None

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from casetracker.oversight import svg
+from casetracker.oversight.forms import local_today
 from casetracker.oversight.metrics import Period, Scope
 from casetracker.web.i18n import gettext as _
 from casetracker.web.i18n import lazy_gettext as L
@@ -221,5 +222,5 @@ def bucket_dates(label: str) -> tuple[date, date]:
 
 
 def default_period(today: date | None = None) -> Period:
-    today = today or datetime.now(UTC).date()
+    today = today or local_today()
     return Period(date(today.year, 1, 1), today)

@@ -247,3 +247,26 @@ def test_charts_are_plain_svg_without_script_and_escape_labels() -> None:
         assert text.startswith("<svg") and "role=\"img\"" in text and "<title" in text
         assert "<script" not in text and "onload" not in text and "href" not in text
     assert "&lt;script&gt;" in str(charts[0])
+
+
+# --- the filter form -------------------------------------------------------------------------
+
+def test_this_year_so_far_is_counted_in_local_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    """02:00 UTC on 1 January is still New Year's Eve in New York: the default period is the
+    old year, whose local days (services.period_bounds) hold that evening's complaints."""
+    from types import SimpleNamespace
+
+    from casetracker.oversight import forms, views
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+            return datetime(2027, 1, 1, 2, 0, tzinfo=UTC).astimezone(tz)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forms, "datetime", Clock)
+    monkeypatch.setattr(forms, "get_settings",
+                        lambda: SimpleNamespace(timezone="America/New_York"))
+    period, _scope, errors, _values = forms.parse_filters({})
+    assert errors == {}
+    assert period == m.Period(date(2026, 1, 1), date(2026, 12, 31))
+    assert views.default_period() == period
