@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -62,10 +61,18 @@ def ensure_axe() -> str:
     return AXE_JS.read_text()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# The server process binds a free port itself and prints it: picking a port here and passing
+# it on left a gap in which another process (a parallel run, another app) could take it, and
+# /healthz might then answer from that other server.
+SERVE = """
+import socket, sys, uvicorn
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+print(sock.getsockname()[1], flush=True)
+config = uvicorn.Config("casetracker.app:create_app", factory=True, log_level="warning")
+uvicorn.Server(config).run(sockets=[sock])
+"""
+STARTUP_SECONDS = 90  # imports and migrations on a loaded 2-core machine
 
 
 @pytest.fixture(scope="module")
@@ -87,24 +94,28 @@ def server() -> Iterator[str]:
     python = sys.executable
     subprocess.run([python, "-m", "casetracker", "migrate"], cwd=ROOT, env=env, check=True,  # noqa: S603
                    capture_output=True, timeout=120)
-    port = free_port()
     process = subprocess.Popen(  # noqa: S603
-        [python, "-m", "uvicorn", "casetracker.app:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+        [python, "-c", SERVE], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
     try:
-        for _ in range(200):
+        assert process.stdout is not None
+        first_line = process.stdout.readline().decode().strip()
+        if not first_line.isdigit():
+            out = first_line + process.stdout.read().decode()
+            pytest.fail(f"the app did not start:\n{out[-3000:]}")
+        base = f"http://127.0.0.1:{first_line}"
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):  # noqa: S310
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5):  # noqa: S310
                     break
             except OSError:
                 if process.poll() is not None:
-                    out = process.stdout.read().decode() if process.stdout else ""
+                    out = process.stdout.read().decode()
                     pytest.fail(f"the app did not start:\n{out[-3000:]}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the app did not answer on /healthz in {STARTUP_SECONDS} s")
                 time.sleep(0.1)
-        else:
-            pytest.fail("the app did not answer on /healthz")
         yield base
     finally:
         process.terminate()
