@@ -8,10 +8,14 @@ language is adding a folder of catalogs.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
+from babel import dates as babel_dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, NullTranslations, Translations
@@ -86,6 +90,16 @@ def get_language() -> str:
     return _current_language.get()
 
 
+@contextmanager
+def using_language(language: str) -> Iterator[None]:
+    """Build something (a document, an e-mail) in ``language``, then go back to the request's."""
+    token = _current_language.set(language)
+    try:
+        yield
+    finally:
+        _current_language.reset(token)
+
+
 def gettext(message: str, **variables: object) -> str:
     text = translations(get_language()).gettext(message)
     return text % variables if variables else text
@@ -103,3 +117,29 @@ def lazy_gettext(message: str, **variables: object) -> LazyProxy:
 
 
 _ = gettext
+
+
+# --- dates in words, in the current language (CLDR patterns through Babel) ------------------
+# "3 de marzo de 2026" / "March 3, 2026". Callers convert timestamps to the local zone first
+# (web.templating does). Newer CLDR puts a narrow no-break space before "PM": it becomes a plain
+# space, so plain-text e-mail and copied text (and tests reading a PDF's text) see "2:05 PM".
+
+def format_day(value: date) -> str:
+    """A day in words: "3 de marzo de 2026"."""
+    if isinstance(value, datetime):
+        value = value.date()
+    return babel_dates.format_date(value, format="long", locale=get_language())
+
+
+def format_month(value: date) -> str:
+    """A month and year, for dates given without the day: "marzo de 2026"."""
+    return babel_dates.format_skeleton("yMMMM", value, locale=get_language())
+
+
+def format_moment(value: datetime) -> str:
+    """A day and a time of day: "3 de marzo de 2026, 14:05" / "March 3, 2026, 2:05 PM"."""
+    language = get_language()
+    glue = str(babel_dates.get_datetime_format("long", locale=language))
+    time_text = babel_dates.format_time(value, format="short", locale=language)
+    text = glue.replace("{1}", format_day(value)).replace("{0}", time_text)
+    return text.replace("\u202f", " ")

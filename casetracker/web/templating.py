@@ -55,6 +55,42 @@ def format_date(value: date | datetime | str | None, fmt: str = "%Y-%m-%d") -> s
     return value.strftime(fmt)
 
 
+def _to_local(value: date | datetime | str) -> date | datetime:
+    """A date stays a date; a timestamp (or its ISO text) moves to the configured zone."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(get_settings().timezone))
+    return value
+
+
+def long_date(value: date | datetime | str | None) -> str:
+    """For people, in their language: "3 de marzo de 2026" / "March 3, 2026"."""
+    if value in (None, ""):
+        return ""
+    assert value is not None
+    return i18n.format_day(_to_local(value))
+
+
+def long_datetime(value: datetime | str | None) -> str:
+    """For people, in their language, local time: "3 de marzo de 2026, 14:05"."""
+    if value in (None, ""):
+        return ""
+    assert value is not None
+    local = _to_local(value)
+    if not isinstance(local, datetime):
+        return i18n.format_day(local)
+    return i18n.format_moment(local)
+
+
+def month_year(value: date | str | None) -> str:
+    """A date given without its day: "marzo de 2026" / "March 2026"."""
+    if value in (None, ""):
+        return ""
+    assert value is not None
+    return i18n.format_month(_to_local(value))
+
+
 def nl2br(value: str | None) -> Markup:
     """Escape, then keep line breaks: user text stays text."""
     from markupsafe import escape
@@ -81,6 +117,10 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["localtime"] = local_time
     env.filters["date"] = format_date
     env.filters["nl2br"] = nl2br
+    # Public pages and the receipt: dates in words, in the reader's language.
+    env.filters["long_date"] = long_date
+    env.filters["long_datetime"] = long_datetime
+    env.filters["month_year"] = month_year
     env.globals["current_language"] = i18n.get_language
     env.globals["languages"] = i18n.LANGUAGE_NAMES
     env.globals["settings"] = get_settings
