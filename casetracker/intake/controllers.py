@@ -23,6 +23,7 @@ from casetracker.intake import forms
 from casetracker.intake.receipt import (
     build_receipt,
     case_id_from_token,
+    receipt_filename,
     receipt_token,
     render_receipt_pdf,
 )
@@ -434,7 +435,7 @@ async def _receipt_response(case_id: int) -> Response[bytes]:
     view = await build_receipt(case_id)
     pdf = await render_receipt_pdf(view)
     return Response(pdf, media_type="application/pdf", headers={
-        "content-disposition": f'attachment; filename="receipt-{view.tracking_number}.pdf"',
+        "content-disposition": f'attachment; filename="{receipt_filename(view.tracking_number)}"',
         "cache-control": "no-store",
     })
 
@@ -450,23 +451,25 @@ async def _send_receipt_mail(filed: FiledComplaint, email: str, language: str = 
     if not email:
         return
     from casetracker.web.i18n import set_language
+    from casetracker.web.templating import long_date
 
     set_language(language)  # a background task runs after the request's context is gone
     try:
         from casetracker.mail import Attachment, send_mail
 
         view = await build_receipt(filed.case_id)
-        pdf = await render_receipt_pdf(view)
+        pdf = await render_receipt_pdf(view, language)
         body = _(
             "Thank you. We received your complaint on %(date)s.\n\n"
             "Your tracking number is %(number)s.\n\n"
             "Your access code is NOT in this e-mail, for your safety. You need it, with the "
             "tracking number, to check the status or add information at %(url)s.\n\n"
             "A copy of what you sent is attached (PDF).",
-            date=filed.received_at.strftime("%Y-%m-%d"), number=filed.tracking_number,
-            url=f"{get_settings().base_url}/status")
+            date=long_date(filed.received_at), number=filed.tracking_number,
+            # the status page opens in the language they filed in
+            url=f"{get_settings().base_url}/status?lang={language}")
         await send_mail(email, _("Your complaint %(number)s", number=filed.tracking_number),
-                        body, (Attachment(f"receipt-{filed.tracking_number}.pdf", pdf),))
+                        body, (Attachment(receipt_filename(filed.tracking_number), pdf),))
     except Exception:
         log.exception("could not send the receipt e-mail for case %s", filed.case_id)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -104,21 +105,25 @@ LANGUAGES = [
     ("es", L("Spanish")),
     ("other", L("Another language")),
 ]
-US_STATES = [
+# States and territories. Names that Spanish writes differently are translated; the rest
+# ("Texas", "Florida") are the same in both languages and stay plain strings.
+US_STATES: list[tuple[str, Any]] = [
     ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"),
     ("CA", "California"), ("CO", "Colorado"), ("CT", "Connecticut"), ("DE", "Delaware"),
-    ("DC", "District of Columbia"), ("FL", "Florida"), ("GA", "Georgia"), ("HI", "Hawaii"),
-    ("ID", "Idaho"), ("IL", "Illinois"), ("IN", "Indiana"), ("IA", "Iowa"), ("KS", "Kansas"),
-    ("KY", "Kentucky"), ("LA", "Louisiana"), ("ME", "Maine"), ("MD", "Maryland"),
-    ("MA", "Massachusetts"), ("MI", "Michigan"), ("MN", "Minnesota"), ("MS", "Mississippi"),
-    ("MO", "Missouri"), ("MT", "Montana"), ("NE", "Nebraska"), ("NV", "Nevada"),
-    ("NH", "New Hampshire"), ("NJ", "New Jersey"), ("NM", "New Mexico"), ("NY", "New York"),
-    ("NC", "North Carolina"), ("ND", "North Dakota"), ("OH", "Ohio"), ("OK", "Oklahoma"),
-    ("OR", "Oregon"), ("PA", "Pennsylvania"), ("PR", "Puerto Rico"), ("RI", "Rhode Island"),
-    ("SC", "South Carolina"), ("SD", "South Dakota"), ("TN", "Tennessee"), ("TX", "Texas"),
-    ("UT", "Utah"), ("VT", "Vermont"), ("VA", "Virginia"), ("VI", "U.S. Virgin Islands"),
-    ("WA", "Washington"), ("WV", "West Virginia"), ("WI", "Wisconsin"), ("WY", "Wyoming"),
-    ("GU", "Guam"), ("MP", "Northern Mariana Islands"), ("AS", "American Samoa"),
+    ("DC", L("District of Columbia")), ("FL", "Florida"), ("GA", "Georgia"),
+    ("HI", L("Hawaii")), ("ID", "Idaho"), ("IL", "Illinois"), ("IN", "Indiana"), ("IA", "Iowa"),
+    ("KS", "Kansas"), ("KY", "Kentucky"), ("LA", L("Louisiana")), ("ME", "Maine"),
+    ("MD", "Maryland"), ("MA", "Massachusetts"), ("MI", "Michigan"), ("MN", "Minnesota"),
+    ("MS", L("Mississippi")), ("MO", L("Missouri")), ("MT", "Montana"), ("NE", "Nebraska"),
+    ("NV", "Nevada"), ("NH", L("New Hampshire")), ("NJ", L("New Jersey")),
+    ("NM", L("New Mexico")), ("NY", L("New York")), ("NC", L("North Carolina")),
+    ("ND", L("North Dakota")), ("OH", "Ohio"), ("OK", "Oklahoma"), ("OR", L("Oregon")),
+    ("PA", L("Pennsylvania")), ("PR", "Puerto Rico"), ("RI", "Rhode Island"),
+    ("SC", L("South Carolina")), ("SD", L("South Dakota")), ("TN", "Tennessee"),
+    ("TX", "Texas"), ("UT", "Utah"), ("VT", "Vermont"), ("VA", "Virginia"),
+    ("VI", L("U.S. Virgin Islands")), ("WA", "Washington"), ("WV", L("West Virginia")),
+    ("WI", "Wisconsin"), ("WY", "Wyoming"), ("GU", "Guam"),
+    ("MP", L("Northern Mariana Islands")), ("AS", L("American Samoa")),
 ]
 STATE_CODES = {code for code, _name in US_STATES}
 HONEYPOT = "fax_number"  # hidden from people; bots fill it
@@ -130,6 +135,18 @@ _PHONE_RE = re.compile(r"^[0-9+()\-.\s/x]{5,40}$")
 
 def choice_keys(choices: Sequence[tuple[str, Any]]) -> set[str]:
     return {key for key, _label in choices}
+
+
+def state_choices() -> list[tuple[str, str]]:
+    """States and territories for the form's list, named and sorted in the current language
+    ("Nueva York" comes after "Nebraska" in Spanish, as a reader looks for it)."""
+    named = [(code, str(name)) for code, name in US_STATES]
+    return sorted(named, key=lambda pair: _sort_key(pair[1]))
+
+
+def _sort_key(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 def label_for(choices: Sequence[tuple[str, Any]], key: str) -> str:

@@ -18,7 +18,9 @@ from casetracker.cases.tables import Case, CaseOfficer, Witness
 from casetracker.intake import forms
 from casetracker.intake.tables import ComplainantContact
 from casetracker.settings import get_settings
+from casetracker.web.i18n import get_language, using_language
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import long_date
 
 log = logging.getLogger("casetracker.intake")
 
@@ -128,6 +130,11 @@ async def _files_for(case_id: int) -> list[dict[str, Any]]:
             for r in rows if r["follow_up"] is None]
 
 
+def receipt_filename(tracking_number: str) -> str:
+    """The PDF's file name, in the current language ("recibo-CT-….pdf")."""
+    return _("receipt-%(number)s.pdf", number=tracking_number)
+
+
 def template_context(view: ReceiptView) -> dict[str, Any]:
     """Labels for the stored keys, in the current language."""
     return {
@@ -147,7 +154,7 @@ def template_context(view: ReceiptView) -> dict[str, Any]:
             "number": view.tracking_number,
             "organisation": get_settings().organisation_name,
             "subtitle": _("Complaint about a 287(g) officer or agency"),
-            "date_label": view.received_at[:10],
+            "date_label": long_date(view.received_at),
             "classification": _("Your copy"),
             "classification_public": True,
             "running_header": view.tracking_number,
@@ -155,20 +162,26 @@ def template_context(view: ReceiptView) -> dict[str, Any]:
     }
 
 
-async def render_receipt_pdf(view: ReceiptView) -> bytes:
+async def render_receipt_pdf(view: ReceiptView, language: str | None = None) -> bytes:
     """The receipt as PDF, through the reports engineer's renderer (its fetcher serves only
     packaged assets). If that module is missing, a WeasyPrint fallback with a fetcher that
-    refuses everything except data: URIs."""
-    title = _("Complaint receipt %(number)s", number=view.tracking_number)
-    context = template_context(view)
+    refuses everything except data: URIs.
+
+    The whole document (headings, the labels of chosen answers, dates) is in ``language``:
+    by default the language of the person asking for it, the one their page is shown in."""
+    language = language or get_language()
+    with using_language(language):
+        title = _("Complaint receipt %(number)s", number=view.tracking_number)
+        context = template_context(view)
     try:
         from casetracker.reports.rendering import render_pdf
     except ImportError:
         render_pdf = None
     if render_pdf is not None:
         return await render_pdf("receipt.html.j2", context, title=title,
-                                attachment_json=view.as_json(), lang=view.language)
-    return await _fallback_render(context, title)  # pragma: no cover - only without reports
+                                attachment_json=view.as_json(), lang=language)
+    with using_language(language):  # pragma: no cover - only without reports
+        return await _fallback_render(context, title)
 
 
 async def _fallback_render(context: dict[str, Any], title: str) -> bytes:  # pragma: no cover
