@@ -2,10 +2,14 @@
 
 Strings are extracted with Babel's own extractors (Jinja2 and Python), exactly as a translator's
 `pybabel extract` would, from the public templates, the receipt, the intake package, and the
-shared layout and error pages the public sees."""
+shared layout and error pages the public sees; plus the tables of sentences the status page
+shows (cases.rules), and a check that public pages write dates in words, in the reader's
+language."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -58,6 +62,13 @@ def extract_public_messages() -> dict[str, set[str]]:
     for table in (errors._TITLES, errors._MESSAGES):
         for msgid in table.values():
             found.setdefault(msgid, set()).add("errors.py")
+    # The status page's plain-words sentences and the offices a complaint is sent to, kept as
+    # English msgids in cases.rules and translated when shown (public_status_text).
+    from casetracker.cases import rules as case_rules
+
+    for table in (case_rules.PUBLIC_SENTENCES, case_rules.PUBLIC_BODY_NAMES):
+        for msgid in table.values():
+            found.setdefault(msgid, set()).add("cases/rules.py")
     return found
 
 
@@ -66,6 +77,10 @@ def test_extraction_finds_the_public_strings() -> None:
     assert "File a complaint" in messages
     assert "Tell us what happened" in messages
     assert "Please check what you entered" in messages
+    assert "A traffic stop" in messages  # a choice label (lazy, module level)
+    assert "New York" in messages  # a state name Spanish writes differently
+    assert "receipt-%(number)s.pdf" in messages  # the receipt's file name
+    assert "The case is closed." in messages  # a status sentence from cases.rules
     assert len(messages) > 200
 
 
@@ -90,3 +105,50 @@ def test_every_public_string_has_a_spanish_translation() -> None:
 def test_placeholders_survive_translation(msgid: str) -> None:
     text = i18n.translations("es").gettext(msgid)
     assert "%(limit)s" in text and "%(count)s" in text
+
+
+# --- dates: in words, in the reader's language -----------------------------------------------
+
+def test_dates_read_naturally_in_spanish_and_english() -> None:
+    from casetracker.web.templating import long_date, long_datetime, month_year
+
+    moment = datetime(2026, 3, 3, 19, 5, tzinfo=UTC)  # 14:05 in New York
+    with i18n.using_language("es"):
+        assert long_date(date(2026, 3, 3)) == "3 de marzo de 2026"
+        assert long_date("2026-03-03") == "3 de marzo de 2026"
+        assert long_datetime(moment) == "3 de marzo de 2026, 14:05"
+        assert long_datetime(moment.isoformat()) == "3 de marzo de 2026, 14:05"
+        assert month_year("2026-03-01") == "marzo de 2026"
+        # a deadline stored at 04:30 UTC falls on the previous day in the local zone
+        assert long_date("2026-03-04T04:30:00+00:00") == "3 de marzo de 2026"
+    with i18n.using_language("en"):
+        assert long_date(date(2026, 3, 3)) == "March 3, 2026"
+        assert long_datetime(moment) == "March 3, 2026, 2:05 PM"
+        assert month_year(date(2026, 3, 1)) == "March 2026"
+    assert long_date(None) == "" and long_datetime("") == ""
+
+
+# Filters that print ISO dates (for staff tables); pages and documents for the public use
+# long_date / long_datetime / month_year instead.
+ISO_DATE_FILTERS = re.compile(r"\|\s*(date|localtime)\b|\[:(7|10)\]")
+
+
+def test_public_pages_write_dates_in_words() -> None:
+    offenders = []
+    for path, kind in public_sources():
+        if kind != "jinja":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if ISO_DATE_FILTERS.search(line):
+                offenders.append(f"{path.name}:{number}: {line.strip()[:120]}")
+    assert not offenders, "ISO dates on public pages:\n" + "\n".join(offenders)
+
+
+def test_state_names_are_sorted_in_the_readers_language() -> None:
+    from casetracker.intake import forms
+
+    with i18n.using_language("es"):
+        names = [name for _code, name in forms.state_choices()]
+    assert "Nueva York" in names and "Pensilvania" in names and "New York" not in names
+    assert names.index("Nebraska") < names.index("Nueva York") < names.index("Ohio")
+    assert len(names) == len(forms.US_STATES)
