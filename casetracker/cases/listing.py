@@ -683,7 +683,8 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
                 "clock_label": labels[entry["clock"]], "due_at": due_at,
                 "text": clock_text(clock_state(due_at, None, now))}
         (overdue if due_at is not None and due_at < now else due_soon).append(item)
-    # Counts in one statement: my cases, the queue, and overdue deadlines per clock.
+    # Counts in one statement: my cases, the queue, overdue deadlines per clock, and the cases
+    # with any overdue deadline (what the "overdue" list behind the figure shows).
     overdue_counts = [
         QueryString(f"(SELECT COUNT(*) FROM ct_case{_indexed_by(_RUNNING_INDEX[key])} "  # noqa: S608
                     f"WHERE ct_case.{done} IS NULL AND ct_case.{due} < {{}} AND {extra} "
@@ -694,8 +695,9 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
         "SELECT (SELECT COUNT(*) FROM ct_case WHERE {}) AS my_cases, "  # noqa: S608
         f"(SELECT COUNT(*) FROM ct_case{_indexed_by('ct_case_unassigned')} WHERE {{}}) "
         "AS unassigned, "
-        + ", ".join(f"{{}} AS overdue_{key}" for key, *_ in CLOCKS),
-        my_where, unassigned_where, *overdue_counts,
+        + ", ".join(f"{{}} AS overdue_{key}" for key, *_ in CLOCKS)
+        + ", (SELECT COUNT(*) FROM ct_case WHERE {} AND {}) AS overdue_cases",
+        my_where, unassigned_where, *overdue_counts, overdue_condition(now), base,
     )))[0]
     counts = {k: int(v or 0) for k, v in count_row.items()}
     counts["overdue"] = sum(counts[f"overdue_{key}"] for key, *_ in CLOCKS)
@@ -710,10 +712,10 @@ async def filter_choices() -> dict[str, Any]:
     """Agencies and investigators for the filter form's selects (officers are typed as an id
     or picked from the registry page, as there may be thousands)."""
     agencies = await _run(QueryString(
-        "SELECT id, name, state FROM agency ORDER BY state, name LIMIT 2000"))
+        "SELECT id, name, state FROM agency ORDER BY state, name, id LIMIT 2000"))
     investigators = await _run(QueryString(
         "SELECT id, name FROM ct_user WHERE role IN ('investigator', 'supervisor') "
-        "AND active = TRUE ORDER BY name"))
+        "AND active = TRUE ORDER BY name, id"))
     return {"agencies": agencies, "investigators": investigators}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -221,6 +222,24 @@ async def test_dashboard_sections(browser: Any) -> None:
     due_soon = section("due-soon-title")
     assert soon.tracking_number in due_soon and "ICE notification" in due_soon
     assert done.tracking_number not in html.split('id="my-cases-title"')[0]
+
+
+async def test_dashboard_counts_overdue_cases_as_the_list_behind_it_shows(browser: Any
+                                                                         ) -> None:
+    await login_as(browser, "supervisor")
+    now = datetime.now(UTC)
+    # one case late on two clocks, one late on one, one on time
+    await make_list_case(status="in_triage", triage_due_at=now - timedelta(days=3),
+                         resolution_due_at=now - timedelta(days=1))
+    await make_list_case(status="under_investigation", lead=await make_user(),
+                         resolution_due_at=now - timedelta(days=2))
+    await make_list_case(status="open", resolution_due_at=now + timedelta(days=30))
+    html = (await browser.get("/dashboard")).text
+    card = html[html.index('<div class="figure">', html.index("Unassigned")):]
+    assert card.startswith('<div class="figure">2</div><a href="/cases?overdue=1">Overdue cases')
+    assert "3 overdue deadlines" in card.split("</div>", 2)[1]
+    listed = (await browser.get("/cases?overdue=1")).text
+    assert len(set(re.findall(r'href="/cases/(\d+)"', listed))) == 2
 
 
 async def test_dashboard_respects_visibility(browser: Any) -> None:
