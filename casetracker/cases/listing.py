@@ -302,24 +302,25 @@ def officer_words(text: str) -> list[str]:
 
 def _officer_text_condition(text: str) -> QueryString:
     """Cases naming an officer whose name or badge holds every typed word: as the complainant
-    typed it (case_officer) or as the registry knows the linked officer (case_officer or an
-    allegation's officer)."""
+    typed it (case_officer), or as the registry knows the officer linked to the case or to one
+    of its allegations. The registry side matches the (small) officer table first and then
+    follows the indexed links; only the typed names are scanned."""
     words = officer_words(text)
     if not words:
         return QueryString("1 = 1")
-    named = ("lower(COALESCE(case_officer.name, '') || ' ' || "
-             "COALESCE(case_officer.badge_number, '') || ' ' || "
-             "COALESCE(officer.name, '') || ' ' || COALESCE(officer.badge_number, ''))")
-    accused = "lower(officer.name || ' ' || officer.badge_number)"
-    named_where = " AND ".join(f"{named} LIKE {{}}" for _ in words)
-    accused_where = " AND ".join(f"{accused} LIKE {{}}" for _ in words)
+    typed = ("lower(COALESCE(case_officer.name, '') || ' ' || "
+             "COALESCE(case_officer.badge_number, ''))")
+    registry = "lower(officer.name || ' ' || officer.badge_number)"
+    typed_where = " AND ".join(f"{typed} LIKE {{}}" for _ in words)
+    registry_where = " AND ".join(f"{registry} LIKE {{}}" for _ in words)
     patterns = [f"%{w}%" for w in words]
+    matching = QueryString("SELECT officer.id FROM officer WHERE " + registry_where, *patterns)
     return QueryString(
-        'ct_case.id IN (SELECT case_officer."case" FROM case_officer '  # noqa: S608
-        "LEFT JOIN officer ON officer.id = case_officer.officer WHERE " + named_where + " "
-        'UNION SELECT allegation."case" FROM allegation '
-        "JOIN officer ON officer.id = allegation.officer WHERE " + accused_where + ")",
-        *patterns, *patterns,
+        'ct_case.id IN (SELECT case_officer."case" FROM case_officer WHERE '  # noqa: S608
+        + typed_where + ' UNION SELECT case_officer."case" FROM case_officer '
+        "WHERE case_officer.officer IN ({}) "
+        'UNION SELECT allegation."case" FROM allegation WHERE allegation.officer IN ({}))',
+        *patterns, matching, matching,
     )
 
 

@@ -166,7 +166,7 @@ class CaseService:
         """Every active investigator with their open caseload and overdue count."""
         users = await (User.select(User.id, User.name, User.email)
                        .where((User.role == "investigator") & (User.active == True))  # noqa: E712
-                       .order_by(User.name))
+                       .order_by(User.name, User.id))
         loads = {u["id"]: CaseWorkload(u["id"], u["name"], u["email"]) for u in users}
         if not loads:
             return []
@@ -944,7 +944,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
                 suggestions[officer["id"]] = await service.suggest_officers(officer)
     if can("set_agency"):
         agencies = await Agency.select(Agency.id, Agency.name, Agency.state).order_by(
-            Agency.state).order_by(Agency.name)
+            Agency.state, Agency.name, Agency.id)
         if case["agency"]:
             agreements = await Agreement.select(Agreement.id, Agreement.model,
                                                 Agreement.status).where(

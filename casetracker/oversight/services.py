@@ -451,7 +451,7 @@ async def issued_recommendations(period: Period, scope: Scope) -> list[dict[str,
 # --- filter choices ------------------------------------------------------------------------
 
 async def filter_choices() -> dict[str, Any]:
-    agencies = await _raw("SELECT id, name, state FROM agency ORDER BY state, name")
+    agencies = await _raw("SELECT id, name, state FROM agency ORDER BY state, name, id")
     states = sorted({a["state"] for a in agencies if a["state"]})
     return {"agencies": agencies, "states": states, "models": ["JEM", "WSO", "TFM"]}
 
@@ -486,7 +486,7 @@ async def agency_appendix(period: Period, scope: Scope) -> list[dict[str, Any]]:
                      "= {})")
         args.append(scope.model)
     agencies = await _raw(f"SELECT a.id AS id, a.name AS name, a.state AS state FROM agency a "  # noqa: S608
-                          f"WHERE {' AND '.join(parts)} ORDER BY a.state, a.name", *args)
+                          f"WHERE {' AND '.join(parts)} ORDER BY a.state, a.name, a.id", *args)
     agreements = await _raw("SELECT agency AS id, model, status FROM agreement")
     officers = await _raw(
         "SELECT g.agency AS id, COUNT(DISTINCT d.officer) AS n FROM designation d JOIN agreement"

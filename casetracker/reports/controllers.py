@@ -50,7 +50,7 @@ def _pdf(data: bytes, filename: str) -> Response[bytes]:
 async def _agreement_choices() -> list[dict[str, Any]]:
     agreements = await Agreement.select(Agreement.id, Agreement.model, Agreement.status,
                                         Agreement.agency.name, Agreement.agency.state).order_by(
-        Agreement.agency.name)
+        Agreement.agency.name, Agreement.agency.state, Agreement.id)  # one agency, many MOAs
     return [{"id": a["id"], "label": f"{a['agency.name']} ({a['agency.state']}) — {a['model']}"
              f" ({a['status']})"} for a in agreements]
 
@@ -63,7 +63,7 @@ async def _new_context(values: dict[str, Any]) -> dict[str, Any]:
         rows = await Designation.select(Designation.id, Designation.status, Designation.officer,
                                         Designation.officer.name, Designation.officer.badge_number
                                         ).where(Designation.agreement == agreement_id).order_by(
-            Designation.officer.name)
+            Designation.officer.name, Designation.id)
         designations = [{"id": r["id"], "officer": r["officer"], "status": r["status"],
                          "label": f"{r['officer.name']} (badge {r['officer.badge_number'] or '—'})"}
                         for r in rows]

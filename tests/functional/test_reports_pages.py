@@ -152,3 +152,18 @@ async def test_a_supervisor_cannot_approve_their_own_recommendation(
     other = new_browser()
     await login_as(other, "supervisor")
     assert (await other.submit(detail, f"{detail}/approve")).status_code == 303
+
+
+async def test_agreement_choices_keep_one_order_for_one_agencys_agreements(
+        settings: Any, browser: Any) -> None:
+    """An agency holds several MOAs: sorted by agency name alone, their order was the
+    database's (PostgreSQL returns a row after an update last)."""
+    from casetracker.registry.tables import Agreement
+
+    agency = await make_agency("Polk County Sheriff's Office", "FL")
+    first = await make_agreement(agency, "WSO")
+    second = await make_agreement(agency, "JEM")
+    await Agreement.update({Agreement.status: "suspended"}).where(Agreement.id == first)
+    await login_as(browser, "oversight")
+    page = (await browser.get("/recommendations/new")).text
+    assert page.index(f'<option value="{first}"') < page.index(f'<option value="{second}"')
