@@ -81,15 +81,15 @@ class LoginController(Controller):
         target = safe_next(str(data.get("next", "")))
         ip = _ip(request)
         context = {"next": target, "email": email}
-        state = await throttle.state(email, ip)
-        if state.locked:
+        attempt = await throttle.reserve_attempt(email, ip)
+        if attempt.state.locked:
             # The password is not even checked while locked, so guessing gains nothing.
-            await _record_lockout(email, ip, state, "password")
+            await _record_lockout(email, ip, attempt.state, "password")
             return Template("accounts/login.html.j2", status_code=429,
                             context={**context, "errors": {"form": _locked_message()}})
         user = await services.authenticate(email, password)
         if user is None:
-            await throttle.record_failure(email, ip)
+            # The reserved attempt stays counted as a failure.
             await audit.record("login.failed", actor=Actor(id=None, label=email or "?",
                                                            ip_address=ip),
                                object_type="user", details={"email": email})
@@ -100,6 +100,7 @@ class LoginController(Controller):
                                               "Check them and try again.")}},
                 status_code=422,
             )
+        await throttle.forgive(attempt)
         if user.totp_enabled:
             start_session(request.session, user, stage="mfa")
             request.session["next"] = target
@@ -123,9 +124,9 @@ class LoginController(Controller):
         if request.scope.get("auth_stage") == "full":
             return Redirect(path="/dashboard", status_code=303)
         ip = _ip(request)
-        state = await throttle.state(user.email, ip)
-        if state.locked:
-            await _record_lockout(user.email, ip, state, "second_factor")
+        attempt = await throttle.reserve_attempt(user.email, ip)
+        if attempt.state.locked:
+            await _record_lockout(user.email, ip, attempt.state, "second_factor")
             return Template("accounts/login_2fa.html.j2", status_code=429,
                             context={"errors": {"form": _locked_message()}})
         code = _field(data, "code", 64).strip()
@@ -135,7 +136,7 @@ class LoginController(Controller):
         except services.SecondFactorUnreadable:
             method, unreadable = None, True
         if method is None:
-            await throttle.record_failure(user.email, ip)
+            # The reserved attempt stays counted as a failure.
             details = {"email": user.email, "stage": "second_factor"}
             if unreadable:
                 details["reason"] = "totp_secret_unreadable"
@@ -151,6 +152,7 @@ class LoginController(Controller):
                             "app shows now, or one of your recovery codes.")
             return Template("accounts/login_2fa.html.j2", status_code=422,
                             context={"errors": {"code": message}})
+        await throttle.forgive(attempt)
         target = safe_next(request.session.get("next"))
         start_session(request.session, user, stage="full")
         await services.mark_login(user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -23,6 +24,17 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """:func:`hash_password` in a worker thread: argon2 is deliberately slow (tenths of a
+    second of CPU) and releases the GIL, so the event loop keeps serving other requests."""
+    return await anyio.to_thread.run_sync(hash_password, password)
+
+
+async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
+    """:func:`verify_password` in a worker thread (see :func:`hash_password_off_loop`)."""
+    return await anyio.to_thread.run_sync(verify_password, password_hash, password)
 
 
 def password_problem(password: str, *, email: str = "") -> str | None:

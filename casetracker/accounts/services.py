@@ -14,9 +14,9 @@ from casetracker import db
 from casetracker.accounts import mfa, totp_crypto
 from casetracker.accounts.passwords import (
     generate_one_time_password,
-    hash_password,
+    hash_password_off_loop,
     password_problem,
-    verify_password,
+    verify_password_off_loop,
 )
 from casetracker.accounts.rules import admin_change_problem
 from casetracker.accounts.tables import Role, User
@@ -107,6 +107,7 @@ class UserService:
             errors["email"] = _("A user with that e-mail address already exists.")
         if errors:
             raise ValidationFailed(errors)
+        password_hash = await hash_password_off_loop(password)  # slow: not inside the write
         async with db.write_transaction():
             if await User.exists().where(User.email == email):
                 raise ValidationFailed({"email": _("A user with that e-mail address already "
@@ -115,7 +116,7 @@ class UserService:
                 email=email,
                 name=name.strip(),
                 role=role,
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 must_change_password=must_change_password,
             )
             await user.save()
@@ -187,10 +188,11 @@ class UserService:
     async def reset_password(self, user_id: int) -> tuple[User, str]:
         """A new one-time password; the user's sessions end and they must choose a new one."""
         password = generate_one_time_password()
+        password_hash = await hash_password_off_loop(password)  # slow: not inside the write
         async with db.write_transaction():
             user = await get_user(user_id)
             await User.update({
-                User.password_hash: hash_password(password),
+                User.password_hash: password_hash,
                 User.must_change_password: True,
                 User.password_changed_at: datetime.now(UTC),
             }).where(User.id == user.id)
@@ -235,19 +237,20 @@ class AccountService:
     async def change_password(self, *, current: str, new: str, confirm: str) -> User:
         user = await self._me()
         errors: dict[str, str] = {}
-        if not verify_password(user.password_hash, current):
+        if not await verify_password_off_loop(user.password_hash, current):
             errors["current_password"] = _("Your current password is not right.")
         if problem := password_problem(new, email=user.email):
             errors["new_password"] = _(problem)
         elif new != confirm:
             errors["confirm_password"] = _("The two new passwords are not the same.")
-        elif verify_password(user.password_hash, new):
+        elif await verify_password_off_loop(user.password_hash, new):
             errors["new_password"] = _("Choose a password different from the current one.")
         if errors:
             raise ValidationFailed(errors)
+        password_hash = await hash_password_off_loop(new)  # slow: not inside the write
         async with db.write_transaction():
             await User.update({
-                User.password_hash: hash_password(new),
+                User.password_hash: password_hash,
                 User.must_change_password: False,
                 User.password_changed_at: datetime.now(UTC),
             }).where(User.id == user.id)
@@ -305,7 +308,7 @@ class AccountService:
     async def disable_totp(self, password: str) -> User:
         """Turn 2FA off (or start again: roles that need it are sent to enrol at once)."""
         user = await self._me()
-        if not verify_password(user.password_hash, password):
+        if not await verify_password_off_loop(user.password_hash, password):
             raise ValidationFailed({"password": _("Your password is not right.")})
         async with db.write_transaction():
             await User.update({User.totp_enabled: False, User.totp_secret: None,
@@ -319,7 +322,7 @@ class AccountService:
         user = await self._me()
         if not user.totp_enabled:
             raise Conflict(_("Set up two-factor sign-in first."))
-        if not verify_password(user.password_hash, password):
+        if not await verify_password_off_loop(user.password_hash, password):
             raise ValidationFailed({"password": _("Your password is not right.")})
         codes = mfa.new_recovery_codes()
         async with db.write_transaction():
@@ -398,7 +401,7 @@ async def bootstrap_admin(email: str = "admin@casetracker.local") -> BootstrapRe
 async def authenticate(email: str, password: str) -> User | None:
     """The active user with that e-mail and password, or None (same timing either way)."""
     user = await User.objects().where(User.email == normalise_email(email)).first()
-    ok = verify_password(user.password_hash if user else None, password)
+    ok = await verify_password_off_loop(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         return None
     return user

@@ -3,13 +3,19 @@ process (and every machine) sees the same counts.
 
 Keys are HMACs under the secret key: the table never holds an e-mail address or an IP address
 in clear, and a key cannot be guessed from outside.
+
+An attempt is *reserved* before the password or code is checked: counting the recent failures
+and recording this attempt as one happen as one step (SQLite's immediate transaction; on
+PostgreSQL an advisory lock per key), so a burst of parallel guesses, spread over several
+workers, stops at the limit instead of all being checked. A successful attempt is then
+forgiven; a failed one stays counted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from casetracker import db
@@ -62,15 +68,50 @@ async def state(email: str, ip: str | None) -> ThrottleState:
                          settings.login_lockout_minutes)
 
 
-async def record_failure(email: str, ip: str | None) -> None:
+_LOCK_CLASS = 287_003  # first key of the (int, int) advisory locks on login counters
+
+
+def _lock_key(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A reserved sign-in attempt: ``state`` as counted before it (``state.locked``: refused,
+    nothing recorded), and the rows recording it as a failure until it is forgiven."""
+    state: ThrottleState
+    row_ids: tuple[int, ...] = field(default=())
+
+
+async def reserve_attempt(email: str, ip: str | None) -> Attempt:
+    """Count recent failures and, unless locked, record this attempt as a failure, atomically
+    for this account and address."""
+    settings = get_settings()
+    keys = sorted({account_key(email), address_key(ip)})
     now = datetime.now(UTC)
     async with db.write_transaction():
-        # Old rows no longer count; drop them as we go so the table stays small.
+        if not db.is_sqlite():
+            for key in keys:  # always in the same order, so two attempts never deadlock
+                await LoginFailure.raw("SELECT pg_advisory_xact_lock({}, {})", _LOCK_CLASS,
+                                       _lock_key(key))
+        current = await state(email, ip)
+        if current.locked:
+            return Attempt(current)
         await LoginFailure.delete().where(LoginFailure.failed_at < _window_start())
-        await LoginFailure.insert(
+        rows = await LoginFailure.insert(
             LoginFailure(key=account_key(email), failed_at=now),
             LoginFailure(key=address_key(ip), failed_at=now),
-        )
+        ).returning(LoginFailure.id)
+    return Attempt(ThrottleState(current.account_failures, current.address_failures,
+                                 settings.login_max_failures, settings.login_lockout_minutes),
+                   tuple(int(r["id"]) for r in rows))
+
+
+async def forgive(attempt: Attempt) -> None:
+    """The attempt succeeded: it no longer counts against the account or the address."""
+    if attempt.row_ids:
+        async with db.write_transaction():
+            await LoginFailure.delete().where(LoginFailure.id.is_in(list(attempt.row_ids)))
 
 
 async def clear_account(email: str) -> None:

@@ -110,3 +110,22 @@ async def test_second_factor_failures_count_towards_the_lockout(browser: Browser
     response = await browser.submit("/login/2fa", data={"code": pyotp.TOTP(TEST_TOTP_SECRET).now()})
     assert response.status_code == 429
     assert "Too many failed sign-in attempts" in response.text
+
+
+async def test_a_burst_of_parallel_guesses_stops_at_the_limit(new_browser: Any,
+                                                              settings: Any) -> None:
+    """Guesses sent all at once (as several workers would take them) must not each read the
+    counter before any is recorded: at most the limit is checked, the rest are refused."""
+    import asyncio
+
+    user = await make_user("investigator")
+    limit = settings.login_max_failures
+    browsers = [new_browser(f"198.51.100.{n + 1}") for n in range(limit * 3)]
+    tokens = [await b.csrf_for("/login") for b in browsers]
+    responses = await asyncio.gather(*(
+        b.client.post("/login", data={"_csrf_token": t, "email": user.email,
+                                      "password": f"guess {n}"})
+        for n, (b, t) in enumerate(zip(browsers, tokens, strict=True))))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [422] * limit + [429] * (limit * 2), statuses
+    assert await LoginFailure.count() == 2 * limit  # account + address row per checked guess
