@@ -153,7 +153,8 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
         await Case.update({Case.lead_investigator: investigator.id}).where(
             Case.id.is_in([r["id"] for r in some]))
         agency = await Agency.select(Agency.id).first()
-        officer_row = await Officer.select(Officer.id).first()
+        officer_row = await Officer.select(Officer.id, Officer.name).first()
+        surname = officer_row["name"].split()[-1]
         app = create_app(settings, manage_database=False)
         import logging
 
@@ -169,6 +170,7 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
             ("filter: agency", sup, f"/cases?agency={agency['id']}"),
             ("filter: model TFM", sup, "/cases?model=TFM"),
             ("filter: officer", sup, f"/cases?officer={officer_row['id']}"),
+            ("filter: officer typed (surname)", sup, f"/cases?officer={surname}"),
             ("filter: profiling + ethnicity", sup,
              "/cases?allegation_type=racial_profiling&characteristic=ethnicity"),
             ("filter: received range", sup,
