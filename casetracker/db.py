@@ -2,7 +2,10 @@
 
 SQLite: WAL (set once on the file), a 30 s busy timeout, foreign keys on (Piccolo sets it per
 connection) and writes in ``BEGIN IMMEDIATE`` transactions so that concurrent requests queue
-instead of failing with "database is locked". PostgreSQL: a pool opened in the app lifespan.
+instead of failing with "database is locked". SQLite has no time-zone database, so each
+connection gets ``ct_local_month(ts)`` (the "YYYY-MM" of a stored UTC timestamp in the
+configured time zone; PostgreSQL does the same with ``AT TIME ZONE``). PostgreSQL: a pool
+opened in the app lifespan.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ import importlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -33,11 +39,41 @@ APP_MODULES = (
 )
 
 
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_month(value: Any, zone: str) -> str | None:
+    """"YYYY-MM" of a stored timestamp (ISO text, UTC when it carries no offset) in ``zone``."""
+    if value is None or value == "":
+        return None
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_zone(zone)).strftime("%Y-%m")
+
+
+class CaseTrackerSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine with our SQL functions on every connection."""
+
+    def __init__(self, *args: Any, zone: str = "America/New_York", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    async def get_connection(self) -> Any:
+        connection = await super().get_connection()
+        zone = self.zone
+        await connection.create_function(
+            "ct_local_month", 1, lambda value: local_month(value, zone), deterministic=True)
+        return connection
+
+
 def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=30)
+        return CaseTrackerSQLiteEngine(path=str(path), timeout=30, zone=settings.timezone)
     if settings.database_url.startswith(("postgres://", "postgresql://")):
         return PostgresEngine(config={"dsn": settings.database_url})
     raise ValueError(

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from casetracker import db
 from casetracker.cases.clocks import BusinessCalendar
@@ -32,9 +33,15 @@ def _sqlite() -> bool:
 
 
 def month_expr(column: str) -> str:
+    """The "YYYY-MM" of a timestamp column in the configured time zone (a complaint received at
+    23:30 on 31 January, local time, counts in January, as the period bounds do)."""
     if _sqlite():
-        return f"substr({column}, 1, 7)"
-    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"
+        return f"ct_local_month({column})"  # registered on each connection (casetracker.db)
+    zone = get_settings().timezone
+    ZoneInfo(zone)  # a real zone name, so it is safe to quote into the statement
+    if "'" in zone:
+        raise ValueError(f"bad time zone {zone!r}")
+    return f"to_char({column} AT TIME ZONE '{zone}', 'YYYY-MM')"
 
 
 def days_expr(later: str, earlier: str) -> str:

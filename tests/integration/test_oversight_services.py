@@ -119,6 +119,21 @@ async def test_all_years_reads_everything(settings: Any) -> None:
     assert m["by_year"] == {"2023": 2, "2024": 5}
 
 
+async def test_months_are_local_months_like_the_period_bounds(settings: Any) -> None:
+    # 23:30 on 31 January in New York is 04:30 on 1 February in UTC: a January complaint.
+    late_january = datetime(2024, 2, 1, 4, 30, tzinfo=UTC)
+    early_february = datetime(2024, 2, 1, 5, 30, tzinfo=UTC)  # 00:30 on 1 February locally
+    await make_case(late_january)
+    await make_case(early_february)
+    january = await services.load_metrics(Period(date(2024, 1, 1), date(2024, 1, 31)), Scope(),
+                                          now=NOW)
+    assert january["received"] == 1
+    assert {t["label"]: t["count"] for t in january["trend"]} == {"2024-01": 1}
+    both = await services.load_metrics(Period(date(2024, 1, 1), date(2024, 2, 29)), Scope(),
+                                       now=NOW)
+    assert {t["label"]: t["count"] for t in both["trend"]} == {"2024-01": 1, "2024-02": 1}
+
+
 async def test_early_intervention_flags_from_the_database(settings: Any) -> None:
     w = await build_world()
     flags = await flag_services.current_flags(date(2024, 12, 31))
