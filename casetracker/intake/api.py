@@ -191,7 +191,8 @@ class ComplaintsApiController(Controller):
         from casetracker.intake.controllers import receipt_mail_task
 
         return Response(out, status_code=201, media_type=MediaType.JSON,
-                        background=receipt_mail_task(filed, parsed.email))
+                        # the e-mail in the complaint's language, not the caller's header's
+                        background=receipt_mail_task(filed, parsed.email, language))
 
     @post("/status", name="api.complaints.status", opt=API_OPT, include_in_schema=True,
           request_max_body_size=16 * 1024, status_code=200,

@@ -440,10 +440,13 @@ async def _receipt_response(case_id: int) -> Response[bytes]:
     })
 
 
-def receipt_mail_task(filed: FiledComplaint, email: str) -> BackgroundTask | None:
+def receipt_mail_task(filed: FiledComplaint, email: str,
+                      language: str | None = None) -> BackgroundTask | None:
+    """The e-mailed receipt, in ``language`` (the complaint's, for the API; by default the
+    page's, which for the form is the language it was filed in)."""
     if not email:
         return None
-    return BackgroundTask(_send_receipt_mail, filed, email, get_language())
+    return BackgroundTask(_send_receipt_mail, filed, email, language or get_language())
 
 
 async def _send_receipt_mail(filed: FiledComplaint, email: str, language: str = "en") -> None:

@@ -214,3 +214,20 @@ async def test_complaint_form_names_states_in_spanish(browser: Browser) -> None:
     assert page.index(">Nebraska<") < page.index(">Nueva York<") < page.index(">Ohio<")
     english = (await browser.get("/complaint?lang=en")).text
     assert '<option value="NY">New York</option>' in english
+
+
+async def test_api_complaint_in_spanish_gets_a_spanish_e_mail(browser: Browser,
+                                                              settings: Any) -> None:
+    # A partner's server sends no Spanish Accept-Language; the complaint says "es".
+    response = await browser.client.post("/api/v1/complaints", headers={
+        "accept-language": "en"}, json={
+        "narrative": "Me pararon y me pidieron los papeles.", "incident_date": "2026-11-02",
+        "incident_setting": "traffic_stop", "checklist": ["stopped"],
+        "name": "Cliente", "email": "cliente@example.org", "language": "es"})
+    assert response.status_code == 201, response.text
+    number = response.json()["tracking_number"]
+    messages = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
+    assert len(messages) == 1
+    mail = one_line(messages[0].read_text(errors="replace").replace("=\n", ""))
+    assert f"Subject: Su queja {number}" in mail and "Recibimos su queja el" in mail
+    assert f'filename="recibo-{number}.pdf"' in mail
