@@ -243,15 +243,39 @@ def disposition_summary(histogram: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 # --- officers and agencies -----------------------------------------------------------------
 
+def designation_status_on(row: Mapping[str, Any], day: date) -> str | None:
+    """A designation's status on ``day`` from its dated events (revoked_on, suspended_on,
+    suspension_lifted_on), so a past period shows the officers as they stood then; the current
+    status where a date is missing. None when the designation was authorised after ``day``.
+    (Only the latest suspension is dated: an earlier, lifted one is not seen.)"""
+    authorised = row.get("authorised_on")
+    if authorised is not None and authorised > day:
+        return None
+    current = row.get("status") or "active"
+    revoked_on = row.get("revoked_on")
+    if revoked_on is not None and revoked_on <= day:
+        return "revoked"
+    if current == "revoked" and revoked_on is None:
+        return "revoked"
+    suspended_on, lifted_on = row.get("suspended_on"), row.get("suspension_lifted_on")
+    if suspended_on is not None:
+        if suspended_on <= day and (lifted_on is None or lifted_on > day):
+            return "suspended"
+        return "active"
+    return "suspended" if current == "suspended" else "active"
+
+
 def officer_status(rows: Iterable[Mapping[str, Any]], today: date, training_cycle_days: int
                    ) -> dict[str, Any]:
     """Rows: one per designation: officer_id, status, authorisation_expires_on,
-    training_completed_on, last_refresher_on.
+    training_completed_on, last_refresher_on, and when known authorised_on, suspended_on,
+    suspension_lifted_on, revoked_on.
 
-    Counts officers (not designations): suspended pending adjudication, revoked, past their
-    authorisation term (an active designation whose term ended before ``today``), stale on
-    training (an active designation whose last training — refresher or initial — is older than
-    the cycle, or missing), and the share of active officers current on training."""
+    Counts officers (not designations) as they stood on ``today`` (the period's end, or today):
+    suspended pending adjudication, revoked, past their authorisation term (an active
+    designation whose term ended before ``today``), stale on training (an active designation
+    whose last training — refresher or initial — is older than the cycle, or missing), and the
+    share of active officers current on training."""
     suspended: set[int] = set()
     revoked: set[int] = set()
     expired: set[int] = set()
@@ -260,7 +284,9 @@ def officer_status(rows: Iterable[Mapping[str, Any]], today: date, training_cycl
     cutoff = today - timedelta(days=training_cycle_days)
     for row in rows:
         officer = int(row["officer_id"])
-        status = row.get("status") or "active"
+        status = designation_status_on(row, today)
+        if status is None:
+            continue
         if status == "suspended":
             suspended.add(officer)
         elif status == "revoked":

@@ -347,11 +347,14 @@ async def load_officer_status(scope: Scope, as_of: date, cycle_days: int) -> dic
     rows = await _raw(
         "SELECT d.officer AS officer_id, d.status AS status, d.authorisation_expires_on AS "  # noqa: S608
         "authorisation_expires_on, d.training_completed_on AS training_completed_on, "
-        "d.last_refresher_on AS last_refresher_on FROM designation d JOIN agreement g ON "
+        "d.last_refresher_on AS last_refresher_on, d.authorised_on AS authorised_on, "
+        "d.suspended_on AS suspended_on, d.suspension_lifted_on AS suspension_lifted_on, "
+        "d.revoked_on AS revoked_on FROM designation d JOIN agreement g ON "
         f"g.id = d.agreement JOIN agency a ON a.id = g.agency WHERE {' AND '.join(parts)}",
         *args)
     for row in rows:
-        for key in ("authorisation_expires_on", "training_completed_on", "last_refresher_on"):
+        for key in ("authorisation_expires_on", "training_completed_on", "last_refresher_on",
+                    "authorised_on", "suspended_on", "suspension_lifted_on", "revoked_on"):
             row[key] = _as_date(row[key])
     return m.officer_status(rows, as_of, cycle_days)
 

@@ -106,6 +106,30 @@ def test_officer_status_counts_officers_not_designations() -> None:
     assert s["current_training_share"] == 66.7
 
 
+def test_officers_are_counted_as_they_stood_at_the_end_of_a_past_period() -> None:
+    rows = [
+        # suspended in March, lifted in September
+        {"officer_id": 1, "status": "active", "suspended_on": date(2024, 3, 1),
+         "suspension_lifted_on": date(2024, 9, 1)},
+        # suspended in May, revoked in November (status now: revoked)
+        {"officer_id": 2, "status": "revoked", "suspended_on": date(2024, 5, 1),
+         "revoked_on": date(2024, 11, 1)},
+        # designated only in October
+        {"officer_id": 3, "status": "active", "authorised_on": date(2024, 10, 1),
+         "training_completed_on": date(2024, 9, 1)},
+        # suspended with no date on record (older data): its current status is all we know
+        {"officer_id": 4, "status": "suspended"},
+    ]
+    june = m.officer_status(rows, date(2024, 6, 30), 730)
+    assert (june["suspended"], june["revoked"], june["active"]) == (3, 0, 0)
+    assert june["ids"]["suspended"] == [1, 2, 4]
+    december = m.officer_status(rows, date(2024, 12, 31), 730)
+    assert (december["suspended"], december["revoked"], december["active"]) == (1, 1, 2)
+    assert m.designation_status_on(rows[0], date(2024, 2, 29)) == "active"
+    assert m.designation_status_on(rows[0], date(2024, 3, 1)) == "suspended"
+    assert m.designation_status_on(rows[2], date(2024, 9, 30)) is None
+
+
 def test_inactive_agencies_put_wso_first() -> None:
     agencies = [{"id": 1, "name": "B", "state": "TX", "models": ["JEM"]},
                 {"id": 2, "name": "A", "state": "TX", "models": ["WSO", "JEM"]},
