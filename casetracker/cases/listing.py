@@ -314,7 +314,8 @@ def _officer_text_condition(text: str) -> QueryString:
     typed_where = " AND ".join(f"{typed} LIKE {{}}" for _ in words)
     registry_where = " AND ".join(f"{registry} LIKE {{}}" for _ in words)
     patterns = [f"%{w}%" for w in words]
-    matching = QueryString("SELECT officer.id FROM officer WHERE " + registry_where, *patterns)
+    matching = QueryString("SELECT officer.id FROM officer WHERE " + registry_where,  # noqa: S608
+                           *patterns)
     return QueryString(
         'ct_case.id IN (SELECT case_officer."case" FROM case_officer WHERE '  # noqa: S608
         + typed_where + ' UNION SELECT case_officer."case" FROM case_officer '
