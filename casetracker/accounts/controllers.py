@@ -89,7 +89,8 @@ class LoginController(Controller):
                             context={**context, "errors": {"form": _locked_message()}})
         user = await services.authenticate(email, password)
         if user is None:
-            # The reserved attempt stays counted as a failure.
+            # The reserved attempt stays counted against the account; now the address too.
+            await throttle.record_address_failure(ip)
             await audit.record("login.failed", actor=Actor(id=None, label=email or "?",
                                                            ip_address=ip),
                                object_type="user", details={"email": email})
@@ -136,7 +137,8 @@ class LoginController(Controller):
         except services.SecondFactorUnreadable:
             method, unreadable = None, True
         if method is None:
-            # The reserved attempt stays counted as a failure.
+            # The reserved attempt stays counted against the account; now the address too.
+            await throttle.record_address_failure(ip)
             details = {"email": user.email, "stage": "second_factor"}
             if unreadable:
                 details["reason"] = "totp_secret_unreadable"

@@ -4,11 +4,13 @@ process (and every machine) sees the same counts.
 Keys are HMACs under the secret key: the table never holds an e-mail address or an IP address
 in clear, and a key cannot be guessed from outside.
 
-An attempt is *reserved* before the password or code is checked: counting the recent failures
-and recording this attempt as one happen as one step (SQLite's immediate transaction; on
-PostgreSQL an advisory lock per key), so a burst of parallel guesses, spread over several
-workers, stops at the limit instead of all being checked. A successful attempt is then
-forgiven; a failed one stays counted.
+An attempt is *reserved* against its account before the password or code is checked: counting
+the recent failures and recording this attempt happen as one step (SQLite's immediate
+transaction; on PostgreSQL an advisory lock per account), so a burst of parallel guesses at one
+account, spread over several workers, stops at the limit instead of all being checked. A
+successful attempt is then forgiven; a failed one stays counted. The address counts only
+settled failures (recorded after the check): in-flight sign-ins of several colleagues behind one
+office address must not lock each other out.
 """
 
 from __future__ import annotations
@@ -84,34 +86,37 @@ class Attempt:
 
 
 async def reserve_attempt(email: str, ip: str | None) -> Attempt:
-    """Count recent failures and, unless locked, record this attempt as a failure, atomically
-    for this account and address."""
+    """Count recent failures and, unless locked, record this attempt as a failure of the
+    account, atomically for this account."""
     settings = get_settings()
-    keys = sorted({account_key(email), address_key(ip)})
+    key = account_key(email)
     now = datetime.now(UTC)
     async with db.write_transaction():
         if not db.is_sqlite():
-            for key in keys:  # always in the same order, so two attempts never deadlock
-                await LoginFailure.raw("SELECT pg_advisory_xact_lock({}, {})", _LOCK_CLASS,
-                                       _lock_key(key))
+            await LoginFailure.raw("SELECT pg_advisory_xact_lock({}, {})", _LOCK_CLASS,
+                                   _lock_key(key))
         current = await state(email, ip)
         if current.locked:
             return Attempt(current)
         await LoginFailure.delete().where(LoginFailure.failed_at < _window_start())
         rows = await LoginFailure.insert(
-            LoginFailure(key=account_key(email), failed_at=now),
-            LoginFailure(key=address_key(ip), failed_at=now),
-        ).returning(LoginFailure.id)
+            LoginFailure(key=key, failed_at=now)).returning(LoginFailure.id)
     return Attempt(ThrottleState(current.account_failures, current.address_failures,
                                  settings.login_max_failures, settings.login_lockout_minutes),
                    tuple(int(r["id"]) for r in rows))
 
 
 async def forgive(attempt: Attempt) -> None:
-    """The attempt succeeded: it no longer counts against the account or the address."""
+    """The attempt succeeded: it no longer counts against the account."""
     if attempt.row_ids:
         async with db.write_transaction():
             await LoginFailure.delete().where(LoginFailure.id.is_in(list(attempt.row_ids)))
+
+
+async def record_address_failure(ip: str | None) -> None:
+    """The attempt failed: it counts against the address too."""
+    async with db.write_transaction():
+        await LoginFailure.insert(LoginFailure(key=address_key(ip), failed_at=datetime.now(UTC)))
 
 
 async def clear_account(email: str) -> None:

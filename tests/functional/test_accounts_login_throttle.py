@@ -129,3 +129,19 @@ async def test_a_burst_of_parallel_guesses_stops_at_the_limit(new_browser: Any,
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [422] * limit + [429] * (limit * 2), statuses
     assert await LoginFailure.count() == 2 * limit  # account + address row per checked guess
+
+
+async def test_colleagues_signing_in_at_once_from_one_office_address_are_not_locked_out(
+        new_browser: Any, settings: Any) -> None:
+    """Sign-ins still in flight are not failures of the address they share."""
+    import asyncio
+
+    users = [await make_user("investigator") for _ in range(settings.login_max_failures * 2)]
+    browsers = [new_browser("192.0.2.77") for _ in users]
+    tokens = [await b.csrf_for("/login") for b in browsers]
+    responses = await asyncio.gather(*(
+        b.client.post("/login", data={"_csrf_token": t, "email": u.email,
+                                      "password": DEFAULT_PASSWORD})
+        for b, t, u in zip(browsers, tokens, users, strict=True)))
+    assert [r.status_code for r in responses] == [303] * len(users)
+    assert await LoginFailure.count() == 0
