@@ -372,10 +372,20 @@ class PublicController(Controller):
         try:
             number = (fields.get("tracking_number") or [""])[0][:40]
             code = (fields.get("access_code") or [""])[0][:80]
-            case = await _checked_lookup(request, number, code)
+            message, errors = forms.parse_follow_up(fields)
+            if not await rate_limit_allows("lookup", _address(request)):
+                # Nothing typed is lost: the message comes back, ready to send again later.
+                return Template("public/follow_up_wait.html.j2", context={
+                    "errors": {"form": _(
+                        "You have sent many requests from this connection in the last hour. "
+                        "For your safety, please wait an hour before trying again.")},
+                    "tracking_number": number, "access_code": code,
+                    "message": (fields.get("message") or [""])[0][:7000],
+                    "files_dropped": bool(files), "lang_query": _lang_query()},
+                    status_code=429)
+            case = await _checked_lookup(request, number, code, limited=False)
             if isinstance(case, Response):
                 return case
-            message, errors = forms.parse_follow_up(fields)
             errors = {**errors, **file_errors}
             if not errors and not message and not files:
                 errors["message"] = _("Write something, or attach a file, before sending.")
@@ -400,10 +410,11 @@ class PublicController(Controller):
 
 
 async def _checked_lookup(request: Request[Any, Any, Any], number: str,
-                          code: str) -> dict[str, Any] | Response[Any]:
-    """The case, or the response to give: 429 when over the limit, and one generic answer for
-    any wrong number or code."""
-    if not await rate_limit_allows("lookup", _address(request)):
+                          code: str, *, limited: bool = True) -> dict[str, Any] | Response[Any]:
+    """The case, or the response to give: 429 when over the limit (unless the caller counted
+    this request already: ``limited=False``), and one generic answer for any wrong number or
+    code."""
+    if limited and not await rate_limit_allows("lookup", _address(request)):
         return public_error(request, 429)
     case = await IntakeService(Actor.public(None)).find_case(number, code)
     if case is None:

@@ -139,6 +139,25 @@ async def test_lookups_are_rate_limited_per_address(browser: Browser, new_browse
     assert hashes and all("203.0.113.7" not in h and len(h) == 64 for h in hashes)
 
 
+async def test_a_rate_limited_follow_up_keeps_what_was_typed(browser: Browser,
+                                                             settings: Any) -> None:
+    number, code = await file_one(browser)
+    page = await look_up(browser, number, code, lang="es")
+    configure(settings.replace(public_rate_limit_per_hour=1))  # the look-up used it up
+    typed = "Encontré el nombre del segundo agente: <b>Smith</b>."
+    response = await browser.client.post("/status/add?lang=es", data={
+        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code,
+        "message": typed,
+    }, files=[("files", ("later.png", png_bytes("green"), "image/png"))])
+    assert response.status_code == 429
+    assert "Espere antes de enviar" in response.text and 'lang="es"' in response.text
+    assert "Encontré el nombre del segundo agente: &lt;b&gt;Smith&lt;/b&gt;." in response.text
+    assert f'value="{number}"' in response.text and 'action="/status/add?lang=es"' in response.text
+    assert "Vuelva a adjuntar sus archivos." in response.text
+    assert not await FollowUp.exists()
+    assert page.status_code == 200
+
+
 async def test_receipt_link_is_signed_and_expires(browser: Browser) -> None:
     await file_one(browser)
     response = await browser.client.get("/complaint/receipt/1.9999999999.forged")
