@@ -49,11 +49,21 @@ def _locked_message() -> str:
              minutes=get_settings().login_lockout_minutes)
 
 
+async def _typed_account(email: str) -> tuple[str, dict[str, Any]]:
+    """How the audit log names what was typed as the e-mail of a failed or locked sign-in: the
+    address when it is an account's; otherwise a keyed digest, never the text (people type
+    their password into the wrong field), so repeated tries still line up."""
+    if email and await services.account_exists(email):
+        return email[:254], {"email": email[:254]}
+    digest = throttle.account_key(email).split(":", 1)[1][:16]
+    return "unknown account", {"unknown_account": digest}
+
+
 async def _record_lockout(email: str, ip: str | None, state: throttle.ThrottleState,
                           stage: str) -> None:
-    await audit.record("login.locked", actor=Actor(id=None, label=email[:254] or "?",
-                                                   ip_address=ip),
-                       object_type="user", details={"email": email[:254], "reason": state.reason,
+    label, who = await _typed_account(email)
+    await audit.record("login.locked", actor=Actor(id=None, label=label, ip_address=ip),
+                       object_type="user", details={**who, "reason": state.reason,
                                                     "stage": stage})
 
 
@@ -91,9 +101,9 @@ class LoginController(Controller):
         if user is None:
             # The reserved attempt stays counted against the account; now the address too.
             await throttle.record_address_failure(ip)
-            await audit.record("login.failed", actor=Actor(id=None, label=email or "?",
-                                                           ip_address=ip),
-                               object_type="user", details={"email": email})
+            label, who = await _typed_account(email)
+            await audit.record("login.failed", actor=Actor(id=None, label=label, ip_address=ip),
+                               object_type="user", details=who)
             return Template(
                 "accounts/login.html.j2",
                 context={**context,

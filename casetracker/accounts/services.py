@@ -398,6 +398,10 @@ async def bootstrap_admin(email: str = "admin@casetracker.local") -> BootstrapRe
     return BootstrapResult(email=email, password=password)
 
 
+async def account_exists(email: str) -> bool:
+    return bool(await User.exists().where(User.email == normalise_email(email)))
+
+
 async def authenticate(email: str, password: str) -> User | None:
     """The active user with that e-mail and password, or None (same timing either way)."""
     user = await User.objects().where(User.email == normalise_email(email)).first()

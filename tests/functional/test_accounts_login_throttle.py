@@ -94,6 +94,27 @@ async def test_logins_and_failed_logins_are_audited(browser: Browser) -> None:
     assert actions[-3:] == ["login.failed", "login", "logout"]
 
 
+async def test_failed_sign_ins_never_write_what_was_typed_unless_it_is_an_account(
+        browser: Browser) -> None:
+    import json
+
+    from casetracker.audit.tables import AuditEvent
+
+    user = await make_user("supervisor")
+    await fail(browser, user.email)
+    await fail(browser, "my secret passphrase 2026")  # typed into the e-mail field
+    await fail(browser, "my secret passphrase 2026")
+    rows = await AuditEvent.select(AuditEvent.actor_label, AuditEvent.details).where(
+        AuditEvent.action == "login.failed").order_by(AuditEvent.id)
+    text = json.dumps(rows)
+    assert "passphrase" not in text
+    assert rows[0]["actor_label"] == user.email
+    assert json.loads(rows[0]["details"]) == {"email": user.email}
+    unknown = [json.loads(r["details"]) for r in rows[1:]]
+    assert rows[1]["actor_label"] == "unknown account"
+    assert unknown[0] == unknown[1] and len(unknown[0]["unknown_account"]) == 16
+
+
 async def test_second_factor_failures_count_towards_the_lockout(browser: Browser,
                                                                settings: Any) -> None:
     admin = await make_user("administrator")
