@@ -217,3 +217,18 @@ async def test_case_list_and_dashboard_stay_tables_when_wide(staff_server: str,
         assert link_box and status_box and status_box["x"] > link_box["x"] + link_box["width"] - 1
         assert abs(status_box["y"] - link_box["y"]) < 1, path
     await context.close()
+
+
+async def test_registry_lists_fit_a_phone(staff_server: str, browser: Any) -> None:
+    axe = ensure_axe()
+    context, page = await signed_in_page(browser, staff_server, 360)
+    for path in ("/registry/agencies", "/registry/agreements", "/registry/officers"):
+        await page.goto(f"{staff_server}{path}")
+        assert await page.locator("table.stack > tbody > tr").count() > 1, path
+        await shot(page, f"staff{path.replace('/', '-')}-360")
+        assert await page.evaluate(OVERFLOW) == [], path
+        labelled = await page.evaluate("""() => [...document.querySelectorAll(
+            'table.stack > tbody > tr > td:not(.card-title)')].every(td => td.dataset.label)""")
+        assert labelled, path
+        assert await axe_scan(page, axe) == [], path
+    await context.close()
