@@ -168,8 +168,13 @@ def is_unique_violation(exc: BaseException) -> bool:
 
 async def migrate(quiet: bool = True) -> None:
     """Apply every pending migration of every app, in dependency order."""
+    import warnings
+
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
+    # SQLite has no column lengths; Piccolo warns on every length change it skips there (the
+    # column works as before), which only alarms a newcomer on the first `make run`.
+    warnings.filterwarnings("ignore", message=".*SQLITE doesn't support changes in length")
     if quiet:
         import contextlib
         import io
