@@ -45,17 +45,28 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def local_month(value: Any, zone: str) -> str | None:
-    """"YYYY-MM" of a stored timestamp (ISO text, UTC when it carries no offset) in ``zone``."""
+    """"YYYY-MM" of a stored timestamp (ISO text, UTC when it carries no offset) in ``zone``;
+    None for text that is not a timestamp (SQL NULL, rather than failing the whole query)."""
     if value is None or value == "":
         return None
-    moment = datetime.fromisoformat(str(value))
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(_zone(zone)).strftime("%Y-%m")
 
 
+def fold(value: Any) -> str | None:
+    """``ct_fold(text)``: lower case beyond ASCII, as PostgreSQL's ``lower()`` (SQLite's own
+    ``lower()`` leaves "É" alone)."""
+    return None if value is None else str(value).lower()
+
+
 class CaseTrackerSQLiteEngine(SQLiteEngine):
-    """Piccolo's SQLite engine with our SQL functions on every connection."""
+    """Piccolo's SQLite engine with our SQL functions (``ct_local_month``, ``ct_fold``) on
+    every connection: those of transactions and the one-off ones of plain queries."""
 
     def __init__(self, *args: Any, zone: str = "America/New_York", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +77,25 @@ class CaseTrackerSQLiteEngine(SQLiteEngine):
         zone = self.zone
         await connection.create_function(
             "ct_local_month", 1, lambda value: local_month(value, zone), deterministic=True)
+        await connection.create_function("ct_fold", 1, fold, deterministic=True)
         return connection
+
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
+                                     query_type: str = "generic",
+                                     table: type[Table] | None = None) -> Any:
+        # Piccolo's version opens the connection itself (without our functions); this is it,
+        # on a connection from get_connection().
+        connection = await self.get_connection()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                await connection.commit()
+                if query_type == "insert" and self.get_version_sync() < 3.35:
+                    assert table is not None  # no RETURNING before SQLite 3.35
+                    pk = await self._get_inserted_pk(cursor, table)
+                    return [{table._meta.primary_key._meta.db_column_name: pk}]
+                return await cursor.fetchall()
+        finally:
+            await connection.close()
 
 
 def make_engine(settings: Settings) -> Engine:
