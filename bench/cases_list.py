@@ -169,7 +169,7 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
             ("filter: state", sup, "/cases?state=under_investigation"),
             ("filter: agency", sup, f"/cases?agency={agency['id']}"),
             ("filter: model TFM", sup, "/cases?model=TFM"),
-            ("filter: officer", sup, f"/cases?officer={officer_row['id']}"),
+            ("filter: officer", sup, f"/cases?officer_id={officer_row['id']}"),
             ("filter: officer typed (surname)", sup, f"/cases?officer={surname}"),
             ("filter: profiling + ethnicity", sup,
              "/cases?allegation_type=racial_profiling&characteristic=ethnicity"),

@@ -89,8 +89,8 @@ class CaseFilters:
     agency_id: int | None = None
     agency_state: str = ""  # the two-letter state of the case's agency
     model: str = ""
-    officer_id: int | None = None
-    officer_text: str = ""  # a name or badge typed instead of a registry number
+    officer_id: int | None = None  # a registry officer (links from the registry and flags)
+    officer_text: str = ""  # a name or badge as typed
     investigator_id: int | None = None
     unassigned: bool = False
     allegation_type: str = ""
@@ -118,7 +118,7 @@ class CaseFilters:
         params: list[tuple[str, str]] = [("state", s) for s in self.states]
         simple = {
             "agency": self.agency_id, "agency_state": self.agency_state, "model": self.model,
-            "officer": self.officer_id if self.officer_id is not None else self.officer_text,
+            "officer_id": self.officer_id, "officer": self.officer_text,
             "investigator": "none" if self.unassigned else self.investigator_id,
             "allegation_type": self.allegation_type, "characteristic": self.characteristic,
             "received_from": self.received_from.isoformat() if self.received_from else "",
@@ -157,7 +157,7 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
         raw = _first(params, key)
         if not raw:
             return None
-        if raw.isdigit() and len(raw) < 12:
+        if raw.isascii() and raw.isdigit() and len(raw) < 12:
             return int(raw)
         errors[key] = _("Choose a value from the list.")
         return None
@@ -195,10 +195,10 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
                              and agency_state.isalpha()):
         errors["agency_state"] = _("Enter a two-letter state code, such as TX.")
         agency_state = ""
-    # The officer: a registry number (links from the registry use it) or a typed name/badge.
-    officer_raw = _first(params, "officer")
-    officer_id = as_int("officer") if officer_raw.isdigit() else None
-    officer_text = "" if officer_raw.isdigit() else " ".join(officer_raw.split())[:100]
+    # The officer: a registry id (officer_id, from links) and/or a typed name or badge (officer;
+    # digits there are a badge, never an id).
+    officer_id = as_int("officer_id")
+    officer_text = " ".join(_first(params, "officer").split())[:100]
     sort = as_choice("sort", SORTS) or ("relevance" if _first(params, "q") else "received_desc")
     overdue_raw = _first(params, "overdue").lower()
     filters = CaseFilters(
@@ -308,9 +308,10 @@ def _officer_text_condition(text: str) -> QueryString:
     words = officer_words(text)
     if not words:
         return QueryString("1 = 1")
-    typed = ("lower(COALESCE(case_officer.name, '') || ' ' || "
+    lower = "ct_fold" if db.is_sqlite() else "lower"  # Unicode lower case on both engines
+    typed = (f"{lower}(COALESCE(case_officer.name, '') || ' ' || "
              "COALESCE(case_officer.badge_number, ''))")
-    registry = "lower(officer.name || ' ' || officer.badge_number)"
+    registry = f"{lower}(officer.name || ' ' || officer.badge_number)"
     typed_where = " AND ".join(f"{typed} LIKE {{}}" for _ in words)
     registry_where = " AND ".join(f"{registry} LIKE {{}}" for _ in words)
     patterns = [f"%{w}%" for w in words]

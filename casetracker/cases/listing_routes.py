@@ -87,6 +87,9 @@ async def case_list(request: Request[Any, Any, Any]) -> Template:
     first_url = "/cases?" + urlencode(params) if cursor else None
     choices = await listing.filter_choices()
     officer = await listing.chosen_officer(filters)
+    if officer is not None:
+        officer["clear_url"] = "/cases?" + urlencode(
+            [(k, v) for k, v in filters.query_params() if k != "officer_id"])
     return Template(
         "cases/list.html.j2",
         context={"page": page, "filters": filters, "errors": errors, "labels": labels(),

@@ -125,11 +125,12 @@ async def test_officer_filter_from_the_registry_page_names_the_officer(browser: 
     named = await make_list_case(status="open", agency=agency, officers=[officer])
     other = await make_list_case(status="open", agency=agency)
     page = await browser.get(f"/registry/officers/{officer.id}")
-    assert f'href="/cases?officer={officer.id}"' in page.text  # "Cases naming this officer"
-    page = await browser.get(f"/cases?officer={officer.id}")
+    assert f'href="/cases?officer_id={officer.id}"' in page.text  # "Cases naming this officer"
+    page = await browser.get(f"/cases?officer_id={officer.id}")
     assert page.status_code == 200
     assert "Registry officer:" in page.text and "Robin Vasquez #F-19" in page.text
     assert f"/cases/{named.id}\"" in page.text and f"/cases/{other.id}\"" not in page.text
+    assert f'name="officer_id" value="{officer.id}"' in page.text  # kept when filters change
     # the same by a typed name, kept in the field
     page = await browser.get("/cases", params={"officer": "vasquez"})
     assert 'value="vasquez"' in page.text

@@ -88,8 +88,8 @@ async def test_each_filter_returns_exactly_the_expected_cases(settings: Any) -> 
         "agency_state": "Enter a two-letter state code, such as TX."}
     assert await ids(sup, model="TFM") == case_ids(w, "c2")  # via the agency's agreement
     assert await ids(sup, model="WSO") == case_ids(w, "c3")
-    assert await ids(sup, officer=str(w["o1"].id)) == case_ids(w, "c1")
-    assert await ids(sup, officer=str(w["o2"].id)) == case_ids(w, "c2")  # via the allegation
+    assert await ids(sup, officer_id=str(w["o1"].id)) == case_ids(w, "c1")
+    assert await ids(sup, officer_id=str(w["o2"].id)) == case_ids(w, "c2")  # via the allegation
     assert await ids(sup, investigator=str(w["inv1"].id)) == case_ids(w, "c2")
     assert await ids(sup, investigator="none") == case_ids(w, "c4", "c1")
     assert await ids(sup, allegation_type="force") == case_ids(w, "c2")
@@ -113,6 +113,11 @@ async def test_officer_filter_takes_a_typed_name_or_badge(settings: Any) -> None
         status="received", narrative="Stopped outside the store.",
         officers=[SimpleNamespace(name="Deputy Kowalski", badge_number="771")],
         received_at=datetime(2026, 5, 10, 15, tzinfo=UTC))
+    w["c6"] = await make_list_case(
+        status="received", narrative="Stopped at the jail.",
+        officers=[SimpleNamespace(name="JOSÉ NÚÑEZ", badge_number="")],
+        received_at=datetime(2026, 6, 10, 15, tzinfo=UTC))
+    assert await ids(sup, officer="núñez") == case_ids(w, "c6")  # beyond ASCII, both engines
     assert await ids(sup, officer="ortiz") == case_ids(w, "c1")  # linked, by registry name
     assert await ids(sup, officer="ORTIZ, DANA") == case_ids(w, "c1")  # words in any order
     assert await ids(sup, officer="#B-22") == case_ids(w, "c2")  # only via an allegation
@@ -123,6 +128,12 @@ async def test_officer_filter_takes_a_typed_name_or_badge(settings: Any) -> None
     filters, _errors = listing.parse_filters({"officer": " Dana   Ortiz "})
     assert (filters.officer_id, filters.officer_text) == (None, "Dana Ortiz")
     assert filters.query_params() == [("officer", "Dana Ortiz")]
+    # digits typed are a badge, never a registry id
+    filters, _errors = listing.parse_filters({"officer": str(w["o1"].id)})
+    assert (filters.officer_id, filters.officer_text) == (None, str(w["o1"].id))
+    assert await ids(sup, officer="771") == case_ids(w, "c5")
+    assert listing.parse_filters({"officer_id": "\u00b2"})[1] == {
+        "officer_id": "Choose a value from the list."}
     assert listing.officer_words("Dep. Walker, #417") == ["dep.", "walker", "417"]
 
 
