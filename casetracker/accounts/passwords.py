@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
+import weakref
+from typing import Any
 
 import anyio
 from argon2 import PasswordHasher
@@ -26,15 +30,30 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+# argon2 takes 64 MiB and a fraction of a CPU-second per call: at most this many at once per
+# worker process (a burst of sign-ins waits its turn instead of using gigabytes).
+_PARALLEL_HASHES = max(2, min(4, os.cpu_count() or 2))
+_limiters: weakref.WeakKeyDictionary[Any, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def _limiter() -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()  # a limiter belongs to one event loop
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(_PARALLEL_HASHES)
+    return limiter
+
+
 async def hash_password_off_loop(password: str) -> str:
     """:func:`hash_password` in a worker thread: argon2 is deliberately slow (tenths of a
     second of CPU) and releases the GIL, so the event loop keeps serving other requests."""
-    return await anyio.to_thread.run_sync(hash_password, password)
+    return await anyio.to_thread.run_sync(hash_password, password, limiter=_limiter())
 
 
 async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
     """:func:`verify_password` in a worker thread (see :func:`hash_password_off_loop`)."""
-    return await anyio.to_thread.run_sync(verify_password, password_hash, password)
+    return await anyio.to_thread.run_sync(verify_password, password_hash, password,
+                                          limiter=_limiter())
 
 
 def password_problem(password: str, *, email: str = "") -> str | None:
