@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,6 +40,8 @@ def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # stored timestamps are UTC, not the server's zone
     zone = ZoneInfo(get_settings().timezone)
     return value.astimezone(zone).strftime(fmt)
 
@@ -56,10 +58,13 @@ def format_date(value: date | datetime | str | None, fmt: str = "%Y-%m-%d") -> s
 
 
 def _to_local(value: date | datetime | str) -> date | datetime:
-    """A date stays a date; a timestamp (or its ISO text) moves to the configured zone."""
+    """A date stays a date; a timestamp (or its ISO text) moves to the configured zone. A
+    timestamp without an offset is UTC, as the database stores them (not the server's zone)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
     if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
         return value.astimezone(ZoneInfo(get_settings().timezone))
     return value
 
