@@ -435,16 +435,19 @@ async def run_import(
 
 async def _ensure_agency(agency_table: Any, mapping: Mapping) -> int:
     from casetracker import db
+    from casetracker.registry.rules import agency_match_key, similar_agency_key
 
-    try:
-        from casetracker.registry.rules import agency_match_key
-        key = agency_match_key(mapping.agency["state"], mapping.agency["name"])
-    except ImportError:  # pragma: no cover - registry rules are part of the project
-        key = f"{mapping.agency['state'].upper()}|{mapping.agency['name'].casefold()}"
-    row = await agency_table.select(agency_table.id).where(
-        agency_table.match_key == key).first()
-    if row:
-        return int(row["id"])
+    state, name = mapping.agency["state"].upper(), mapping.agency["name"]
+    key = agency_match_key(state, name)
+    # The registry's agency of that name, whatever its case, spacing or apostrophe style.
+    wanted = similar_agency_key(state, name)
+    rows = await agency_table.select(agency_table.id, agency_table.name, agency_table.match_key
+                                     ).where(agency_table.state == state).order_by(
+                                         agency_table.id)
+    exact = [r for r in rows if r["match_key"] == key]
+    similar = [r for r in rows if similar_agency_key(state, r["name"]) == wanted]
+    if exact or similar:
+        return int((exact or similar)[0]["id"])
     async with db.write_transaction():
         agency = agency_table(name=mapping.agency["name"], state=mapping.agency["state"].upper(),
                               county=mapping.agency.get("county", ""),
