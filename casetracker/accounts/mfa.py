@@ -55,8 +55,15 @@ def verify_totp(secret: str | None, code: str) -> bool:
 
 
 def new_recovery_codes(count: int = RECOVERY_CODE_COUNT) -> list[str]:
-    return ["-".join("".join(secrets.choice(_ALPHABET) for _ in range(5)) for _ in range(2))
-            for _ in range(count)]
+    """Distinct codes of 10 characters in two groups, each holding a letter: a code of digits
+    only would be taken for an authenticator code (see :func:`looks_like_recovery_code`)."""
+    codes: list[str] = []
+    while len(codes) < count:
+        raw = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+        code = f"{raw[:5]}-{raw[5:]}"
+        if looks_like_recovery_code(code) and code not in codes:
+            codes.append(code)
+    return codes
 
 
 def normalise_recovery_code(code: str) -> str:

@@ -51,6 +51,13 @@ def test_recovery_codes_are_unique_hashed_and_forgiving_about_format() -> None:
     assert mfa.looks_like_recovery_code(codes[0]) and not mfa.looks_like_recovery_code("123456")
 
 
+def test_recovery_codes_are_never_all_digits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A code of digits only would be read as an authenticator code and could never be used.
+    draws = iter("1234567890" + "abcde23456" + "98765fghjk")
+    monkeypatch.setattr(mfa.secrets, "choice", lambda alphabet: next(draws))
+    assert mfa.new_recovery_codes(2) == ["abcde-23456", "98765-fghjk"]
+
+
 def test_qr_code_is_an_svg_data_uri() -> None:
     uri = mfa.qr_data_uri(mfa.provisioning_uri(mfa.new_secret(), "a@example.org"))
     assert uri.startswith("data:image/svg+xml")
