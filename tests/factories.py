@@ -36,3 +36,17 @@ async def make_user(role: str = "investigator", *, email: str | None = None,
         user.totp_secret = seal_totp_secret(totp_secret, user.id)
         await User.update({User.totp_secret: user.totp_secret}).where(User.id == user.id)
     return user
+
+
+def wrong_totp_code(secret: str = TEST_TOTP_SECRET) -> str:
+    """Six digits that are not a valid code for ``secret`` at any step the app accepts now
+    (the previous, current and next 30 seconds, with a step of margin either side)."""
+    import time
+
+    import pyotp
+
+    totp = pyotp.TOTP(secret)
+    now = int(time.time())
+    valid = {totp.at(now + 30 * k) for k in range(-2, 3)}
+    return next(code for code in ("123456", "000000", "654321", "111111", "999999", "246810")
+                if code not in valid)

@@ -7,7 +7,7 @@ from typing import Any
 
 from casetracker.accounts.tables import LoginFailure
 from tests.conftest import Browser
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, make_user, wrong_totp_code
 from tests.factories_accounts import audit_actions
 
 
@@ -122,7 +122,7 @@ async def test_second_factor_failures_count_towards_the_lockout(browser: Browser
                                                    "password": DEFAULT_PASSWORD})
     assert response.headers["location"] == "/login/2fa"
     for _ in range(settings.login_max_failures):
-        response = await browser.submit("/login/2fa", data={"code": "000000"})
+        response = await browser.submit("/login/2fa", data={"code": wrong_totp_code()})
         assert response.status_code == 422
     import pyotp
 

@@ -9,7 +9,7 @@ import pyotp
 
 from casetracker.accounts.tables import User
 from tests.conftest import Browser, login_as
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, make_user, wrong_totp_code
 from tests.factories_accounts import RECOVERY_CODE, SECRET, audit_actions, find
 
 
@@ -26,9 +26,7 @@ async def enrol(browser: Browser) -> tuple[str, list[str]]:
     assert page.status_code == 200
     assert 'src="data:image/svg+xml' in page.text  # the QR code, no script needed
     secret = find(SECRET, page.text).replace(" ", "")
-    wrong = await browser.post("/account/2fa", data={"code": "123456"
-                                                     if pyotp.TOTP(secret).now() != "123456"
-                                                     else "654321"})
+    wrong = await browser.post("/account/2fa", data={"code": wrong_totp_code(secret)})
     assert wrong.status_code == 422
     assert "That code is not right" in wrong.text
     done = await browser.submit("/account/2fa", data={"code": pyotp.TOTP(secret).now()})

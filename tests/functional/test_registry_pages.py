@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from casetracker.audit.tables import AuditEvent
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
@@ -55,8 +56,11 @@ async def test_agency_detail_shows_agreements_and_officers_with_flags(browser: B
     agency = await make_agency("Grundy County Sheriff's Office", state="TN")
     agreement = await make_agreement(agency, model="WSO", signed_on=None, signed_raw="5025-07-07")
     officer = await make_officer(agency, name="Dana Reyes", badge_number="417")
-    old = date.today() - timedelta(days=settings.training_cycle_days + 30)
-    await make_designation(officer, agreement, authorisation_expires_on=date.today()
+    # The app's "today" is the local date in its zone, not the machine's (they differ for
+    # hours every night).
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    old = today - timedelta(days=settings.training_cycle_days + 30)
+    await make_designation(officer, agreement, authorisation_expires_on=today
                            - timedelta(days=1), training_completed_on=old)
     page = await browser.get(f"/registry/agencies/{agency.id}")
     assert page.status_code == 200
@@ -70,8 +74,8 @@ async def test_agency_detail_shows_agreements_and_officers_with_flags(browser: B
     page = await browser.get("/registry/officers?q=reyes")
     assert "Dana Reyes" in page.text and "Authorisation expired" in page.text
     fine = await make_officer(agency, name="Lee Fine")
-    await make_designation(fine, agreement, authorisation_expires_on=date.today()
-                           + timedelta(days=90), training_completed_on=date.today())
+    await make_designation(fine, agreement, authorisation_expires_on=today
+                           + timedelta(days=90), training_completed_on=today)
     page = await browser.get("/registry/officers?flagged=1")
     assert "Dana Reyes" in page.text and "Lee Fine" not in page.text
     page = await browser.get("/registry/officers")
