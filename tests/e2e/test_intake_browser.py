@@ -18,6 +18,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,15 +76,20 @@ uvicorn.Server(config).run(sockets=[sock])
 STARTUP_SECONDS = 90  # imports and migrations on a loaded 2-core machine
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """The real app under uvicorn, migrated, on a free port."""
+def require_browser() -> None:
+    """Chromium and Playwright, or the test is reported unavailable (a failure in CI)."""
     if not Path(CHROMIUM).exists():
         unavailable(f"Chromium not found at {CHROMIUM}")
     try:
         import playwright  # noqa: F401
     except ImportError:
         unavailable("the playwright package is not installed")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The real app under uvicorn, migrated, on a free port."""
+    require_browser()
     var_dir = Path(tempfile.mkdtemp(prefix="casetracker-e2e-"))
     env = {**os.environ,
            "CASETRACKER_VAR_DIR": str(var_dir),
@@ -94,8 +100,19 @@ def server() -> Iterator[str]:
     python = sys.executable
     subprocess.run([python, "-m", "casetracker", "migrate"], cwd=ROOT, env=env, check=True,  # noqa: S603
                    capture_output=True, timeout=120)
+    try:
+        with serving(env) as base:
+            yield base
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """The app under uvicorn with ``env``, on a port it picks; yields its base URL once it
+    answers /healthz, and stops it afterwards."""
     process = subprocess.Popen(  # noqa: S603
-        [python, "-c", SERVE], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        [sys.executable, "-c", SERVE], cwd=ROOT, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT)
     try:
         assert process.stdout is not None
@@ -123,11 +140,11 @@ def server() -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
-@pytest.fixture
-async def chromium(server: str) -> AsyncIterator[Any]:
+@asynccontextmanager
+async def launched_chromium() -> AsyncIterator[Any]:
+    """Headless Chromium (the test is reported unavailable when it will not start)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -139,6 +156,12 @@ async def chromium(server: str) -> AsyncIterator[Any]:
             yield browser
         finally:
             await browser.close()
+
+
+@pytest.fixture
+async def chromium(server: str) -> AsyncIterator[Any]:
+    async with launched_chromium() as browser:
+        yield browser
 
 
 async def shot(page: Any, name: str) -> None:

@@ -17,8 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,13 +26,12 @@ import pytest
 
 from tests.conftest import RUN_ID, _dsn_for, _pg_admin, _postgres_available
 from tests.e2e.test_intake_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
-    SERVE,
-    STARTUP_SECONDS,
     axe_scan,
     ensure_axe,
+    launched_chromium,
+    require_browser,
+    serving,
     shot,
     unavailable,
 )
@@ -58,12 +55,7 @@ def _run_cli(args: list[str], env: dict[str, str], stdin: str = "") -> None:
 @pytest.fixture(scope="module")
 def staff_server(engine_name: str) -> Iterator[str]:
     """The real app under uvicorn on a seeded database of the engine under test."""
-    if not Path(CHROMIUM).exists():
-        unavailable(f"Chromium not found at {CHROMIUM}")
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        unavailable("the playwright package is not installed")
+    require_browser()
     var_dir = Path(tempfile.mkdtemp(prefix="casetracker-e2e-staff-"))
     pg_database = ""
     if engine_name == "postgres":
@@ -80,39 +72,13 @@ def staff_server(engine_name: str) -> Iterator[str]:
            "CASETRACKER_PDF_WORKERS": "0",
            "CASETRACKER_REQUIRE_2FA_ROLES": "administrator",
            "PICCOLO_CONF": "casetracker.piccolo_conf"}
-    process: subprocess.Popen[bytes] | None = None
     try:
         _run_cli(["cases", "seed", "--count", SEEDED_CASES], env)  # migrates first
         _run_cli(["users", "create", "--email", SUPERVISOR_EMAIL, "--name", "Sam Supervisor",
                   "--role", "supervisor", "--password-stdin"], env, SUPERVISOR_PASSWORD + "\n")
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-c", SERVE], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT)
-        assert process.stdout is not None
-        first_line = process.stdout.readline().decode().strip()
-        if not first_line.isdigit():
-            output = first_line + process.stdout.read().decode()
-            pytest.fail(f"the app did not start:\n{output[-3000:]}")
-        base = f"http://127.0.0.1:{first_line}"
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5):  # noqa: S310
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    pytest.fail(f"the app did not start:\n{process.stdout.read().decode()[-3000:]}")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the app did not answer on /healthz in {STARTUP_SECONDS} s")
-                time.sleep(0.1)
-        yield base
+        with serving(env) as base:
+            yield base
     finally:
-        if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
         if pg_database:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)'))
         shutil.rmtree(var_dir, ignore_errors=True)
@@ -120,17 +86,8 @@ def staff_server(engine_name: str) -> Iterator[str]:
 
 @pytest.fixture
 async def browser(staff_server: str) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        try:
-            chromium = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Exception as exc:
-            unavailable(f"Chromium would not start: {exc}")
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with launched_chromium() as chromium:
+        yield chromium
 
 
 async def signed_in_page(browser: Any, base: str, width: int) -> tuple[Any, Any]:
