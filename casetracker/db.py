@@ -10,6 +10,7 @@ opened in the app lifespan.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import sqlite3
 from collections.abc import AsyncIterator
@@ -181,6 +182,28 @@ async def write_transaction() -> AsyncIterator[Any]:
     else:
         async with engine.transaction() as txn:
             yield txn
+
+
+# Namespaces (first key) of the two-key advisory transaction locks, one per kind of work, kept
+# here so that two features never share one by accident.
+LOCK_RATE_LIMIT = 287_002  # a public rate-limit counter (bucket + address)
+LOCK_EVIDENCE_FILE = 287_003  # one stored evidence file
+LOCK_LOGIN = 287_004  # one account's sign-in counter
+
+
+async def lock_in_transaction(namespace: int, name: str) -> None:
+    """Inside a write transaction: serialise work on ``name`` across processes until the
+    transaction ends. PostgreSQL: an advisory transaction lock (two names sharing a hash only
+    wait for each other); SQLite: nothing to do, its immediate write transaction already
+    serialises every writer."""
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        return
+    from piccolo.querystring import QueryString
+
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
+    await engine.run_querystring(QueryString("SELECT pg_advisory_xact_lock({}, {})",
+                                             namespace, key))
 
 
 def is_unique_violation(exc: BaseException) -> bool:

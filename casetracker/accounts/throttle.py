@@ -70,13 +70,6 @@ async def state(email: str, ip: str | None) -> ThrottleState:
                          settings.login_lockout_minutes)
 
 
-_LOCK_CLASS = 287_003  # first key of the (int, int) advisory locks on login counters
-
-
-def _lock_key(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
-
-
 @dataclass(frozen=True)
 class Attempt:
     """A reserved sign-in attempt: ``state`` as counted before it (``state.locked``: refused,
@@ -88,22 +81,17 @@ class Attempt:
 async def reserve_attempt(email: str, ip: str | None) -> Attempt:
     """Count recent failures and, unless locked, record this attempt as a failure of the
     account, atomically for this account."""
-    settings = get_settings()
     key = account_key(email)
     now = datetime.now(UTC)
     async with db.write_transaction():
-        if not db.is_sqlite():
-            await LoginFailure.raw("SELECT pg_advisory_xact_lock({}, {})", _LOCK_CLASS,
-                                   _lock_key(key))
+        await db.lock_in_transaction(db.LOCK_LOGIN, key)
         current = await state(email, ip)
         if current.locked:
             return Attempt(current)
         await LoginFailure.delete().where(LoginFailure.failed_at < _window_start())
         rows = await LoginFailure.insert(
             LoginFailure(key=key, failed_at=now)).returning(LoginFailure.id)
-    return Attempt(ThrottleState(current.account_failures, current.address_failures,
-                                 settings.login_max_failures, settings.login_lockout_minutes),
-                   tuple(int(r["id"]) for r in rows))
+    return Attempt(current, tuple(int(r["id"]) for r in rows))
 
 
 async def forgive(attempt: Attempt) -> None:

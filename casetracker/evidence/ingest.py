@@ -464,17 +464,10 @@ async def cleanup_promoted(keys: Iterable[str | StagedFile], settings: Any = Non
 
 
 async def lock_storage_key(key: str) -> None:
-    """Inside a write transaction: serialise work on one stored file across processes
-    (PostgreSQL advisory transaction lock; SQLite's write lock already serialises)."""
-    from piccolo.engine.postgres import PostgresEngine
-
+    """Inside a write transaction: serialise work on one stored file across processes."""
     from casetracker import db
-    from casetracker.evidence.tables import EvidenceItem
 
-    if isinstance(db.current_engine(), PostgresEngine):
-        digest = key.rsplit("/", 1)[-1]
-        await EvidenceItem.raw("SELECT pg_advisory_xact_lock({}, {})", 287_003,
-                               int(digest[:7], 16))
+    await db.lock_in_transaction(db.LOCK_EVIDENCE_FILE, key)
 
 
 @asynccontextmanager

@@ -7,7 +7,6 @@ nothing is stored and the caller removes the evidence files it staged or promote
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -350,13 +349,6 @@ class IntakeService:
 # --- rate limits -------------------------------------------------------------------------------
 
 RATE_WINDOW = timedelta(hours=1)
-_RATE_LOCK_CLASS = 287_002  # first key of the (int, int) advisory locks on rate-limit counters
-
-
-def _rate_lock_key(bucket: str, key_hash: str) -> int:
-    """A signed 32-bit number for this counter (a collision only makes two counters wait)."""
-    digest = hashlib.sha256(f"{bucket}:{key_hash}".encode()).digest()
-    return int.from_bytes(digest[:4], "big", signed=True)
 
 
 async def rate_limit_allows(bucket: str, address: str | None, *,
@@ -371,12 +363,9 @@ async def rate_limit_allows(bucket: str, address: str | None, *,
     key = rules.address_key(settings.secret_key, address)
     now = datetime.now(UTC)
     async with db.write_transaction():
-        if not db.is_sqlite():
-            # Count and insert as one step per (bucket, address): otherwise concurrent requests
-            # (several workers, or one worker's pool) all count below the limit and all pass.
-            # SQLite's immediate write transaction already serialises them.
-            await PublicRateHit.raw("SELECT pg_advisory_xact_lock({}, {})", _RATE_LOCK_CLASS,
-                                    _rate_lock_key(bucket, key))
+        # Count and insert as one step per (bucket, address): otherwise concurrent requests
+        # (several workers, or one worker's pool) all count below the limit and all pass.
+        await db.lock_in_transaction(db.LOCK_RATE_LIMIT, f"{bucket}:{key}")
         await PublicRateHit.delete().where(PublicRateHit.at < now - RATE_WINDOW)
         count = await PublicRateHit.count().where(
             (PublicRateHit.bucket == bucket) & (PublicRateHit.key_hash == key))
