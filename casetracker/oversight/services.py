@@ -333,17 +333,24 @@ async def load_legacy_breakdown(w: Where) -> dict[str, Any]:
             "total": sum(totals.values())}
 
 
-async def load_officer_status(scope: Scope, as_of: date, cycle_days: int) -> dict[str, Any]:
-    parts, args = ["1=1"], []
+def scope_clauses(scope: Scope, parts: list[str], args: list[Any], *, agency: str = "a.id",
+                  model: str = "g.model = {}") -> None:
+    """Append the scope's conditions (agency, state, model) for a query over agency ``a`` and
+    agreement ``g``; ``agency`` and ``model`` name the column/condition where a query differs."""
     if scope.agency_id:
-        parts.append("a.id = {}")
+        parts.append(f"{agency} = {{}}")
         args.append(int(scope.agency_id))
     if scope.state:
         parts.append("a.state = {}")
         args.append(scope.state)
     if scope.model:
-        parts.append("g.model = {}")
+        parts.append(model)
         args.append(scope.model)
+
+
+async def load_officer_status(scope: Scope, as_of: date, cycle_days: int) -> dict[str, Any]:
+    parts, args = ["1=1"], []
+    scope_clauses(scope, parts, args)
     rows = await _raw(
         "SELECT d.officer AS officer_id, d.status AS status, d.authorisation_expires_on AS "  # noqa: S608
         "authorisation_expires_on, d.training_completed_on AS training_completed_on, "
@@ -361,15 +368,7 @@ async def load_officer_status(scope: Scope, as_of: date, cycle_days: int) -> dic
 
 async def load_inactive_agencies(period: Period, scope: Scope) -> list[dict[str, Any]]:
     parts, args = ["g.status IN ('active', 'suspended')"], []
-    if scope.agency_id:
-        parts.append("a.id = {}")
-        args.append(int(scope.agency_id))
-    if scope.state:
-        parts.append("a.state = {}")
-        args.append(scope.state)
-    if scope.model:
-        parts.append("g.model = {}")
-        args.append(scope.model)
+    scope_clauses(scope, parts, args)
     rows = await _raw(
         "SELECT a.id AS id, a.name AS name, a.state AS state, g.model AS model FROM agency a "  # noqa: S608
         f"JOIN agreement g ON g.agency = a.id WHERE {' AND '.join(parts)}", *args)
@@ -399,15 +398,7 @@ async def _recommendation_rows(period: Period, scope: Scope) -> list[dict[str, A
     parts = ["((r.created_at >= {} AND r.created_at < {}) OR (r.issued_at >= {} AND "
              "r.issued_at < {}))"]
     args: list[Any] = [start, end, start, end]
-    if scope.agency_id:
-        parts.append("r.agency = {}")
-        args.append(int(scope.agency_id))
-    if scope.state:
-        parts.append("a.state = {}")
-        args.append(scope.state)
-    if scope.model:
-        parts.append("g.model = {}")
-        args.append(scope.model)
+    scope_clauses(scope, parts, args, agency="r.agency")
     try:
         rows = await _raw(
             "SELECT r.id AS id, r.number AS number, r.kind AS kind, r.action AS action, "  # noqa: S608
@@ -485,16 +476,9 @@ async def agency_appendix(period: Period, scope: Scope) -> list[dict[str, Any]]:
         f"THEN 1 ELSE 0 END) AS profiling FROM allegation al JOIN ct_case c ON c.id = "
         f"al.\"case\"{w.joins} WHERE {w.sql()} GROUP BY 1", *w.args)
     parts, args = ["1=1"], []
-    if scope.agency_id:
-        parts.append("a.id = {}")
-        args.append(int(scope.agency_id))
-    if scope.state:
-        parts.append("a.state = {}")
-        args.append(scope.state)
-    if scope.model:
-        parts.append("EXISTS (SELECT 1 FROM agreement mg WHERE mg.agency = a.id AND mg.model "
-                     "= {})")
-        args.append(scope.model)
+    scope_clauses(scope, parts, args,
+                  model="EXISTS (SELECT 1 FROM agreement mg WHERE mg.agency = a.id AND "
+                        "mg.model = {})")
     agencies = await _raw(f"SELECT a.id AS id, a.name AS name, a.state AS state FROM agency a "  # noqa: S608
                           f"WHERE {' AND '.join(parts)} ORDER BY a.state, a.name, a.id", *args)
     agreements = await _raw("SELECT agency AS id, model, status FROM agreement")
