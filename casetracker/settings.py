@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,6 +174,13 @@ def get_settings() -> Settings:
     if _current is None:
         _current = load_settings()
     return _current
+
+
+def local_today(settings: Settings | None = None) -> date:
+    """Today's date where the office is (``timezone``), not the server's or UTC's: deadlines,
+    periods and flags are local days (at 19:00 in New York it is already tomorrow in UTC)."""
+    zone = ZoneInfo((settings or get_settings()).timezone)
+    return datetime.now(zone).date()
 
 
 def configure(settings: Settings) -> Settings:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from casetracker.oversight.metrics import Period, Scope
-from casetracker.settings import get_settings
+from casetracker.settings import local_today
 from casetracker.web.i18n import gettext as _
 
 MODELS = ("JEM", "WSO", "TFM")
-
-
-def local_today() -> date:
-    """Today in the configured zone. Periods are local days (services.period_bounds): with the
-    UTC date, "this year so far" jumped to the new year at 19:00 on 31 December in New York and
-    left out that evening's complaints."""
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def _get(params: Any, key: str) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from casetracker.oversight import svg
-from casetracker.oversight.forms import local_today
 from casetracker.oversight.metrics import Period, Scope
+from casetracker.settings import local_today
 from casetracker.web.i18n import gettext as _
 from casetracker.web.i18n import lazy_gettext as L
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
@@ -23,7 +21,7 @@ from casetracker.registry.tables import (
     DesignationStatus,
     Officer,
 )
-from casetracker.settings import get_settings
+from casetracker.settings import get_settings, local_today
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
@@ -32,10 +30,6 @@ FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 READ = [requires(Permission.REGISTRY_READ)]
 EDIT = [requires(Permission.REGISTRY_EDIT)]
 SUSPEND = [requires(Permission.DESIGNATION_SUSPEND)]
-
-
-def _today() -> Any:
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def _cycle() -> int:
@@ -114,7 +108,7 @@ class RegistryController(Controller):
 
     @get("/agencies/{agency_id:int}", name="registry.agency", guards=READ)
     async def agency(self, agency_id: FromPath[int]) -> Template:
-        agency = await queries.agency_detail(agency_id, today=_today(), cycle_days=_cycle())
+        agency = await queries.agency_detail(agency_id, today=local_today(), cycle_days=_cycle())
         return _form("registry/agency.html.j2", agency=agency)
 
     @get("/agencies/{agency_id:int}/edit", name="registry.agency.edit", guards=EDIT)
@@ -181,20 +175,20 @@ class RegistryController(Controller):
 
     @get("/agreements/{agreement_id:int}", name="registry.agreement", guards=READ)
     async def agreement(self, agreement_id: FromPath[int]) -> Template:
-        agreement = await queries.agreement_detail(agreement_id, today=_today(),
+        agreement = await queries.agreement_detail(agreement_id, today=local_today(),
                                                    cycle_days=_cycle())
         return _form("registry/agreement.html.j2", agreement=agreement)
 
     @get("/agreements/{agreement_id:int}/edit", name="registry.agreement.edit", guards=EDIT)
     async def agreement_edit(self, agreement_id: FromPath[int]) -> Template:
-        agreement = await queries.agreement_detail(agreement_id, today=_today(),
+        agreement = await queries.agreement_detail(agreement_id, today=local_today(),
                                                    cycle_days=_cycle())
         return _form("registry/agreement_form.html.j2", agreement=agreement, values=agreement)
 
     @post("/agreements/{agreement_id:int}/edit", name="registry.agreement.update", guards=EDIT)
     async def agreement_update(self, request: Request[Any, Any, Any], agreement_id: FromPath[int],
                                data: FormBody) -> Any:
-        agreement = await queries.agreement_detail(agreement_id, today=_today(),
+        agreement = await queries.agreement_detail(agreement_id, today=local_today(),
                                                    cycle_days=_cycle())
         values, errors = forms.validate_agreement(data, with_agency=False)
         if not errors:
@@ -221,7 +215,7 @@ class RegistryController(Controller):
         filters["flagged"] = "1" if request.query_params.get("flagged") == "1" else ""
         page = await queries.list_officers(
             q=filters["q"], status=filters["status"], flagged=bool(filters["flagged"]),
-            agency_id=agency_id, today=_today(), cycle_days=_cycle(),
+            agency_id=agency_id, today=local_today(), cycle_days=_cycle(),
             after=_int_q(request, "after"))
         return _form("registry/officers.html.j2", page=page, filters=filters,
                      agency_id=agency_id)
@@ -252,12 +246,12 @@ class RegistryController(Controller):
 
     @get("/officers/{officer_id:int}", name="registry.officer", guards=READ)
     async def officer(self, officer_id: FromPath[int]) -> Template:
-        officer = await queries.officer_detail(officer_id, today=_today(), cycle_days=_cycle())
-        return _form("registry/officer.html.j2", officer=officer, today=_today())
+        officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
+        return _form("registry/officer.html.j2", officer=officer, today=local_today())
 
     @get("/officers/{officer_id:int}/edit", name="registry.officer.edit", guards=EDIT)
     async def officer_edit(self, officer_id: FromPath[int]) -> Template:
-        officer = await queries.officer_detail(officer_id, today=_today(), cycle_days=_cycle())
+        officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
         return _form("registry/officer_form.html.j2", officer=officer,
                      agencies=await queries.agency_choices(),
                      values={**officer, "agency_id": officer["agency"]})
@@ -265,7 +259,7 @@ class RegistryController(Controller):
     @post("/officers/{officer_id:int}/edit", name="registry.officer.update", guards=EDIT)
     async def officer_update(self, request: Request[Any, Any, Any], officer_id: FromPath[int],
                              data: FormBody) -> Any:
-        officer = await queries.officer_detail(officer_id, today=_today(), cycle_days=_cycle())
+        officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
         values, errors = forms.validate_officer(data)
         if not errors:
             values["agency"] = values.pop("agency_id")
@@ -365,8 +359,8 @@ class RegistryController(Controller):
                                 "revoke": _("Designation revoked.")}[values["verb"]])
                 return Redirect(path=request.app.route_reverse(
                     "registry.officer", officer_id=officer_id), status_code=303)
-        officer = await queries.officer_detail(officer_id, today=_today(), cycle_days=_cycle())
-        return _form("registry/officer.html.j2", 422, officer=officer, today=_today(),
+        officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
+        return _form("registry/officer.html.j2", 422, officer=officer, today=local_today(),
                      status_form={"designation_id": designation_id,
                                   **forms.raw_values(data)},
                      errors=errors)

@@ -8,7 +8,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -570,5 +570,3 @@ async def find_by_sha256(sha: str) -> dict[str, Any] | None:
         Recommendation.document_sha256 == sha).first()
 
 
-def today_in(settings: Settings) -> date:
-    return viewmodels.local_date(datetime.now(UTC), settings.timezone) or date.today()

@@ -280,6 +280,7 @@ def test_this_year_so_far_is_counted_in_local_days(monkeypatch: pytest.MonkeyPat
     old year, whose local days (services.period_bounds) hold that evening's complaints."""
     from types import SimpleNamespace
 
+    from casetracker import settings
     from casetracker.oversight import forms, views
 
     class Clock(datetime):
@@ -287,8 +288,8 @@ def test_this_year_so_far_is_counted_in_local_days(monkeypatch: pytest.MonkeyPat
         def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
             return datetime(2027, 1, 1, 2, 0, tzinfo=UTC).astimezone(tz)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(forms, "datetime", Clock)
-    monkeypatch.setattr(forms, "get_settings",
+    monkeypatch.setattr(settings, "datetime", Clock)  # "today" comes from settings.local_today
+    monkeypatch.setattr(settings, "get_settings",
                         lambda: SimpleNamespace(timezone="America/New_York"))
     period, _scope, errors, _values = forms.parse_filters({})
     assert errors == {}
