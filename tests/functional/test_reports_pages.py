@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
 from typing import Any
 
 import pytest
@@ -19,13 +18,9 @@ from tests.factories_reports import (
     make_designated_officer,
     make_sustained_case,
 )
+from tests.pdf import pdf_text as text_of
 
 pytestmark = pytest.mark.asyncio
-
-
-def text_of(pdf: bytes) -> str:
-    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,  # noqa: S607
-                          check=True).stdout.decode()
 
 
 @pytest.fixture

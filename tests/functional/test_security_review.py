@@ -97,19 +97,15 @@ async def _draft_recommendation(browser: Any, settings: Any, original_name: str)
 
 
 async def _preview_text(browser: Any, detail: str, classification: str) -> str:
-    import subprocess
-
     from casetracker.reports.tables import Recommendation
+    from tests.pdf import pdf_text
 
     rec_id = int(detail.rstrip("/").rsplit("/", 1)[-1])
     await Recommendation.update({Recommendation.classification: classification}).where(
         Recommendation.id == rec_id)
     response = await browser.get(f"{detail}/preview.pdf")
     assert response.status_code == 200
-    result = await asyncio.to_thread(
-        subprocess.run, ["pdftotext", "-", "-"], input=response.content,
-        capture_output=True, check=True)
-    return result.stdout.decode()
+    return await asyncio.to_thread(pdf_text, response.content)
 
 
 async def test_public_recommendation_withholds_complainant_file_names(browser: Any,
