@@ -23,14 +23,18 @@ run: $(STAMP) ## Install if needed, migrate, and serve on http://127.0.0.1:8000 
 migrate: $(STAMP) ## Apply pending migrations
 	$(BIN)/casetracker migrate
 
+# One pytest-xdist worker per CPU; a test file stays on one worker, so its module-scoped
+# servers start once. PARALLEL= (empty) runs in one process.
+PARALLEL ?= -n auto --dist loadfile
+
 test: $(STAMP) ## Install if needed and run the whole suite (SQLite, and PostgreSQL when reachable)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 test-sqlite: $(STAMP) ## The suite on SQLite only
-	CASETRACKER_TEST_ENGINES=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	CASETRACKER_TEST_ENGINES=sqlite $(BIN)/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 test-postgres: $(STAMP) ## The suite on PostgreSQL only
-	CASETRACKER_TEST_ENGINES=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+	CASETRACKER_TEST_ENGINES=postgres $(BIN)/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check casetracker tests bench
