@@ -33,7 +33,7 @@ ICE_SHEET = SHARED_DATA / "ice-287g" / "participatingAgencies07182025pm.xlsx"
 NARRATIVE = ("El agente me detuvo sin motivo frente a la tienda y me preguntó por mis papeles "
              "antes que nada, solo porque hablo español.")
 
-pytestmark = pytest.mark.skipif(not ICE_SHEET.exists(), reason=f"{ICE_SHEET} not found")
+pytestmark = pytest.mark.shared_data("ice-287g/participatingAgencies07182025pm.xlsx")
 
 
 async def act(browser: Browser, case_id: int, action: str, data: dict[str, Any] | None = None
