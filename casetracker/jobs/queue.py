@@ -91,5 +91,9 @@ def saq_worker(settings: Settings, runner: Any, concurrency: int) -> Any:
         return await runner.run_job(job_id)
 
     queue = Queue.from_url(settings.redis_url, name=settings.queue_name)
-    return Worker(queue, functions=[(SAQ_FUNCTION, casetracker_run_job)],
-                  concurrency=concurrency, shutdown_grace_period_s=10)
+    worker = Worker(queue, functions=[(SAQ_FUNCTION, casetracker_run_job)],
+                    concurrency=concurrency, shutdown_grace_period_s=10)
+    # SAQ would take SIGTERM/SIGINT for itself; `casetracker worker` stops it (and the
+    # runner) in order.
+    worker.SIGNALS = []
+    return worker
