@@ -141,3 +141,7 @@ def _register_job() -> None:
 
 
 _register_job()
+def deliver(settings: Settings, message: EmailMessage) -> Path | None:
+    """Send one built message now, raising when it cannot be sent (for callers that must know,
+    such as audit checkpoints; ``send_mail`` logs failures instead)."""
+    return _deliver(settings, message)

@@ -87,6 +87,10 @@ class Settings:
     jobs_in_process: bool = True
     job_concurrency: int = 2
     job_lease_seconds: int = 60
+    audit_checkpoint_dir: Path = field(default=Path("var/audit-checkpoints"))
+    audit_checkpoint_sinks: tuple[str, ...] = ("file",)
+    audit_checkpoint_email: str = ""
+    audit_checkpoint_minutes: int = 60
 
     @property
     def is_sqlite(self) -> bool:
@@ -172,6 +176,11 @@ def load_settings() -> Settings:
         jobs_in_process=_env_bool("JOBS_IN_PROCESS", True),
         job_concurrency=_env_int("JOB_CONCURRENCY", 2),
         job_lease_seconds=_env_int("JOB_LEASE_SECONDS", 60),
+        audit_checkpoint_dir=Path(_env("AUDIT_CHECKPOINT_DIR",
+                                       str(var_dir / "audit-checkpoints"))),
+        audit_checkpoint_sinks=_env_list("AUDIT_CHECKPOINT_SINKS", ("file",)),
+        audit_checkpoint_email=_env("AUDIT_CHECKPOINT_EMAIL", ""),
+        audit_checkpoint_minutes=_env_int("AUDIT_CHECKPOINT_MINUTES", 60),
     )
 
 
