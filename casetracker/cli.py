@@ -29,6 +29,7 @@ FEATURE_CLI_MODULES = (
     "casetracker.evidence.cli",
     "casetracker.reports.cli",
     "casetracker.oversight.cli",
+    "casetracker.jobs.cli",
 )
 
 T = TypeVar("T")
@@ -59,6 +60,26 @@ def migrate_command() -> None:
 
     run()
     click.echo("Database is up to date.")
+    _checkpoint_audit_log()
+
+
+def _checkpoint_audit_log() -> None:
+    """Anchor the audit log outside the database after migrating and before serving (the
+    periodic job does it on a schedule). A log that does not verify is not signed, and said
+    loudly, but does not stop the app."""
+    from casetracker.audit.services import CheckpointRefused, write_checkpoint
+
+    @with_database
+    async def run() -> None:
+        await write_checkpoint()
+
+    try:
+        run()
+    except CheckpointRefused as exc:
+        click.echo(f"WARNING: the audit log does not verify ({exc}); no checkpoint was "
+                   "written. Run `casetracker audit verify`.", err=True)
+    except (OSError, ValueError) as exc:
+        click.echo(f"WARNING: no audit checkpoint written: {exc}", err=True)
 
 
 async def _prepare_to_serve() -> None:
@@ -89,6 +110,21 @@ def _serve_where_asked(host: str | None, port: int | None) -> None:
     configure(load_settings())
 
 
+def _share_metrics_across_workers() -> None:
+    """Each server process counts its own requests; Prometheus's multiprocess mode lets
+    /metrics on any of them report the sum. It must be set before prometheus_client is first
+    imported (the app is loaded to build this CLI), and emptied: the counts of a previous run
+    are not this run's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    import shutil
+
+    folder = get_settings().var_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def _wrap_run_command(litestar_run: click.Command) -> click.Command:
     """Litestar's ``run``, preceded by migrations and the first-administrator bootstrap, run
     once here before any worker starts (several workers must never migrate at once)."""
@@ -104,6 +140,7 @@ def _wrap_run_command(litestar_run: click.Command) -> click.Command:
             await _prepare_to_serve()
 
         prepare()
+        _checkpoint_audit_log()
         return original_callback(*args, **kwargs)
 
     litestar_run.callback = callback
@@ -147,6 +184,8 @@ class CaseTrackerCLIPlugin:
 def main() -> None:
     os.environ.setdefault("LITESTAR_APP", "casetracker.app:create_app")
     os.environ.setdefault("PICCOLO_CONF", "casetracker.piccolo_conf")
+    if sys.argv[1:2] == ["run"]:
+        _share_metrics_across_workers()
     from litestar.cli.main import litestar_group
 
     sys.exit(litestar_group(prog_name="casetracker"))

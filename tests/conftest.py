@@ -158,6 +158,9 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         evidence_dir=var_dir / "evidence",
         outbox_dir=var_dir / "outbox",
         session_dir=var_dir / "sessions",
+        # Tests run background jobs explicitly (``await jobs.run_due()``), when they choose.
+        jobs_in_process=False,
+        audit_checkpoint_dir=var_dir / "audit-checkpoints",
     )
     if engine_name == "postgres":
         reason = await _postgres_available()
@@ -218,10 +221,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_TMP, ignore_errors=True)
 
 
-# What differs from one test to the next in the settings and that the app only reads when
-# asked (get_settings(), app.state, the session store), not when it is built.
-_PER_TEST_SETTINGS = ("database_url", "var_dir", "evidence_dir", "outbox_dir", "session_dir")
+# What differs from one test to the next in the settings (the database and every folder under
+# the test's var/) is read by the app when asked (get_settings(), app.state, the session
+# store), not when it is built; the rest of the settings picks the app.
 _apps: dict[Any, Any] = {}
+_MAX_APPS = 4
+
+
+def _per_test_settings(settings: Any) -> dict[str, None]:
+    import dataclasses
+
+    fields = {"database_url": None, "var_dir": None}
+    for item in dataclasses.fields(settings):
+        value = getattr(settings, item.name)
+        if isinstance(value, Path) and value.is_relative_to(settings.var_dir):
+            fields[item.name] = None
+    return fields
 
 
 def _app_for(settings: Any) -> Any:
@@ -233,9 +248,11 @@ def _app_for(settings: Any) -> Any:
 
     from casetracker.app import create_app
 
-    key = settings.replace(**dict.fromkeys(_PER_TEST_SETTINGS))
+    key = settings.replace(**_per_test_settings(settings))
     application = _apps.get(key)
     if application is None:
+        while len(_apps) >= _MAX_APPS:
+            _apps.pop(next(iter(_apps)))
         application = _apps[key] = create_app(settings, manage_database=False)
         return application
     configure(settings)  # as create_app does

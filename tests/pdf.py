@@ -6,8 +6,8 @@ tools (no poppler-utils, no qpdf).
   reads whole once whitespace is removed (see ``squeezed``).
 - ``pdf_layout_text(data)``: the text laid out as on the page (pypdf's layout mode, like
   ``pdftotext -layout``): a label and its value, or a table row, share one line.
-- ``squeezed(text)``: without whitespace and hyphens, to compare text that may wrap or be
-  hyphenated across lines.
+- ``squeezed(text)``: without whitespace, hyphens and quotation marks of any style, to compare
+  text that may wrap or be hyphenated across lines.
 - ``check_structure(data)``: the structural check ``qpdf --check`` does, through pikepdf (which
   bundles libqpdf): every object parses, every stream decodes, every page's content parses, no
   repair was needed. Returns the problems found (an empty list for a sound file).
@@ -45,8 +45,9 @@ def pdf_layout_text(data: bytes) -> str:
 
 
 def squeezed(text: str) -> str:
-    """Text without whitespace and hyphens, for comparing text that may wrap across lines."""
-    return re.sub(r"[\s\-‐]+", "", text)
+    """Without whitespace, hyphens and quotation marks of any style: to compare text that
+    wraps across lines."""
+    return re.sub(r"[\s\-\u2010\u201c\u201d\"]+", "", text).replace("\u2019", "'")
 
 
 def check_structure(data: bytes) -> list[str]:
