@@ -121,6 +121,7 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         evidence_dir=var_dir / "evidence",
         outbox_dir=var_dir / "outbox",
         session_dir=var_dir / "sessions",
+        audit_checkpoint_dir=var_dir / "audit-checkpoints",
     )
     if engine_name == "postgres":
         reason = await _postgres_available()
