@@ -41,6 +41,8 @@ FEATURE_ROUTE_MODULES = (
     "casetracker.evidence.routes",
     "casetracker.reports.routes",
     "casetracker.oversight.routes",
+    # last: its runner starts after every other feature and stops before them
+    "casetracker.jobs.routes",
 )
 
 STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent / "static"

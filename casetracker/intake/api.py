@@ -154,7 +154,7 @@ def _unprocessable(errors: dict[str, str]) -> Response[Any]:
                      "errors": errors}, status_code=422, media_type=MediaType.JSON)
 
 
-def _filed_response(filed: FiledComplaint, background: Any = None) -> Response[Any]:
+def _filed_response(filed: FiledComplaint) -> Response[Any]:
     """201 with the filing; a replay of an Idempotency-Key gives the same body again, marked
     with ``Idempotent-Replayed: true``."""
     out = FiledOut(tracking_number=filed.tracking_number, access_code=filed.access_code,
@@ -164,8 +164,7 @@ def _filed_response(filed: FiledComplaint, background: Any = None) -> Response[A
     headers = {"cache-control": "no-store"}
     if filed.replayed:
         headers["idempotent-replayed"] = "true"
-    return Response(out, status_code=201, media_type=MediaType.JSON, headers=headers,
-                    background=background)
+    return Response(out, status_code=201, media_type=MediaType.JSON, headers=headers)
 
 
 def _address(request: Request[Any, Any, Any]) -> str | None:
@@ -233,13 +232,8 @@ class ComplaintsApiController(Controller):
                 parsed, channel="api", once_key=key)
         except once.KeyReused as exc:  # a concurrent request with this key and another body
             return _unprocessable(exc.errors)
-        if filed.replayed:
-            return _filed_response(filed)
-        from casetracker.intake.controllers import receipt_mail_task
-
-        # the e-mail in the complaint's language, not the caller's header's
-        return _filed_response(filed, background=receipt_mail_task(filed, parsed.email,
-                                                                   language))
+        # The receipt e-mail (in the complaint's language) is a job promised by the filing.
+        return _filed_response(filed)
 
     @post("/status", name="api.complaints.status", opt=API_OPT, include_in_schema=True,
           request_max_body_size=16 * 1024, status_code=200,

@@ -17,7 +17,6 @@ import logging
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
@@ -48,7 +47,6 @@ from casetracker.intake.receipt import (
     render_receipt_pdf,
 )
 from casetracker.intake.services import (
-    FiledComplaint,
     IntakeService,
     rate_limit_allows,
     resolve_officer_agencies,
@@ -225,7 +223,6 @@ class PublicController(Controller):
             anchor = "#s-evidence"
         if action in ("add_officer", "add_witness") and not anchor:  # already at the most
             anchor = "#s-officers" if action == "add_officer" else "#s-witnesses"
-        new_draft = not draft.exists
         await drafts.save(draft)
         await drafts.remove_files(removed)
         response: Response[Any]
@@ -240,10 +237,6 @@ class PublicController(Controller):
                                                      files_refused="files" in file_errors))
             else:
                 response = _see("/complaint/review")
-        if new_draft:
-            # Abandoned drafts go with their files (also `casetracker intake sweep`), after
-            # this answer has gone out.
-            response.background = BackgroundTask(drafts.sweep, limit=10)
         return _with_draft_cookie(response, draft.token)
 
     # --- check your answers, send ----------------------------------------------------------
@@ -314,13 +307,10 @@ class PublicController(Controller):
                                    names=", ".join(s.original_name for s in lost))
             return no_store(self._review_page(data, draft, status_code=422,
                                               errors={"form": message}))
-        response = _see("/complaint/sent")
         if filed is None:  # the draft changed under this request: check again
             return _see("/complaint/review", query="changed=1")
-        if not filed.replayed:
-            # The e-mailed receipt is rendered and sent after the redirect has gone out.
-            response.background = receipt_mail_task(filed, data.email)
-        return response
+        # The e-mailed receipt is a job promised by the filing (a worker sends it).
+        return _see("/complaint/sent")
 
     @get("/complaint/sent", name="intake.sent", opt=PUBLIC_OPT)
     async def sent(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -359,50 +349,4 @@ async def receipt_response(case_id: int) -> Response[bytes]:
     })
 
 
-def receipt_mail_task(filed: FiledComplaint, email: str,
-                      language: str | None = None) -> BackgroundTask | None:
-    """The e-mailed receipt, in ``language`` (the complaint's, for the API; by default the
-    page's, which for the form is the language it was filed in)."""
-    if not email:
-        return None
-    return BackgroundTask(send_receipt_mail, {"case_id": filed.case_id, "email": email,
-                                              "language": language or get_language()})
-
-
-async def send_receipt_mail(payload: dict[str, Any]) -> None:
-    """The receipt by e-mail, when they gave an address (payload: case_id, email, language).
-    Never undoes the filing; safe to run twice (it sends the same message again)."""
-    from casetracker.cases.tables import Case
-    from casetracker.web.i18n import using_language
-    from casetracker.web.templating import long_date
-
-    language = str(payload.get("language") or "en")
-    email = str(payload.get("email") or "")
-    if not email:
-        return
-    with using_language(language):  # a background task runs after the request's context
-        try:
-            from casetracker.mail import Attachment, send_mail
-
-            case = await Case.select(Case.tracking_number, Case.received_at).where(
-                Case.id == int(payload["case_id"])).first()
-            if case is None:
-                return
-            view = await build_receipt(int(payload["case_id"]))
-            pdf = await render_receipt_pdf(view, language)
-            body = _(
-                "Thank you. We received your complaint on %(date)s.\n\n"
-                "Your tracking number is %(number)s.\n\n"
-                "Your access code is NOT in this e-mail, for your safety. You need it, with the "
-                "tracking number, to check the status or add information at %(url)s.\n\n"
-                "A copy of what you sent is attached (PDF).",
-                date=long_date(case["received_at"]), number=case["tracking_number"],
-                # the status page opens in the language they filed in
-                url=f"{get_settings().base_url}/status?lang={language}")
-            await send_mail(email, _("Your complaint %(number)s", number=case["tracking_number"]),
-                            body, (Attachment(receipt_filename(case["tracking_number"]), pdf),))
-        except Exception:
-            log.exception("could not send the receipt e-mail for case %s", payload.get("case_id"))
-
-
-__all__ = ["PUBLIC_EXCEPTION_HANDLERS", "PublicController", "public_error", "receipt_mail_task"]
+__all__ = ["PUBLIC_EXCEPTION_HANDLERS", "PublicController", "public_error"]

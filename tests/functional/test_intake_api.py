@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from casetracker import jobs
 from casetracker.cases.tables import Case, CaseOfficer, Witness
 from casetracker.intake import rules
 from casetracker.intake.tables import ComplainantContact
@@ -107,6 +108,7 @@ async def test_api_filing_with_an_email_sends_the_receipt(browser: Browser, sett
 
     response = await browser.client.post("/api/v1/complaints", json=BODY)
     assert response.status_code == 201
+    await jobs.run_due()  # the receipt e-mail is a background job
     mails = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
     assert len(mails) == 1
     text = mails[0].read_text(errors="replace")
@@ -139,6 +141,7 @@ async def test_the_same_idempotency_key_twice_files_once_with_the_same_answer(
     assert (await browser.client.post("/api/v1/complaints", json=BODY)).status_code == 201
     assert await Case.count() == 3
     # One e-mailed receipt per complaint, not per request.
+    await jobs.run_due()
     messages = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
     assert len(messages) == 3
 
