@@ -85,6 +85,7 @@ class Settings:
     db_pool_max: int = 10
     redis_url: str = ""
     queue_name: str = "casetracker"
+    metrics_token: str = ""
     jobs_in_process: bool = True
     job_concurrency: int = 2
     job_lease_seconds: int = 60
@@ -175,6 +176,7 @@ def load_settings() -> Settings:
         db_pool_max=_env_int("DB_POOL_MAX", 10),
         redis_url=_env("REDIS_URL", ""),
         queue_name=_env("QUEUE_NAME", "casetracker"),
+        metrics_token=_env("METRICS_TOKEN", ""),
         jobs_in_process=_env_bool("JOBS_IN_PROCESS", True),
         job_concurrency=_env_int("JOB_CONCURRENCY", 2),
         job_lease_seconds=_env_int("JOB_LEASE_SECONDS", 60),
