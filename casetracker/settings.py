@@ -68,6 +68,7 @@ class Settings:
     upload_max_complaint_mb: int = 1024
     evidence_max_file_gb: int = 20
     public_rate_limit_per_hour: int = 20
+    complaint_draft_hours: int = 8
     pdf_workers: int = 2
     pdf_timeout_seconds: int = 120
     signing_cert: str = ""
@@ -171,6 +172,7 @@ def load_settings() -> Settings:
         upload_max_complaint_mb=_env_int("UPLOAD_MAX_COMPLAINT_MB", 1024),
         evidence_max_file_gb=_env_int("EVIDENCE_MAX_FILE_GB", 20),
         public_rate_limit_per_hour=_env_int("PUBLIC_RATE_LIMIT_PER_HOUR", 20),
+        complaint_draft_hours=_env_int("COMPLAINT_DRAFT_HOURS", 8),
         pdf_workers=_env_int("PDF_WORKERS", 2),
         pdf_timeout_seconds=_env_int("PDF_TIMEOUT_SECONDS", 120),
         signing_cert=_env("SIGNING_CERT", ""),
