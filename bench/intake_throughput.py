@@ -107,8 +107,8 @@ def wrk(url: str, *, connections: int, seconds: float, body: dict[str, Any] | No
         body_file.write_text(json.dumps(body))
         env["CT_BODY_FILE"] = str(body_file)
     threads = max(1, min(2, connections))
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-               "-s", str(script), url]
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+               "--timeout", "10s", "-s", str(script), url]
     out = subprocess.run(command, capture_output=True, text=True, env=env,  # noqa: S603
                          check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("CTJSON "))
