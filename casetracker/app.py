@@ -43,6 +43,8 @@ FEATURE_ROUTE_MODULES = (
     "casetracker.oversight.routes",
 )
 
+SESSION_GRACE_MINUTES = 12 * 60
+
 STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent / "static"
 
 
@@ -94,7 +96,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     settings.session_dir.mkdir(parents=True, exist_ok=True)
     session_config = SessionConfig(
         key="ct_session",
-        max_age=settings.session_idle_minutes * 60,
+        # The stored session (and its cookie) outlive the idle limit, which the session
+        # middleware enforces itself: were the store to drop an idle session first, the
+        # middleware could never tell the person that their session ended after inactivity.
+        max_age=(settings.session_idle_minutes + SESSION_GRACE_MINUTES) * 60,
         renew_on_access=True,
         httponly=True,
         samesite="lax",
