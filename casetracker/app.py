@@ -25,7 +25,7 @@ from casetracker.auth.guards import PUBLIC, session_guard
 from casetracker.settings import Settings, configure, get_settings
 from casetracker.web.errors import EXCEPTION_HANDLERS
 from casetracker.web.language import LanguageMiddleware
-from casetracker.web.security import SecurityHeadersMiddleware
+from casetracker.web.security import security_headers
 from casetracker.web.templating import template_config
 
 log = logging.getLogger("casetracker")
@@ -121,8 +121,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         route_handlers=route_handlers,
         plugins=[CaseTrackerCLIPlugin()],
         lifespan=[lifespan],
+        before_send=[security_headers(hsts=settings.secure_cookies)],
         middleware=[
-            SecurityHeadersMiddleware(hsts=settings.secure_cookies),
             LanguageMiddleware(),
             session_config.middleware,
             SessionUserMiddleware(),

@@ -19,9 +19,18 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"CASETRACKER_{name}", default)
 
 
+class SettingError(ValueError):
+    """A setting that cannot be read; the message names it and what it should be."""
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(f"CASETRACKER_{name}")
-    return int(raw) if raw not in (None, "") else default
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingError(f"CASETRACKER_{name} must be a whole number (it is {raw!r}).") from None
 
 
 def _env_bool(name: str, default: bool) -> bool:

@@ -41,7 +41,7 @@ from casetracker.web.templating import HTMLTemplate as Template
 
 log = logging.getLogger("casetracker.intake")
 
-MB = 1024 * 1024
+MB = 1_000_000  # "MB" means 1,000,000 bytes everywhere: settings, hints and error messages
 PUBLIC_OPT = {PUBLIC: True, "skip_session": True}
 UPLOAD_OPT = {PUBLIC: True, "skip_session": True, "exclude_from_csrf": True}
 # Litestar refuses bodies over this before reading them (413); the settings' own limits are
@@ -356,7 +356,7 @@ class PublicController(Controller):
         return await _status_page(case, code)
 
     @post("/status/receipt", name="intake.status.receipt", opt=PUBLIC_OPT,
-          request_max_body_size=FORM_BODY_LIMIT)
+          request_max_body_size=FORM_BODY_LIMIT, status_code=200)
     async def status_receipt(self, request: Request[Any, Any, Any]) -> Response[Any]:
         form = await request.form()
         case = await _checked_lookup(request, str(form.get("tracking_number", ""))[:40],
