@@ -14,6 +14,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
@@ -25,6 +26,7 @@ from casetracker.auth.guards import PUBLIC, session_guard
 from casetracker.settings import Settings, configure, get_settings
 from casetracker.web.errors import EXCEPTION_HANDLERS
 from casetracker.web.language import LanguageMiddleware
+from casetracker.web.openapi import SECURITY_SCHEMES
 from casetracker.web.security import security_headers
 from casetracker.web.templating import template_config
 
@@ -150,6 +152,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                                   opt={PUBLIC: True, "skip_session": True}),
             description="Partner intake and case API. Authenticate case endpoints with a "
             "personal API token: `Authorization: Bearer <token>`.",
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         include_in_schema=False,
         logging_config=LoggingConfig(
