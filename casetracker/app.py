@@ -43,6 +43,8 @@ FEATURE_ROUTE_MODULES = (
     "casetracker.evidence.routes",
     "casetracker.reports.routes",
     "casetracker.oversight.routes",
+    # last: its runner starts after every other feature and stops before them
+    "casetracker.jobs.routes",
 )
 
 SESSION_GRACE_MINUTES = 12 * 60

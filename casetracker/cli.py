@@ -31,6 +31,7 @@ FEATURE_CLI_MODULES = (
     "casetracker.evidence.cli",
     "casetracker.reports.cli",
     "casetracker.oversight.cli",
+    "casetracker.jobs.cli",
 )
 
 T = TypeVar("T")

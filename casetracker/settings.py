@@ -93,6 +93,11 @@ class Settings:
     training_cycle_days: int = 730
     db_pool_min: int = 1
     db_pool_max: int = 10
+    redis_url: str = ""
+    queue_name: str = "casetracker"
+    jobs_in_process: bool = True
+    job_concurrency: int = 2
+    job_lease_seconds: int = 60
     audit_checkpoint_dir: Path = field(default=Path("var/audit-checkpoints"))
     audit_checkpoint_sinks: tuple[str, ...] = ("file",)
     audit_checkpoint_email: str = ""
@@ -179,6 +184,11 @@ def load_settings() -> Settings:
         training_cycle_days=_env_int("TRAINING_CYCLE_DAYS", 730),
         db_pool_min=_env_int("DB_POOL_MIN", 1),
         db_pool_max=_env_int("DB_POOL_MAX", 10),
+        redis_url=_env("REDIS_URL", ""),
+        queue_name=_env("QUEUE_NAME", "casetracker"),
+        jobs_in_process=_env_bool("JOBS_IN_PROCESS", True),
+        job_concurrency=_env_int("JOB_CONCURRENCY", 2),
+        job_lease_seconds=_env_int("JOB_LEASE_SECONDS", 60),
         audit_checkpoint_dir=Path(_env("AUDIT_CHECKPOINT_DIR",
                                        str(var_dir / "audit-checkpoints"))),
         audit_checkpoint_sinks=_env_list("AUDIT_CHECKPOINT_SINKS", ("file",)),

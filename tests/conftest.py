@@ -121,6 +121,8 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         evidence_dir=var_dir / "evidence",
         outbox_dir=var_dir / "outbox",
         session_dir=var_dir / "sessions",
+        # Tests run background jobs explicitly (``await jobs.run_due()``), when they choose.
+        jobs_in_process=False,
         audit_checkpoint_dir=var_dir / "audit-checkpoints",
     )
     if engine_name == "postgres":

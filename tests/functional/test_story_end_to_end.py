@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from casetracker import jobs
 from casetracker.accounts.tables import Notification
 from casetracker.audit import services as audit_services
 from casetracker.auth.actor import Actor
@@ -199,6 +200,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert number in section(board.text, "my-cases-title")
     assert number not in section((await supervisor_b.get("/dashboard")).text, "unassigned-title")
     # the receipt went to the complainant, the assignment to the investigator (outbox)
+    await jobs.run_due()  # the receipt e-mail is a background job
     mails = [p.read_text(errors="replace") for p in sorted(settings.outbox_dir.glob("*.eml"))]
     receipt_mails = [m for m in mails if "To: maria@example.org" in m]
     assert len(receipt_mails) == 1 and f"Subject: Su queja {number}" in receipt_mails[0]
