@@ -86,17 +86,18 @@ def _window_start() -> datetime:
 
 
 async def state(email: str, ip: str | None) -> ThrottleState:
+    """The counts, read in ONE statement: on PostgreSQL each statement sees its own snapshot,
+    and a reservation settling between two counts would slip past both."""
     settings = get_settings()
     since = _window_start()
-    account = await LoginFailure.count().where(
-        (LoginFailure.key == account_key(email)) & (LoginFailure.failed_at > since))
-    address = await LoginFailure.count().where(
-        (LoginFailure.key == address_key(ip)) & (LoginFailure.failed_at > since))
-    in_flight = await LoginFailure.count().where(
-        (LoginFailure.key == pending_address_key(ip))
-        & (LoginFailure.failed_at > datetime.now(UTC) - timedelta(seconds=PENDING_SECONDS)))
-    return ThrottleState(account, address, settings.login_max_failures,
-                         settings.login_lockout_minutes, in_flight)
+    account, address, pending = account_key(email), address_key(ip), pending_address_key(ip)
+    rows = await LoginFailure.select(LoginFailure.key).where(
+        (LoginFailure.key.is_in([account, address]) & (LoginFailure.failed_at > since))
+        | ((LoginFailure.key == pending)
+           & (LoginFailure.failed_at > datetime.now(UTC) - timedelta(seconds=PENDING_SECONDS))))
+    keys = [row["key"] for row in rows]
+    return ThrottleState(keys.count(account), keys.count(address), settings.login_max_failures,
+                         settings.login_lockout_minutes, keys.count(pending))
 
 
 @dataclass(frozen=True)
