@@ -15,6 +15,7 @@ from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
@@ -43,6 +44,7 @@ FEATURE_ROUTE_MODULES = (
     "casetracker.evidence.routes",
     "casetracker.reports.routes",
     "casetracker.oversight.routes",
+    "casetracker.ops.routes",
     # last: its runner starts after every other feature and stops before them
     "casetracker.jobs.routes",
 )
@@ -82,6 +84,9 @@ async def run_feature_hooks(app: Litestar, name: str) -> None:
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Litestar:
+    # The tests build one app per process and reuse it (tests/conftest.py, _app_for): the
+    # folders and the database in the settings must be read at request time (get_settings(),
+    # app.state), never captured here, apart from the session store the tests replace.
     settings = configure(settings or get_settings())
     modules = _feature_modules()
 
@@ -127,6 +132,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         lifespan=[lifespan],
         before_send=[security_headers(hsts=settings.secure_cookies)],
         middleware=[
+            PrometheusConfig(
+                app_name="casetracker", prefix="casetracker",
+                # route templates ("/cases/{case_id:int}"), never the ids people asked for
+                group_path=True, exclude=["^/static/", "^/metrics$"],
+            ).middleware,
             LanguageMiddleware(),
             session_config.middleware,
             SessionUserMiddleware(),

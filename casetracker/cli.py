@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from casetracker import db
-from casetracker.settings import get_settings
+from casetracker.settings import configure, get_settings, load_settings
 
 FEATURE_CLI_MODULES = (
     "casetracker.accounts.cli",
@@ -122,6 +122,32 @@ async def _prepare_to_serve() -> None:
         click.echo(banner, err=True)
 
 
+def _serve_where_asked(host: str | None, port: int | None) -> None:
+    """``run --host/--port`` become the settings of this process and of its workers (they
+    read the environment), so the banner, e-mails and links name the address the server
+    listens on when ``CASETRACKER_BASE_URL`` is not set."""
+    if host:
+        os.environ["CASETRACKER_HOST"] = host
+    if port:
+        os.environ["CASETRACKER_PORT"] = str(port)
+    configure(load_settings())
+
+
+def _share_metrics_across_workers() -> None:
+    """Each server process counts its own requests; Prometheus's multiprocess mode lets
+    /metrics on any of them report the sum. It must be set before prometheus_client is first
+    imported (the app is loaded to build this CLI), and emptied: the counts of a previous run
+    are not this run's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    import shutil
+
+    folder = get_settings().var_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def _wrap_run_command(litestar_run: click.Command) -> click.Command:
     """Litestar's ``run``, preceded by migrations and the first-administrator bootstrap, run
     once here before any worker starts (several workers must never migrate at once)."""
@@ -130,6 +156,8 @@ def _wrap_run_command(litestar_run: click.Command) -> click.Command:
 
     @wraps(original_callback)
     def callback(*args: Any, **kwargs: Any) -> Any:
+        _serve_where_asked(kwargs.get("host"), kwargs.get("port"))
+
         @with_database
         async def prepare() -> None:
             await _prepare_to_serve()
@@ -191,6 +219,8 @@ def main() -> None:
     except SettingError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+    if sys.argv[1:2] == ["run"]:
+        _share_metrics_across_workers()
     from litestar.cli.main import litestar_group
 
     sys.exit(litestar_group(prog_name="casetracker"))
