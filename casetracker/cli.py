@@ -44,6 +44,9 @@ def with_database(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
             try:
                 return await func(*args, **kwargs)
             finally:
+                from casetracker.storage import close_stores
+
+                await close_stores()
                 await db.close_database()
 
         return asyncio.run(main())

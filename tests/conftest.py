@@ -8,6 +8,14 @@
   on PostgreSQL), so every test starts from an empty, migrated database.
 - Functional tests talk HTTP to the real app in the test's own event loop, with the real
   CSRF token (see ``Browser``).
+- Storage and sessions: every test uses the embedded defaults (local disk, session files)
+  unless its module or function is marked ``storage_backends`` (then it runs once per backend
+  in ``CASETRACKER_TEST_STORAGE``, default "local,s3") or ``session_stores`` (once per store
+  in ``CASETRACKER_TEST_SESSIONS``, default "files,redis"). S3 is a real SeaweedFS started
+  once per run on free ports (tests/servers.py), each test under its own key prefix; Redis is
+  the one at ``CASETRACKER_TEST_REDIS_URL`` (default redis://127.0.0.1:6379/0), each test
+  under its own key namespace, all removed at the end. Both skip with the reason printed
+  when they cannot be had, and fail instead under ``CASETRACKER_TEST_REQUIRE_ALL``.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +46,7 @@ from casetracker.accounts import passwords as _passwords  # noqa: E402
 _passwords._hasher = _passwords.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _passwords._DUMMY_HASH = _passwords._hasher.hash("not-a-real-password")
 from casetracker.settings import configure, load_settings  # noqa: E402
+from casetracker.storage import close_stores  # noqa: E402
 
 PG_ADMIN_DSN = os.environ.get("CASETRACKER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 ENGINES = [e.strip()
@@ -45,12 +54,104 @@ ENGINES = [e.strip()
            if e.strip()]
 REQUIRE_ALL = os.environ.get("CASETRACKER_TEST_REQUIRE_ALL", "") not in ("", "0", "false")
 RUN_ID = uuid.uuid4().hex[:8]
+STORAGE_BACKENDS = [b.strip() for b in os.environ.get(
+    "CASETRACKER_TEST_STORAGE", "local,s3").split(",") if b.strip()]
+SESSION_STORES = [b.strip() for b in os.environ.get(
+    "CASETRACKER_TEST_SESSIONS", "files,redis").split(",") if b.strip()]
+REDIS_URL = os.environ.get("CASETRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_NAMESPACE = f"ct_test_{RUN_ID}"
+S3_BUCKET = "casetracker-test"
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return [f"casetracker engines: {', '.join(ENGINES)}; require all: {REQUIRE_ALL}"]
+    return [f"casetracker engines: {', '.join(ENGINES)}; require all: {REQUIRE_ALL}; "
+            f"storage (marked tests): {', '.join(STORAGE_BACKENDS)}; "
+            f"sessions (marked tests): {', '.join(SESSION_STORES)}"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if (metafunc.definition.get_closest_marker("storage_backends")
+            and "storage_backend" in metafunc.fixturenames):
+        metafunc.parametrize("storage_backend", STORAGE_BACKENDS, indirect=True)
+    if (metafunc.definition.get_closest_marker("session_stores")
+            and "session_store" in metafunc.fixturenames):
+        metafunc.parametrize("session_store", SESSION_STORES, indirect=True)
+
+
+@pytest.fixture
+def storage_backend(request: pytest.FixtureRequest) -> str:
+    """"local" unless the test is marked ``storage_backends`` (then each in turn)."""
+    return getattr(request, "param", "local")
+
+
+@pytest.fixture
+def session_store(request: pytest.FixtureRequest) -> str:
+    """"files" unless the test is marked ``session_stores`` (then each in turn)."""
+    return getattr(request, "param", "files")
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_ALL:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[Any]:
+    """One SeaweedFS for the whole run, started on first use (about 4 s), stopped at the end;
+    the reason it could not start otherwise (a string)."""
+    from tests.servers import start_seaweedfs
+
+    try:
+        server = start_seaweedfs(_TMP / "seaweedfs")
+        server.create_bucket(S3_BUCKET)
+    except Exception as exc:
+        yield f"SeaweedFS (S3) could not start: {exc}"
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_redis_status: dict[str, Any] = {}
+
+
+def _redis_unavailable() -> str | None:
+    if "reason" not in _redis_status:
+        from tests.servers import redis_reason
+
+        _redis_status["reason"] = redis_reason(REDIS_URL)
+    return _redis_status["reason"]
+
+
+def _with_backends(base: Any, request: pytest.FixtureRequest, storage_backend: str,
+                   session_store: str) -> Any:
+    """``base`` switched to the storage backend and session store under test."""
+    if storage_backend == "s3":
+        server = request.getfixturevalue("seaweedfs")
+        if isinstance(server, str):
+            _unavailable(server)
+        from tests.servers import S3_ACCESS_KEY, S3_SECRET_KEY
+
+        base = base.replace(storage_backend="s3", s3_endpoint=server.endpoint,
+                            s3_bucket=S3_BUCKET, s3_access_key_id=S3_ACCESS_KEY,
+                            s3_secret_access_key=S3_SECRET_KEY,
+                            s3_prefix=f"run-{RUN_ID}/{uuid.uuid4().hex[:12]}")
+    elif storage_backend != "local":
+        raise ValueError(f"unknown storage backend {storage_backend!r}")
+    if session_store == "redis":
+        reason = _redis_unavailable()
+        if reason:
+            _unavailable(reason)
+        _redis_status["used"] = True
+        base = base.replace(redis_url=REDIS_URL,
+                            redis_namespace=f"{REDIS_NAMESPACE}_{uuid.uuid4().hex[:10]}")
+    elif session_store != "files":
+        raise ValueError(f"unknown session store {session_store!r}")
+    return base
 
 
 def _dsn_for(database: str) -> str:
@@ -112,8 +213,10 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
-    """Settings for a fresh, migrated, bound database of the engine under test."""
+async def settings(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest,
+                   storage_backend: str, session_store: str) -> AsyncIterator[Any]:
+    """Settings for a fresh, migrated, bound database of the engine under test (and the
+    storage backend and session store under test)."""
     var_dir = tmp_path / "var"
     var_dir.mkdir()
     base = load_settings().replace(
@@ -122,6 +225,7 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         outbox_dir=var_dir / "outbox",
         session_dir=var_dir / "sessions",
     )
+    base = _with_backends(base, request, storage_backend, session_store)
     if engine_name == "postgres":
         reason = await _postgres_available()
         if reason:
@@ -134,8 +238,11 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         shutil.copyfile(template, path)
         current = configure(base.replace(database_url=f"sqlite:///{path}"))
         await db.open_database(current)
-        yield current
-        await db.close_database()
+        try:
+            yield current
+        finally:
+            await close_stores()
+            await db.close_database()
     else:
         name = f"ct_{RUN_ID}_{uuid.uuid4().hex[:10]}"
         await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_templates["postgres"]}"')
@@ -144,11 +251,19 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         try:
             yield current
         finally:
+            await close_stores()
             await db.close_database()
             await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _redis_status.get("used"):
+        try:
+            from tests.servers import delete_redis_keys
+
+            delete_redis_keys(REDIS_URL, f"{REDIS_NAMESPACE}_*")
+        except Exception:  # noqa: S110 - best effort clean-up
+            pass
     if "postgres" in _templates:
         try:
             template = _templates["postgres"]
@@ -168,6 +283,8 @@ async def app(settings: Any) -> AsyncIterator[Any]:
     await run_feature_hooks(application, "ON_STARTUP")
     yield application
     await run_feature_hooks(application, "ON_SHUTDOWN")
+    # What Litestar's lifespan would close: the session store's client (Redis).
+    await application.stores.get("sessions").__aexit__(None, None, None)
 
 
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')

@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from casetracker import db
@@ -29,6 +27,7 @@ from casetracker.reports.tables import (
     RecommendationOfficer,
 )
 from casetracker.settings import Settings, get_settings
+from casetracker.storage import Store, get_store
 
 log = logging.getLogger("casetracker.reports")
 
@@ -263,28 +262,24 @@ async def load_source(recommendation_id: int, *, now: datetime | None = None,
 
 # --- storage of issued documents -------------------------------------------------------------
 
-def documents_dir(settings: Settings | None = None) -> Path:
-    """Issued documents live under var/documents/ (content-addressed, read-only).
+def documents_store(settings: Settings | None = None) -> Store:
+    """Issued documents: the ``documents`` area of the configured store (var/documents/ on
+    the local backend, ``documents/`` in the bucket), content-addressed and written once.
 
-    Not the evidence store: its sweep removes stored files no evidence record points to."""
-    return (settings or get_settings()).var_dir / "documents"
+    Not the evidence area: its sweep removes stored files no evidence record points to."""
+    return get_store(settings or get_settings(), "documents")
 
 
-def store_document(data: bytes, settings: Settings | None = None) -> tuple[str, str]:
+async def store_document(data: bytes, settings: Settings | None = None) -> tuple[str, str]:
     sha = rendering.sha256_hex(data)
     key = f"{sha[:2]}/{sha}.pdf"
-    path = documents_dir(settings) / key
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.part")
-        tmp.write_bytes(data)
-        os.chmod(tmp, 0o440)
-        os.replace(tmp, path)
+    # Write-once: an existing object under this key already holds these very bytes.
+    await documents_store(settings).put_bytes(key, data, write_once=True)
     return key, sha
 
 
-def read_document(key: str, settings: Settings | None = None) -> bytes:
-    return (documents_dir(settings) / key).read_bytes()
+async def read_document(key: str, settings: Settings | None = None) -> bytes:
+    return await documents_store(settings).get_bytes(key)
 
 
 # --- the service -----------------------------------------------------------------------------
@@ -497,7 +492,7 @@ class RecommendationService:
             pdf = await asyncio.to_thread(signing.sign_pdf, pdf, self.settings,
                                           reason=f"Issued {number}")
             signed = "pyhanko"
-        key, sha = await asyncio.to_thread(store_document, pdf, self.settings)
+        key, sha = await store_document(pdf, self.settings)
         evidence_ids = [int(e.item[2:]) for c in document.cases for e in c.evidence]
         async with db.write_transaction():
             current = await self._load(recommendation_id)
@@ -545,7 +540,7 @@ class RecommendationService:
         rec = await self._load(recommendation_id)
         if rec["status"] != "issued" or not rec["document_key"]:
             raise NotFound("This recommendation has not been issued.")
-        data = await asyncio.to_thread(read_document, rec["document_key"], self.settings)
+        data = await read_document(rec["document_key"], self.settings)
         if rendering.sha256_hex(data) != rec["document_sha256"]:
             log.error("issued document %s does not match its SHA-256", rec["number"])
             raise Conflict("The stored document does not match its recorded hash; the "
