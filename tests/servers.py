@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 S3_ACCESS_KEY = "casetracker-test"
-S3_SECRET_KEY = "casetracker-test-secret"  # noqa: S105 - SeaweedFS with no identities accepts any
+S3_SECRET_KEY = "casetracker-test-secret"  # SeaweedFS with no identities accepts any key
 
 
 def weed_binary() -> Path | None:
@@ -76,7 +76,7 @@ class SeaweedFS:
                 self.process.wait(timeout=10)
 
     def create_bucket(self, name: str) -> None:
-        request = urllib.request.Request(f"{self.endpoint}/{name}", method="PUT")
+        request = urllib.request.Request(f"{self.endpoint}/{name}", method="PUT")  # noqa: S310
         try:
             urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - loopback
         except urllib.error.HTTPError as exc:
@@ -105,10 +105,10 @@ def start_seaweedfs(directory: Path, timeout: float = 60.0) -> SeaweedFS:
         "-master.telemetry=false", "-master.volumeSizeLimitMB=1024",
         "-volume.preStopSeconds=0", "-volume.max=0",
     ]
-    log = open(log_path, "wb")  # noqa: SIM115 - kept open for the server's lifetime
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, cwd=directory,
-                               env={**os.environ, "GOMAXPROCS": "2"})
+    log = open(log_path, "wb")  # kept open for the server's lifetime
+    process = subprocess.Popen(  # noqa: S603 - our own binary, arguments we built
+        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=directory,
+        env={**os.environ, "GOMAXPROCS": "2"})
     server = SeaweedFS(process, directory, s3, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
