@@ -27,7 +27,7 @@ from casetracker.reports.tables import (
     RecommendationOfficer,
 )
 from casetracker.settings import Settings, get_settings
-from casetracker.storage import Store, get_store
+from casetracker.storage import ObjectMissing, Store, get_store
 
 log = logging.getLogger("casetracker.reports")
 
@@ -540,7 +540,13 @@ class RecommendationService:
         rec = await self._load(recommendation_id)
         if rec["status"] != "issued" or not rec["document_key"]:
             raise NotFound("This recommendation has not been issued.")
-        data = await read_document(rec["document_key"], self.settings)
+        try:
+            data = await read_document(rec["document_key"], self.settings)
+        except ObjectMissing as exc:
+            log.error("issued document %s is missing from the store (%s)", rec["number"],
+                      rec["document_key"])
+            raise Conflict("The stored document is missing; the administrator has been "
+                           "told.") from exc
         if rendering.sha256_hex(data) != rec["document_sha256"]:
             log.error("issued document %s does not match its SHA-256", rec["number"])
             raise Conflict("The stored document does not match its recorded hash; the "
