@@ -72,12 +72,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if (metafunc.definition.get_closest_marker("storage_backends")
-            and "storage_backend" in metafunc.fixturenames):
-        metafunc.parametrize("storage_backend", STORAGE_BACKENDS, indirect=True)
-    if (metafunc.definition.get_closest_marker("session_stores")
-            and "session_store" in metafunc.fixturenames):
-        metafunc.parametrize("session_store", SESSION_STORES, indirect=True)
+    explicit = {name.strip() for mark in metafunc.definition.iter_markers("parametrize")
+                for name in (mark.args[0].split(",") if isinstance(mark.args[0], str)
+                             else mark.args[0])}
+    for marker, name, values in (("storage_backends", "storage_backend", STORAGE_BACKENDS),
+                                 ("session_stores", "session_store", SESSION_STORES)):
+        if (metafunc.definition.get_closest_marker(marker) and name in metafunc.fixturenames
+                and name not in explicit):  # a test may pin one with its own parametrize
+            metafunc.parametrize(name, values, indirect=True)
 
 
 @pytest.fixture
