@@ -7,8 +7,9 @@ to its content-addressed key without moving the bytes through the app) and condi
 (If-None-Match, for write-once objects).
 
 Streaming: a staged upload is a multipart upload of ``s3_part_mb`` parts (default 8 MiB), the
-SHA-256 computed on the way; at most two parts are in memory (one being sent, one filling), so
-memory stays flat whatever the size and nothing touches the local disk. Reads are ranged GETs
+SHA-256 computed on the way; at most ``PARTS_IN_FLIGHT`` parts are on the wire while the next
+one fills, so memory stays flat (about 4 parts) whatever the size and nothing touches the
+local disk. Reads are ranged GETs
 streamed in 1 MiB chunks.
 
 One client per event loop (aiobotocore clients belong to the loop that made them), created on
@@ -48,6 +49,7 @@ log = logging.getLogger("casetracker.storage")
 MIN_PART = 5 * 1024 * 1024  # S3's smallest part (all but the last)
 COPY_LIMIT = 5 * 1024**3  # CopyObject's limit; larger objects are copied part by part
 COPY_PART = 1024**3
+PARTS_IN_FLIGHT = 3  # hides the store's latency per part; bounds memory to ~4 parts
 MISSING_CODES = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
 EXISTS_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
 
@@ -150,7 +152,7 @@ class S3StagingWriter:
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
         self._next_part = 1
-        self._in_flight: asyncio.Task[None] | None = None
+        self._in_flight: list[asyncio.Future[None]] = []
         self._finished = False  # the object exists
         self._aborted = False
 
@@ -175,10 +177,11 @@ class S3StagingWriter:
             response = await client.create_multipart_upload(
                 Bucket=self.store.bucket, Key=self._full)
             self._upload_id = response["UploadId"]
-        await self._wait_in_flight()  # one part on the wire while the next one fills
+        while len(self._in_flight) >= PARTS_IN_FLIGHT:  # wait for the oldest part
+            await self._in_flight.pop(0)
         number = self._next_part
         self._next_part += 1
-        self._in_flight = asyncio.ensure_future(self._upload_part(client, number, data))
+        self._in_flight.append(asyncio.ensure_future(self._upload_part(client, number, data)))
 
     async def _upload_part(self, client: Any, number: int, data: bytes) -> None:
         response = await client.upload_part(
@@ -187,9 +190,8 @@ class S3StagingWriter:
         self._parts.append({"ETag": response["ETag"], "PartNumber": number})
 
     async def _wait_in_flight(self) -> None:
-        task, self._in_flight = self._in_flight, None
-        if task is not None:
-            await task
+        while self._in_flight:
+            await self._in_flight.pop(0)
 
     async def close(self) -> str:
         client = await self.store.client()
@@ -215,8 +217,8 @@ class S3StagingWriter:
         self._aborted = True
         self._buffer.clear()
         with anyio.CancelScope(shield=True):
-            task, self._in_flight = self._in_flight, None
-            if task is not None:
+            tasks, self._in_flight = self._in_flight, []
+            for task in tasks:
                 task.cancel()
                 with suppress(BaseException):
                     await task
