@@ -62,6 +62,26 @@ def migrate_command() -> None:
 
     run()
     click.echo("Database is up to date.")
+    _checkpoint_audit_log()
+
+
+def _checkpoint_audit_log() -> None:
+    """Anchor the audit log outside the database after migrating and before serving (the
+    periodic job does it on a schedule). A log that does not verify is not signed, and said
+    loudly, but does not stop the app."""
+    from casetracker.audit.services import CheckpointRefused, write_checkpoint
+
+    @with_database
+    async def run() -> None:
+        await write_checkpoint()
+
+    try:
+        run()
+    except CheckpointRefused as exc:
+        click.echo(f"WARNING: the audit log does not verify ({exc}); no checkpoint was "
+                   "written. Run `casetracker audit verify`.", err=True)
+    except (OSError, ValueError) as exc:
+        click.echo(f"WARNING: no audit checkpoint written: {exc}", err=True)
 
 
 async def _prepare_to_serve() -> None:
@@ -94,6 +114,7 @@ def _wrap_run_command(litestar_run: click.Command) -> click.Command:
             await _prepare_to_serve()
 
         prepare()
+        _checkpoint_audit_log()
         return original_callback(*args, **kwargs)
 
     litestar_run.callback = callback

@@ -70,3 +70,9 @@ async def send_mail(to: str, subject: str, body: str,
         # The address is personal data: log the failure, not the recipient.
         log.exception("Could not send an e-mail (subject %r)", subject)
         return None
+
+
+def deliver(settings: Settings, message: EmailMessage) -> Path | None:
+    """Send one built message now, raising when it cannot be sent (for callers that must know,
+    such as audit checkpoints; ``send_mail`` logs failures instead)."""
+    return _deliver(settings, message)

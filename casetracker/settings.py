@@ -92,6 +92,10 @@ class Settings:
     training_cycle_days: int = 730
     db_pool_min: int = 1
     db_pool_max: int = 10
+    audit_checkpoint_dir: Path = field(default=Path("var/audit-checkpoints"))
+    audit_checkpoint_sinks: tuple[str, ...] = ("file",)
+    audit_checkpoint_email: str = ""
+    audit_checkpoint_minutes: int = 60
 
     @property
     def evidence_backend(self) -> str:
@@ -188,6 +192,11 @@ def load_settings() -> Settings:
         training_cycle_days=_env_int("TRAINING_CYCLE_DAYS", 730),
         db_pool_min=_env_int("DB_POOL_MIN", 1),
         db_pool_max=_env_int("DB_POOL_MAX", 10),
+        audit_checkpoint_dir=Path(_env("AUDIT_CHECKPOINT_DIR",
+                                       str(var_dir / "audit-checkpoints"))),
+        audit_checkpoint_sinks=_env_list("AUDIT_CHECKPOINT_SINKS", ("file",)),
+        audit_checkpoint_email=_env("AUDIT_CHECKPOINT_EMAIL", ""),
+        audit_checkpoint_minutes=_env_int("AUDIT_CHECKPOINT_MINUTES", 60),
     )
 
 

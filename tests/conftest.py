@@ -226,6 +226,7 @@ async def settings(engine_name: str, tmp_path: Path, request: pytest.FixtureRequ
         evidence_dir=var_dir / "evidence",
         outbox_dir=var_dir / "outbox",
         session_dir=var_dir / "sessions",
+        audit_checkpoint_dir=var_dir / "audit-checkpoints",
     )
     base = _with_backends(base, request, storage_backend, session_store)
     if engine_name == "postgres":

@@ -1,4 +1,4 @@
-"""Appending to and verifying the audit log.
+"""Appending to and verifying the audit log, and writing its checkpoints.
 
 ``record`` must run inside the same write transaction as the change it describes, so the
 change and its audit row commit together or not at all; it opens one when none is open.
@@ -7,6 +7,7 @@ change and its audit row commit together or not at all; it opens one when none i
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,11 +16,40 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from casetracker import db
-from casetracker.audit.rules import GENESIS_HASH, ChainBreak, ChainChecker, event_hash
+from casetracker.audit.checkpoints import (
+    Checkpoint,
+    Head,
+    checkpoint_filename,
+    configured_sinks,
+    load_checkpoints,
+    make_checkpoint,
+)
+from casetracker.audit.rules import (
+    GENESIS_HASH,
+    KEYED_MARKER_ACTION,
+    ChainBreak,
+    ChainChecker,
+    chain_key,
+    event_hash,
+)
 from casetracker.audit.tables import AuditEvent
 from casetracker.auth.actor import Actor
+from casetracker.settings import get_settings
+
+log = logging.getLogger("casetracker.audit")
+
+
+def _key() -> bytes:
+    return chain_key(get_settings().secret_key)
 
 _ADVISORY_LOCK_KEY = 287_001
+
+
+async def _lock_appends() -> None:
+    """Inside a write transaction: serialise appends (and head reads) so two transactions never
+    chain to the same previous row. SQLite's immediate transactions already do."""
+    if isinstance(db.current_engine(), PostgresEngine):
+        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _ADVISORY_LOCK_KEY)
 
 
 async def record(
@@ -32,9 +62,7 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     async with db.write_transaction():
-        if isinstance(db.current_engine(), PostgresEngine):
-            # Serialise appends so two transactions never chain to the same previous row.
-            await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _ADVISORY_LOCK_KEY)
+        await _lock_appends()
         last = await (
             AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
             .order_by(AuditEvent.seq, ascending=False)
@@ -55,12 +83,13 @@ async def record(
                                   ensure_ascii=False),
         }
         await AuditEvent.insert(
-            AuditEvent(**event, prev_hash=prev_hash, hash=event_hash(prev_hash, event))
+            AuditEvent(**event, prev_hash=prev_hash, hash=event_hash(prev_hash, event, _key()))
         )
 
 
-async def _iter_events(batch_size: int = 2000) -> AsyncIterator[dict[str, Any]]:
-    last_seq = 0
+async def _iter_events(after_seq: int = 0, batch_size: int = 2000
+                       ) -> AsyncIterator[dict[str, Any]]:
+    last_seq = after_seq
     while True:
         rows = await (
             AuditEvent.select()
@@ -75,24 +104,135 @@ async def _iter_events(batch_size: int = 2000) -> AsyncIterator[dict[str, Any]]:
         last_seq = rows[-1]["seq"]
 
 
+async def legacy_until() -> int:
+    """The seq of the last event hashed without the key (0 when the log began keyed)."""
+    marker = await (AuditEvent.select(AuditEvent.seq)
+                    .where(AuditEvent.action == KEYED_MARKER_ACTION)
+                    .order_by(AuditEvent.seq).first())
+    return int(marker["seq"]) - 1 if marker else 0
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     checked: int
     first_break: ChainBreak | None
+    checkpoints_used: int = 0
+    latest_checkpoint: Checkpoint | None = None
 
     @property
     def intact(self) -> bool:
         return self.first_break is None
 
 
-async def verify_chain() -> VerifyResult:
-    """Stream the log in batches (memory stays flat however long it grows)."""
-    checker = ChainChecker()
+async def verify_chain(extra_checkpoints: list[tuple[str, bytes]] | None = None
+                       ) -> VerifyResult:
+    """Walk the whole log (streamed in batches: memory stays flat however long it grows) and
+    hold it to every signed checkpoint the sinks give back, plus ``extra_checkpoints``.
+
+    A checkpoint whose signature fails is itself a break (someone tried to plant one), named at
+    the event it claims to cover."""
+    loaded = await load_checkpoints(extra_checkpoints)
+    anchors = [c.anchor for c in loaded.valid]
+    # Signed checkpoints know where the legacy events end; without any, the log says so.
+    boundary = next((a.legacy_until for a in anchors), None)
+    if boundary is None:
+        boundary = await legacy_until()
+    checker = ChainChecker(_key(), legacy_until=boundary, anchors=anchors)
+    broken: ChainBreak | None = None
     async for row in _iter_events():
         broken = checker.feed(row)
         if broken is not None:
-            return VerifyResult(checked=checker.checked, first_break=broken)
-    return VerifyResult(checked=checker.checked, first_break=None)
+            break
+    else:
+        broken = checker.finish()
+    for bad in loaded.invalid:
+        forged = ChainBreak(bad.seq if bad.seq is not None else 1, None,
+                            f"checkpoint {bad.location}: {bad.reason}")
+        if broken is None or forged.seq < broken.seq:
+            broken = forged
+    return VerifyResult(checked=checker.checked, first_break=broken,
+                        checkpoints_used=len(anchors), latest_checkpoint=loaded.latest)
+
+
+async def chain_head() -> Head | None:
+    """The last event, the number of events and the legacy boundary, read together."""
+    async with db.write_transaction():
+        await _lock_appends()
+        last = await (AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
+                      .order_by(AuditEvent.seq, ascending=False).first())
+        if last is None:
+            return None
+        count = await AuditEvent.count()
+        boundary = await legacy_until()
+    return Head(seq=int(last["seq"]), hash=last["hash"], count=count, legacy_until=boundary)
+
+
+class CheckpointRefused(Exception):
+    """The log since the last checkpoint does not verify: signing it would bless tampering."""
+
+
+@dataclass(frozen=True)
+class WrittenCheckpoint:
+    head: Head
+    locations: list[str]
+    errors: list[str]
+
+
+async def write_checkpoint(*, force: bool = False) -> WrittenCheckpoint | None:
+    """Sign the log's head and hand it to every configured sink. Nothing is written when the
+    log is empty or has not moved since the latest checkpoint (unless ``force``).
+
+    The events since the latest valid checkpoint are checked first (from its hash on, so the
+    cost stays small however long the log grows); when they do not chain, nothing is signed
+    and ``CheckpointRefused`` says where it breaks. Safe to run from several processes at once
+    (each checkpoint is a new file). A sink that fails is reported in ``errors`` after the
+    others have been written."""
+    settings = get_settings()
+    head = await chain_head()
+    if head is None:
+        return None
+    loaded = await load_checkpoints()
+    latest = loaded.latest
+    if latest is not None:
+        anchor = latest.anchor
+        checker = ChainChecker(_key(), legacy_until=anchor.legacy_until, anchors=[anchor])
+        checker.resume_after(anchor)
+        rows = AuditEvent.select().where(AuditEvent.seq == anchor.seq)
+        at_anchor = await rows.first()
+        problem = None
+        if at_anchor is None or at_anchor["hash"] != anchor.hash:
+            problem = f"event {anchor.seq} no longer matches {anchor.label}"
+        else:
+            async for row in _iter_events(after_seq=anchor.seq):
+                broken = checker.feed(row)
+                if broken is not None:
+                    problem = f"event {broken.seq}: {broken.reason}"
+                    break
+            else:
+                if checker.expected_seq - 1 < anchor.seq:
+                    problem = "events were removed"
+        if problem:
+            raise CheckpointRefused(problem)
+        if not force and anchor.seq == head.seq and anchor.hash == head.hash:
+            return None
+    else:
+        result = await verify_chain()
+        if result.first_break is not None:
+            raise CheckpointRefused(f"event {result.first_break.seq}: "
+                                    f"{result.first_break.reason}")
+    at = datetime.now(UTC)
+    data = make_checkpoint(head, settings.secret_key, at)
+    filename = checkpoint_filename(head, at)
+    locations: list[str] = []
+    errors: list[str] = []
+    for sink in configured_sinks(settings):
+        try:
+            locations.append(await sink.write(filename, data))
+        except Exception as exc:  # one sink failing must not stop the others
+            log.exception("audit checkpoint: the %s sink failed", sink.name)
+            errors.append(f"{sink.name}: {exc}")
+    log.info("audit checkpoint at event %s written to %s", head.seq, ", ".join(locations))
+    return WrittenCheckpoint(head=head, locations=locations, errors=errors)
 
 
 async def case_timeline(case_id: int) -> list[dict[str, Any]]:

@@ -52,7 +52,7 @@ def test_cli_verify_reports_intact_and_broken(tmp_path: Any) -> None:
     from casetracker.audit.cli import verify_command
 
     result = CliRunner().invoke(verify_command, [])
-    assert result.exit_code == 0 and "intact (2 events checked)" in result.output
+    assert result.exit_code == 0 and "intact (2 events checked" in result.output
 
     async def tamper() -> None:
         await db.open_database(settings)
@@ -61,3 +61,27 @@ def test_cli_verify_reports_intact_and_broken(tmp_path: Any) -> None:
     asyncio.run(tamper())
     result = CliRunner().invoke(verify_command, [])
     assert result.exit_code == 1 and "BROKEN at event seq 1" in result.output
+
+
+async def test_checkpoints_are_write_once_files_and_only_sign_a_sound_log(settings: Any) -> None:
+    import stat
+
+    import pytest
+
+    for i in range(3):
+        await audit.record("case.update", actor=Actor.system(), object_id=i)
+    written = await audit.write_checkpoint()
+    assert written is not None and written.head.seq == 3 and written.head.count == 3
+    path = settings.audit_checkpoint_dir / written.locations[0].rsplit("/", 1)[1]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert await audit.write_checkpoint() is None  # nothing new: nothing written
+    from casetracker.audit.checkpoints import FileCheckpointStore
+
+    with pytest.raises(FileExistsError):  # an existing checkpoint is never replaced
+        await FileCheckpointStore(settings.audit_checkpoint_dir).write(path.name, b"{}")
+
+    await audit.record("case.update", actor=Actor.system(), object_id=9)
+    await AuditEvent.update({AuditEvent.details: '{"edited": true}'}).where(AuditEvent.seq == 4)
+    with pytest.raises(audit.CheckpointRefused, match="event 4"):
+        await audit.write_checkpoint()
+    assert len(list(settings.audit_checkpoint_dir.glob("*.json"))) == 1
