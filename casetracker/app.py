@@ -77,6 +77,9 @@ async def run_feature_hooks(app: Litestar, name: str) -> None:
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Litestar:
     settings = configure(settings or get_settings())
     modules = _feature_modules()
+    from casetracker.storage import get_store
+
+    get_store(settings)  # an unknown backend or an S3 backend without a bucket fails here
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -198,7 +198,7 @@ class S3StagingWriter:
         if self._upload_id is None:
             data = bytes(self._buffer)
             self._buffer.clear()
-            self._hasher.update(data)
+            await anyio.to_thread.run_sync(self._hasher.update, data)
             await client.put_object(Bucket=self.store.bucket, Key=self._full, Body=data)
         else:
             if self._buffer:
