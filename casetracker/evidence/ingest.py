@@ -59,10 +59,17 @@ class StagedFile:
     sha256: str
     content_type: str
     kind: str  # image|video|audio|pdf|document|text|other
-    staging_key: str  # where the bytes wait in the store ("staging/<time>-<random>.part")
+    # Where the bytes wait in the store: the staging key ("staging/<time>-<random>.part"),
+    # on every backend. (The name is kept from when it was a local path; store methods accept
+    # either.)
+    staging_path: str
     image_verified: bool = False  # a PNG/JPEG/GIF/WebP that Pillow opened: may show inline
     storage_key: str | None = None  # set by promote()
     created_new: bool = False  # promote() stored new bytes (rather than finding them stored)
+
+    @property
+    def staging_key(self) -> str:
+        return str(self.staging_path)
 
 
 @dataclass
@@ -334,7 +341,7 @@ async def parse_streaming_form(
                     return
         result.files.append((part.field_name, StagedFile(
             original_name=part.original_name, size_bytes=part.writer.size, sha256=sha256,
-            content_type=content_type, kind=kind, staging_key=part.writer.key,
+            content_type=content_type, kind=kind, staging_path=part.writer.key,
             image_verified=verified)))
 
     content_length = request.content_length

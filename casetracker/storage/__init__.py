@@ -22,9 +22,11 @@ built from user input. See docs/evidence.md ("Storage").
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
+from pathlib import PurePosixPath
 from typing import IO, Any, Protocol, runtime_checkable
 
 STAGING_PREFIX = "staging/"
@@ -58,11 +60,19 @@ def check_key(key: str) -> str:
     return key
 
 
-def check_staging_key(key: str) -> str:
-    check_key(key)
-    if not key.startswith(STAGING_PREFIX) or key.count("/") != 1:
+STAGING_NAME = re.compile(r"^[0-9]{1,12}-[0-9a-f]{32}\.part$")
+
+
+def check_staging_key(ref: str | os.PathLike[str]) -> str:
+    """The staging key (``staging/<time>-<random>.part``) of a staged object's reference.
+
+    Staged objects are known by their generated name, so a key, a bare name or a local path
+    of the staging file (as the local backend used to hand out) all name the same object;
+    only the generated-name pattern is accepted, so nothing outside staging can be named."""
+    name = PurePosixPath(os.fspath(ref)).name
+    if not STAGING_NAME.match(name):
         raise ValueError("not a staging key")
-    return key
+    return STAGING_PREFIX + name
 
 
 class StagingWriter(Protocol):

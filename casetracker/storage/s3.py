@@ -322,7 +322,7 @@ class S3Store:
 
     async def promote(self, staging_key: str, sha256: str) -> tuple[str, bool]:
         key = content_key(sha256)
-        check_staging_key(staging_key)
+        staging_key = check_staging_key(staging_key)
         client = await self.client()
         # The caller holds the key's lock (evidence: lock_storage_key) from here to commit,
         # so no other promotion of the same bytes runs between this check and the copy; and

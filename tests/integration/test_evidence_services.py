@@ -42,7 +42,7 @@ async def stage(content: bytes, name: str = "file.bin", kind: str = "other",
     await writer.write(content)
     sha = await writer.close()
     return StagedFile(original_name=name, size_bytes=len(content), sha256=sha,
-                      content_type=content_type, kind=kind, staging_key=writer.key)
+                      content_type=content_type, kind=kind, staging_path=writer.key)
 
 
 async def all_files(settings: Any) -> list[str]:
