@@ -84,6 +84,17 @@ class SeaweedFS:
                 raise
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the process that started it dies (a test run
+    killed by a signal runs no finalizer, and would leave `weed` running)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: S110 - not Linux: stop() still ends it on a normal exit
+        pass
+
+
 def start_seaweedfs(directory: Path, timeout: float = 60.0) -> SeaweedFS:
     """Start ``weed server`` with S3 on a free loopback port; raise RuntimeError (with the
     reason) when it cannot start."""
@@ -108,7 +119,7 @@ def start_seaweedfs(directory: Path, timeout: float = 60.0) -> SeaweedFS:
     log = open(log_path, "wb")  # kept open for the server's lifetime
     process = subprocess.Popen(  # noqa: S603 - our own binary, arguments we built
         command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=directory,
-        env={**os.environ, "GOMAXPROCS": "2"})
+        env={**os.environ, "GOMAXPROCS": "2"}, preexec_fn=_die_with_parent)
     server = SeaweedFS(process, directory, s3, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
