@@ -25,10 +25,10 @@ os.environ.setdefault("CASETRACKER_VAR_DIR", "/tmp/casetracker-bench")  # noqa: 
 
 from pypdf import PdfReader
 
-from casetracker.reports import rendering, viewmodels
+from casetracker.reports import document, rendering
 
 
-def synthetic_source(n_cases: int) -> viewmodels.RecommendationSource:
+def synthetic_source(n_cases: int) -> document.RecommendationSource:
     now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
     officers = []
     for i in range(3):
@@ -83,10 +83,10 @@ def synthetic_source(n_cases: int) -> viewmodels.RecommendationSource:
            "summary": "Investigations sustained allegations. " * 8,
            "grounds": "\n".join(f"- Case CT-BNCH{c:04d}: racial profiling, sustained."
                                  for c in range(n_cases)),
-           "requested_action": "Revoke the delegated authority by a letter of revocation.",
+           "requested_action": "Retrieve the officers' credentials.",
            "proposed_effective_on": date(2026, 12, 1), "author": 1, "approved_by": 2,
            "created_at": now, "approved_at": now, "issued_by": 1}
-    return viewmodels.RecommendationSource(
+    return document.RecommendationSource(
         recommendation=rec, agency={"name": "Galveston County Sheriff's Office", "state": "TX"},
         agreement={"model": "JEM", "signed_on": date(2020, 6, 8), "status": "active",
                    "moa_url": "https://www.ice.gov/doclib/287gMOA/x.pdf",
@@ -119,15 +119,15 @@ def main() -> None:
     parser.add_argument("--write", default="")
     args = parser.parse_args()
 
-    document = viewmodels.build_recommendation(synthetic_source(args.cases))
-    payload = viewmodels.document_json(document)
+    doc = document.build(synthetic_source(args.cases))
+    payload = document.document_json(doc)
     minimal = {"title": "Minimal", "number": "", "running_header": "Minimal",
                "classification": "Public", "classification_public": True,
                "organisation": "287(g) Oversight Office", "subtitle": "", "date_label": "",
                "paragraphs": ["One paragraph of text."]}
 
     def big() -> bytes:
-        html = rendering.render_html("recommendation.html.j2", {"doc": document})
+        html = rendering.render_html("recommendation.html.j2", {"doc": doc})
         return rendering.html_to_pdf(html, title="bench", attachment_json=payload)
 
     def small() -> bytes:

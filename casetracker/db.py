@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -37,6 +38,7 @@ APP_MODULES = (
     "casetracker.evidence.piccolo_app",
     "casetracker.reports.piccolo_app",
     "casetracker.oversight.piccolo_app",
+    "casetracker.jobs.piccolo_app",
 )
 
 
@@ -166,22 +168,45 @@ async def close_database() -> None:
         await engine.close_connection_pool()
 
 
+# Callbacks to run once the outermost write transaction has committed (see after_commit).
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "casetracker_after_commit", default=None)
+
+
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[Any]:
     """The one way services write: immediate on SQLite, a plain transaction on PostgreSQL.
 
-    Nested calls join the outer transaction.
+    Nested calls join the outer transaction. Callbacks registered with ``after_commit`` run
+    when the outermost one has committed (never when it rolled back).
     """
     engine = current_engine()
-    if isinstance(engine, SQLiteEngine):
-        if engine.current_transaction.get() is not None:
-            yield engine.current_transaction.get()
-            return
-        async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
-            yield txn
+    if engine.current_transaction.get() is not None:
+        yield engine.current_transaction.get()
+        return
+    callbacks: list[Callable[[], None]] = []
+    token = _after_commit.set(callbacks)
+    try:
+        if isinstance(engine, SQLiteEngine):
+            async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
+                yield txn
+        else:
+            async with engine.transaction() as txn:
+                yield txn
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        callback()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` (plain, quick, no I/O: e.g. wake a worker) after the current write
+    transaction commits; at once when there is none."""
+    pending = _after_commit.get()
+    if pending is None or current_engine().current_transaction.get() is None:
+        callback()
     else:
-        async with engine.transaction() as txn:
-            yield txn
+        pending.append(callback)
 
 
 # Namespaces (first key) of the two-key advisory transaction locks, one per kind of work, kept
@@ -189,6 +214,7 @@ async def write_transaction() -> AsyncIterator[Any]:
 LOCK_RATE_LIMIT = 287_002  # a public rate-limit counter (bucket + address)
 LOCK_EVIDENCE_FILE = 287_003  # one stored evidence file
 LOCK_LOGIN = 287_004  # one account's sign-in counter
+LOCK_JOBS = 287_005  # claiming background jobs
 
 
 async def lock_in_transaction(namespace: int, name: str) -> None:

@@ -53,7 +53,6 @@ class Settings:
     s3_prefix: str = ""
     s3_addressing_style: str = "auto"
     s3_part_mb: int = 8
-    redis_url: str = field(default="", repr=False)  # may hold a password
     redis_namespace: str = "casetracker"
     outbox_dir: Path = field(default=Path("var/outbox"))
     session_dir: Path = field(default=Path("var/sessions"))
@@ -92,6 +91,12 @@ class Settings:
     training_cycle_days: int = 730
     db_pool_min: int = 1
     db_pool_max: int = 10
+    redis_url: str = field(default="", repr=False)  # may hold a password
+    queue_name: str = "casetracker"
+    metrics_token: str = ""
+    jobs_in_process: bool = True
+    job_concurrency: int = 2
+    job_lease_seconds: int = 60
     audit_checkpoint_dir: Path = field(default=Path("var/audit-checkpoints"))
     audit_checkpoint_sinks: tuple[str, ...] = ("file",)
     audit_checkpoint_email: str = ""
@@ -153,7 +158,6 @@ def load_settings() -> Settings:
         s3_prefix=_env("S3_PREFIX", "").strip().strip("/"),
         s3_addressing_style=_env("S3_ADDRESSING_STYLE", "auto").strip().lower(),
         s3_part_mb=_env_int("S3_PART_MB", 8),
-        redis_url=_env("REDIS_URL", "").strip(),
         redis_namespace=_env("REDIS_NAMESPACE", "casetracker").strip(),
         outbox_dir=Path(_env("OUTBOX_DIR", str(var_dir / "outbox"))),
         session_dir=Path(_env("SESSION_DIR", str(var_dir / "sessions"))),
@@ -192,6 +196,12 @@ def load_settings() -> Settings:
         training_cycle_days=_env_int("TRAINING_CYCLE_DAYS", 730),
         db_pool_min=_env_int("DB_POOL_MIN", 1),
         db_pool_max=_env_int("DB_POOL_MAX", 10),
+        redis_url=_env("REDIS_URL", "").strip(),
+        queue_name=_env("QUEUE_NAME", "casetracker"),
+        metrics_token=_env("METRICS_TOKEN", ""),
+        jobs_in_process=_env_bool("JOBS_IN_PROCESS", True),
+        job_concurrency=_env_int("JOB_CONCURRENCY", 2),
+        job_lease_seconds=_env_int("JOB_LEASE_SECONDS", 60),
         audit_checkpoint_dir=Path(_env("AUDIT_CHECKPOINT_DIR",
                                        str(var_dir / "audit-checkpoints"))),
         audit_checkpoint_sinks=_env_list("AUDIT_CHECKPOINT_SINKS", ("file",)),

@@ -149,8 +149,8 @@ def _with_backends(base: Any, request: pytest.FixtureRequest, storage_backend: s
         if reason:
             _unavailable(reason)
         _redis_status["used"] = True
-        base = base.replace(redis_url=REDIS_URL,
-                            redis_namespace=f"{REDIS_NAMESPACE}_{uuid.uuid4().hex[:10]}")
+        own = f"{REDIS_NAMESPACE}_{uuid.uuid4().hex[:10]}"  # sessions and job queue
+        base = base.replace(redis_url=REDIS_URL, redis_namespace=own, queue_name=own)
     elif session_store != "files":
         raise ValueError(f"unknown session store {session_store!r}")
     return base
@@ -226,6 +226,8 @@ async def settings(engine_name: str, tmp_path: Path, request: pytest.FixtureRequ
         evidence_dir=var_dir / "evidence",
         outbox_dir=var_dir / "outbox",
         session_dir=var_dir / "sessions",
+        # Tests run background jobs explicitly (``await jobs.run_due()``), when they choose.
+        jobs_in_process=False,
         audit_checkpoint_dir=var_dir / "audit-checkpoints",
     )
     base = _with_backends(base, request, storage_backend, session_store)

@@ -1,9 +1,12 @@
-"""Rows for report tests: registry entries, cases with sustained findings, evidence."""
+"""Rows for report tests: registry entries, cases with sustained findings, evidence; and how
+report tests read a PDF (pypdf only: no system tools)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -67,6 +70,8 @@ async def make_sustained_case(
     evidence_count: int = 2,
     received_days_ago: int = 120,
     extra_other_finding: bool = True,
+    final_by: int | None = None,
+    recommended_by: int | None = None,
 ) -> SustainedCase:
     n = next(_n)
     received = datetime.now(UTC) - timedelta(days=received_days_ago)
@@ -105,7 +110,8 @@ async def make_sustained_case(
                 description=f"Stop and questioning about status ({allegation_type}).",
                 recommended_finding="sustained", recommended_rationale=text,
                 recommended_at=resolved - timedelta(days=5), final_finding="sustained",
-                final_rationale=text, final_at=resolved)
+                final_rationale=text, final_at=resolved, final_by=final_by,
+                recommended_by=recommended_by)
             await allegation.save()
             result.allegation_ids.append(int(allegation.id))
             result.rationales.append(text)
@@ -131,3 +137,60 @@ async def rows_of(table: Any, **where: Any) -> list[dict[str, Any]]:
     for key, value in where.items():
         query = query.where(getattr(table, key) == value)
     return await query
+
+
+# --- reading PDFs ------------------------------------------------------------------------------
+
+def pdf_text(data: bytes) -> str:
+    """The document's text in reading order (pypdf), pages joined by newlines."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def squeezed(text: str) -> str:
+    """Without whitespace, hyphens and quotation marks of any style: to compare text that
+    wraps across lines."""
+    return re.sub(r"[\s\-\u2010\u201c\u201d\"]+", "", text).replace("\u2019", "'")
+
+
+# --- one agreement of each model and text ------------------------------------------------------
+
+# Agencies none of the held template texts belongs to, one per model and text year.
+WORLD_AGENCIES = {
+    ("JEM", 2020): ("Montgomery County Sheriff's Office", "TX", date(2020, 9, 14), ""),
+    ("JEM", 2025): ("Brazos County Sheriff's Office", "TX", date(2025, 3, 3), ""),
+    ("WSO", 2020): ("Lee County Sheriff's Office", "FL", date(2020, 5, 20), ""),
+    ("WSO", 2025): ("Polk County Sheriff's Office", "FL", date(2025, 4, 9), ""),
+    ("TFM", 2025): ("Hernando County Sheriff's Office", "FL", date(2025, 5, 1), ""),
+}
+# Names of the agencies whose signed copies are the held texts: never on another's document.
+HELD_AGENCY_WORDS = ("Galveston", "Grayson", "Waller", "Hardee", "WCSO", "Woosley", "Houston",
+                     "Trochesset")
+
+
+@dataclass
+class World:
+    agency_id: int
+    agency_name: str
+    agreement_id: int
+    designation_ids: list[int]
+    officer_ids: list[int]
+    case: SustainedCase
+
+
+async def make_world(model: str, year: int, *, officers: int = 2,
+                     agreement_status: str = "active", final_by: int | None = None) -> World:
+    name, state, signed, revision = WORLD_AGENCIES[(model, year)]
+    agency = await make_agency(name, state)
+    agreement = await make_agreement(agency, model, signed_on=signed, revision=revision,
+                                     status=agreement_status)
+    officer_ids, designation_ids = [], []
+    for index in range(officers):
+        officer, designation = await make_designated_officer(
+            agency, agreement, f"Officer {model}{year} Number{index + 1}", f"B-{index + 1:03d}")
+        officer_ids.append(officer)
+        designation_ids.append(designation)
+    case = await make_sustained_case(agency, agreement, officer_ids[:1], evidence_count=1,
+                                     final_by=final_by, recommended_by=final_by)
+    return World(agency, name, agreement, designation_ids, officer_ids, case)

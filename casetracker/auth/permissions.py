@@ -11,6 +11,7 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     AUDIT_READ = "audit:read"
     API_TOKENS_OWN = "api_tokens:own"
+    JOBS_MANAGE = "jobs:manage"  # see failed background jobs and retry them
     # registry
     REGISTRY_READ = "registry:read"
     REGISTRY_EDIT = "registry:edit"

@@ -95,6 +95,13 @@ def may_view_complainant_contact(actor: Actor | None, case: Any) -> bool:
     return actor.role == "investigator" and _lead_id(case) == actor.id
 
 
+def may_see_complainant_identity(actor: Actor | None) -> bool:
+    """Documents that gather many cases (rescission recommendations): the sensitive variant,
+    which names complainants, is drafted, previewed and downloaded only by those who hold the
+    contact-details permission; everyone else gets the redacted variant."""
+    return has_permission(actor, P.CASE_VIEW_CONTACT)
+
+
 def case_visibility_filter(actor: Actor) -> Any | None:
     """A where-clause for lists: None means "all cases"; raises Forbidden for no access."""
     from casetracker.cases.tables import Case

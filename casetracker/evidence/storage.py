@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from casetracker.storage import CONTENT_KEY as KEY_PATTERN
-from casetracker.storage import StagingWriter, Store
+from casetracker.storage import StagingWriter, Store, storage_ready
 from casetracker.storage import content_key as key_for
 from casetracker.storage import get_store as _get_store
 
@@ -24,4 +24,5 @@ def get_store(settings: Any = None) -> Store:
     return _get_store(settings, "evidence")
 
 
-__all__ = ["KEY_PATTERN", "EvidenceStore", "StagingWriter", "get_store", "key_for"]
+__all__ = ["KEY_PATTERN", "EvidenceStore", "StagingWriter", "get_store", "key_for",
+           "storage_ready"]

@@ -188,11 +188,8 @@ class ComplaintsApiController(Controller):
                        received_at=filed.received_at.isoformat(), status="received",
                        triage_due_at=_iso(filed.triage_due_at),
                        resolution_due_at=_iso(filed.resolution_due_at))
-        from casetracker.intake.controllers import receipt_mail_task
-
-        return Response(out, status_code=201, media_type=MediaType.JSON,
-                        # the e-mail in the complaint's language, not the caller's header's
-                        background=receipt_mail_task(filed, parsed.email, language))
+        # The receipt e-mail (in the complaint's language) is a job promised by the filing.
+        return Response(out, status_code=201, media_type=MediaType.JSON)
 
     @post("/status", name="api.complaints.status", opt=API_OPT, include_in_schema=True,
           request_max_body_size=16 * 1024, status_code=200,

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
@@ -28,7 +27,6 @@ from casetracker.intake.receipt import (
     render_receipt_pdf,
 )
 from casetracker.intake.services import (
-    FiledComplaint,
     IntakeService,
     rate_limit_allows,
     resolve_officer_agencies,
@@ -321,11 +319,11 @@ class PublicController(Controller):
                 "moment (files must be attached again).")}
             return Template("public/complaint.html.j2", context=_form_context(
                 data, errors, files_dropped=bool(files)), status_code=422)
-        # The e-mailed receipt is rendered and sent after the page has gone out.
+        # The e-mailed receipt is a job promised by the filing (rendered and sent by a worker).
         return Template("public/confirmation.html.j2", context={
             "filed": filed, "receipt_token": receipt_token(filed.case_id),
             "lang_query": _lang_query(), "email_sent": bool(data.email),
-        }, status_code=201, background=receipt_mail_task(filed, data.email))
+        }, status_code=201)
 
     @get("/complaint/receipt/{token:str}", name="intake.receipt", opt=PUBLIC_OPT)
     async def receipt_download(self, request: Request[Any, Any, Any], token: FromPath[str]
@@ -449,43 +447,6 @@ async def _receipt_response(case_id: int) -> Response[bytes]:
         "content-disposition": f'attachment; filename="{receipt_filename(view.tracking_number)}"',
         "cache-control": "no-store",
     })
-
-
-def receipt_mail_task(filed: FiledComplaint, email: str,
-                      language: str | None = None) -> BackgroundTask | None:
-    """The e-mailed receipt, in ``language`` (the complaint's, for the API; by default the
-    page's, which for the form is the language it was filed in)."""
-    if not email:
-        return None
-    return BackgroundTask(_send_receipt_mail, filed, email, language or get_language())
-
-
-async def _send_receipt_mail(filed: FiledComplaint, email: str, language: str = "en") -> None:
-    """The same receipt by e-mail, when they gave an address. Never undoes the filing."""
-    if not email:
-        return
-    from casetracker.web.i18n import set_language
-    from casetracker.web.templating import long_date
-
-    set_language(language)  # a background task runs after the request's context is gone
-    try:
-        from casetracker.mail import Attachment, send_mail
-
-        view = await build_receipt(filed.case_id)
-        pdf = await render_receipt_pdf(view, language)
-        body = _(
-            "Thank you. We received your complaint on %(date)s.\n\n"
-            "Your tracking number is %(number)s.\n\n"
-            "Your access code is NOT in this e-mail, for your safety. You need it, with the "
-            "tracking number, to check the status or add information at %(url)s.\n\n"
-            "A copy of what you sent is attached (PDF).",
-            date=long_date(filed.received_at), number=filed.tracking_number,
-            # the status page opens in the language they filed in
-            url=f"{get_settings().base_url}/status?lang={language}")
-        await send_mail(email, _("Your complaint %(number)s", number=filed.tracking_number),
-                        body, (Attachment(receipt_filename(filed.tracking_number), pdf),))
-    except Exception:
-        log.exception("could not send the receipt e-mail for case %s", filed.case_id)
 
 
 def now_utc() -> datetime:

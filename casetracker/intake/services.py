@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from casetracker import db
+from casetracker import db, jobs
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
 from casetracker.cases import clocks
@@ -291,6 +291,11 @@ class IntakeService:
                 ).save()
             if attach_files is not None:
                 files_stored = await attach_files(case.id, None)
+            if data.email and not data.anonymous:
+                # Promised with the complaint: sent by a worker once this commits.
+                await jobs.enqueue("intake.send_receipt",
+                                   {"case_id": case.id, "language": data.language},
+                                   key=f"receipt:{case.id}")
             await audit.record(
                 "complaint.filed", actor=self.actor, object_type="case", object_id=case.id,
                 case_id=case.id,

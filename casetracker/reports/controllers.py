@@ -11,16 +11,18 @@ from litestar.response import Redirect
 
 from casetracker.auth.guards import actor_from_connection, requires, requires_any
 from casetracker.auth.permissions import Permission as P
-from casetracker.auth.policies import has_permission
+from casetracker.auth.policies import has_permission, may_see_complainant_identity
 from casetracker.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from casetracker.registry.tables import Agreement, Designation
-from casetracker.reports import forms, rules, viewmodels
+from casetracker.reports import forms, rules
 from casetracker.reports.rendering import RenderError
 from casetracker.reports.services import (
     DraftValues,
     RecommendationService,
     candidate_cases,
-    load_source,
+    load_determinations,
+    offered_determinations,
+    plan_for_record,
 )
 from casetracker.reports.tables import Recommendation
 from casetracker.web.flash import flash
@@ -80,9 +82,9 @@ async def _new_context(values: dict[str, Any]) -> dict[str, Any]:
 
 async def _detail_context(request: Request[Any, Any, Any], rec_id: int) -> dict[str, Any]:
     actor = _actor(request)
-    source = await load_source(rec_id)
-    rec = source.recommendation
-    document = viewmodels.build_recommendation(source)
+    service = RecommendationService(actor)
+    document = await service.document_view(rec_id)
+    rec = await Recommendation.select().where(Recommendation.id == rec_id).first()
     author_id = rec["author"]
     supersedes = None
     if rec.get("supersedes"):
@@ -92,9 +94,10 @@ async def _detail_context(request: Request[Any, Any, Any], rec_id: int) -> dict[
                                                 Recommendation.status).where(
         Recommendation.supersedes == rec_id)
     status = rec["status"]
+    identity = may_see_complainant_identity(actor)
+    locked = rec["classification"] == "sensitive" and not identity
     allowed = {
-        "edit": status == "draft" and has_permission(actor, P.RECOMMENDATION_DRAFT),
-        "submit": status == "draft" and has_permission(actor, P.RECOMMENDATION_DRAFT),
+        "edit": status == "draft" and has_permission(actor, P.RECOMMENDATION_DRAFT) and not locked,
         "approve": status == "submitted" and has_permission(actor, P.RECOMMENDATION_APPROVE)
         and actor.id != author_id,
         "return": status in ("submitted", "approved")
@@ -102,9 +105,43 @@ async def _detail_context(request: Request[Any, Any, Any], rec_id: int) -> dict[
         "issue": status == "approved" and has_permission(actor, P.RECOMMENDATION_ISSUE),
         "correct": status == "issued" and has_permission(actor, P.RECOMMENDATION_DRAFT),
     }
+    plan = await plan_for_record(rec)
+    offered = await offered_determinations(rec)
+    stored = await load_determinations(rec_id)
+    determinations = [{
+        "key": key, "prompt": _(rules.DETERMINATIONS[key].prompt),
+        "statement": rules.determination_statement(key, plan.agreement_action or rec["action"]),
+        "needed": key in plan.determinations,
+        "made": key in stored, "reason": (stored.get(key) or {}).get("reason", ""),
+        "when": _determination_hint(key),
+    } for key in offered]
     return {"rec": rec, "doc": document, "allowed": allowed, "is_author": actor.id == author_id,
-            "supersedes": supersedes, "superseded_by": superseded_by,
+            "supersedes": supersedes, "superseded_by": superseded_by, "plan": plan,
+            "determinations": determinations, "may_choose_sensitive": identity,
+            "locked_sensitive": locked and status == "draft",
             "errors": {}, "values": {k: rec.get(k) for k in forms.EDITABLE}}
+
+
+def _determination_hint(key: str) -> str:
+    return {
+        "serious_misconduct": _("Needed for a suspension pending investigation."),
+        "unresolvable": _("Needed for a termination."),
+        "termination_before_suspension": _("Needed for a termination while the agreement is "
+                                           "not suspended."),
+        "exigent_public_safety": _("Needed only if it should take effect sooner than 90 days "
+                                   "after ICE's notice is received."),
+    }.get(key, "")
+
+
+def _with_typed(context: dict[str, Any], form: Any) -> dict[str, Any]:
+    """Show what was typed again (values and determinations) next to the errors."""
+    context["values"] = {**context["values"], **forms.raw_values(form)}
+    typed = forms.parse_determinations(form)
+    for item in context["determinations"]:
+        if item["key"] in typed:
+            item["made"] = typed[item["key"]].made
+            item["reason"] = typed[item["key"]].reason
+    return context
 
 
 class RecommendationController(Controller):
@@ -155,21 +192,32 @@ class RecommendationController(Controller):
 
     @post("/{rec_id:int}/edit", name="reports.edit", guards=[requires(P.RECOMMENDATION_DRAFT)])
     async def edit(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        """Save the draft; with ``then=submit``, save it and submit it for approval in one
+        step (nothing typed is lost, nothing is saved when submitting is refused)."""
         form = await request.form()
+        return await self._save(request, rec_id, form, submit=form.get("then") == "submit")
+
+    async def _save(self, request: Request[Any, Any, Any], rec_id: int, form: Any, *,
+                    submit: bool) -> Any:
         values, errors = forms.parse_text(form)
+        determinations = forms.parse_determinations(form)
+        service = RecommendationService(_actor(request))
         try:
             if errors:
                 raise ValidationFailed(errors)
-            await RecommendationService(_actor(request)).update(rec_id, values)
+            if submit:
+                await service.save_and_submit(rec_id, values, determinations)
+            else:
+                await service.update(rec_id, values, determinations)
         except ValidationFailed as exc:
-            context = await _detail_context(request, rec_id)
-            context.update({"errors": exc.errors, "values": {**values, **{
-                k: form.get(k) for k in ("proposed_effective_on", "suspension_days",
-                                         "notice_days")}}})
+            context = _with_typed(await _detail_context(request, rec_id), form)
+            context["errors"] = exc.errors
             return Template("reports/detail.html.j2", context=context, status_code=422)
         except InvalidTransition as exc:
             return await self._refuse(request, rec_id, exc.message)
-        flash(request, _("Changes saved."))
+        except Forbidden as exc:
+            return await self._refuse(request, rec_id, exc.message, 403)
+        flash(request, _("Saved and submitted for approval.") if submit else _("Changes saved."))
         return Redirect(path=f"/recommendations/{rec_id}", status_code=303)
 
     async def _refuse(self, request: Request[Any, Any, Any], rec_id: int, message: str,
@@ -214,6 +262,9 @@ class RecommendationController(Controller):
     @post("/{rec_id:int}/submit", name="reports.submit",
           guards=[requires(P.RECOMMENDATION_DRAFT)])
     async def submit(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        form = await request.form()
+        if "subject" in form:  # the draft's form: save what is on it, then submit
+            return await self._save(request, rec_id, form, submit=True)
         return await self._step(request, rec_id, "submit", _("Submitted for approval."))
 
     @post("/{rec_id:int}/approve", name="reports.approve",

@@ -1,11 +1,15 @@
-"""Parsing the recommendation forms (validation of the text itself is in rules.py)."""
+"""Parsing the recommendation forms (validation of the values themselves is in rules.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from casetracker.reports.services import EDITABLE
+from casetracker.reports.rules import DETERMINATIONS
+from casetracker.reports.services import EDITABLE, DeterminationInput
+
+DATE_FIELDS = ("proposed_effective_on",)
+INT_FIELDS = ("suspension_days",)
 
 
 def _int_list(values: list[str]) -> tuple[int, ...]:
@@ -42,18 +46,43 @@ def parse_new(form: Any) -> dict[str, Any]:
     }
 
 
+def parse_date(raw: str) -> tuple[date | None, str | None]:
+    raw = (raw or "").strip()
+    if not raw:
+        return None, None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return None, "Give the date as YYYY-MM-DD."
+
+
 def parse_text(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """The editable fields, typed; errors for values that do not parse."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name in EDITABLE:
         values[name] = (form.get(name) or "").replace("\r\n", "\n").strip()
-    raw_date = values["proposed_effective_on"]
-    try:
-        values["proposed_effective_on"] = date.fromisoformat(raw_date) if raw_date else None
-    except ValueError:
-        values["proposed_effective_on"] = None
-        errors["proposed_effective_on"] = "Give the date as YYYY-MM-DD."
-    for name in ("suspension_days", "notice_days"):
+    for name in DATE_FIELDS:
+        values[name], problem = parse_date(values[name])
+        if problem:
+            errors[name] = problem
+    for name in INT_FIELDS:
         values[name] = _optional_int(values[name])
     return values, errors
+
+
+def parse_determinations(form: Any) -> dict[str, DeterminationInput]:
+    """``det_<key>`` (a checkbox: "I determine that…") and ``det_<key>_reason``, for each
+    determination the form showed (``det_<key>_shown``)."""
+    out = {}
+    for key in DETERMINATIONS:
+        if not form.get(f"det_{key}_shown"):
+            continue
+        reason = (form.get(f"det_{key}_reason") or "").replace("\r\n", "\n")
+        out[key] = DeterminationInput(made=bool(form.get(f"det_{key}")), reason=reason)
+    return out
+
+
+def raw_values(form: Any) -> dict[str, Any]:
+    """What was typed, as typed (to show it again next to the errors)."""
+    return {name: form.get(name) or "" for name in EDITABLE}

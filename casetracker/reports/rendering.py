@@ -23,11 +23,13 @@ import json
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from casetracker.ops import metrics
 from casetracker.settings import PROJECT_ROOT, get_settings
 
 log = logging.getLogger("casetracker.reports")
@@ -139,7 +141,17 @@ def _worker_render(html: str, title: str, attachment_json: dict[str, Any] | None
     return html_to_pdf(html, title=title, attachment_json=attachment_json, lang=lang)
 
 
+RENDER_NICENESS = 10
+
+
 def _worker_init() -> None:
+    # Renders yield the CPU to web requests: a page answers quickly even while receipts and
+    # reports are being laid out.
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(RENDER_NICENESS)
     # Import WeasyPrint (≈1 s) once per worker, not on the first document.
     import weasyprint  # noqa: F401
 
@@ -171,8 +183,9 @@ def _discard_pool(pool: concurrent.futures.ProcessPoolExecutor, *, kill: bool) -
         if _pool is pool:
             _pool = None
     if kill:
-        # A hung render cannot be cancelled: end its processes (only this pool's).
-        for process in list(getattr(pool, "_processes", {}).values()):
+        # A hung render cannot be cancelled: end its processes (only this pool's). The pool
+        # sets _processes to None once it has shut down.
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
             try:
                 process.kill()
             except Exception:  # noqa: S110 - already gone
@@ -221,6 +234,39 @@ async def render_pdf(
     settings = get_settings()
     html = render_html(template_name, context, lang=lang)
     timeout = settings.pdf_timeout_seconds
+    # The time limit is for rendering, not for waiting in line: a document waits (for as long
+    # as it takes) until a worker is free, and only then is the clock started. A burst of
+    # renders slows down; none is abandoned for having waited.
+    queued = time.monotonic()
+    async with _render_slot(max(1, settings.pdf_workers)):
+        started = time.monotonic()
+        metrics.PDF_RENDER_WAIT_SECONDS.observe(started - queued)
+        pdf = await _render_now(settings, template_name, html, title=title,
+                                attachment_json=attachment_json, lang=lang,
+                                limit_seconds=timeout)
+        metrics.PDF_RENDER_SECONDS.labels(template=template_name).observe(
+            time.monotonic() - started)
+        return pdf
+
+
+_slots: dict[tuple[int, int], asyncio.Semaphore] = {}
+
+
+def _render_slot(workers: int) -> asyncio.Semaphore:
+    """One slot per PDF worker, per event loop (a semaphore belongs to its loop)."""
+    key = (id(asyncio.get_running_loop()), workers)
+    slot = _slots.get(key)
+    if slot is None:
+        if len(_slots) > 16:  # loops come and go in tests and CLI commands
+            _slots.clear()
+        slot = _slots[key] = asyncio.Semaphore(workers)
+    return slot
+
+
+async def _render_now(settings: Any, template_name: str, html: str, *, title: str,
+                      attachment_json: dict[str, Any] | None, lang: str,
+                      limit_seconds: float) -> bytes:
+    timeout = limit_seconds
     if settings.pdf_workers <= 0:
         try:
             return await asyncio.wait_for(

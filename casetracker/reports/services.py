@@ -1,5 +1,6 @@
-"""RecommendationService (draft → submitted → approved → issued, corrections) and the loaders
-that read the database into the plain values the view-model builders take."""
+"""RecommendationService: draft → submitted → approved → issued, corrections, the frozen
+documents and their variants. Loaders are in ``sources.py``; ICE's responses in
+``responses.py``."""
 
 from __future__ import annotations
 
@@ -7,257 +8,48 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from casetracker import db
-from casetracker.accounts.tables import User
 from casetracker.audit import services as audit
 from casetracker.auth import policies
 from casetracker.auth.actor import Actor
 from casetracker.auth.permissions import Permission as P
-from casetracker.cases.tables import Allegation, Case, CaseOfficer, Referral
-from casetracker.errors import Conflict, NotFound, ValidationFailed
+from casetracker.cases.tables import Case
+from casetracker.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
-from casetracker.reports import rendering, rules, viewmodels
+from casetracker.reports import document as documents
+from casetracker.reports import rendering, rules
+from casetracker.reports.sources import (  # noqa: F401 - re-exported (case_report, controllers)
+    _fk_id,
+    _officer_labels,
+    candidate_cases,
+    designated_active,
+    load_case_bundle,
+    load_determinations,
+    load_source,
+    sustained_allegations,
+)
 from casetracker.reports.tables import (
     DocumentSequence,
     Recommendation,
     RecommendationCase,
+    RecommendationDetermination,
     RecommendationOfficer,
 )
-from casetracker.settings import Settings, get_settings
+from casetracker.settings import Settings, get_settings, local_today
 from casetracker.storage import ObjectMissing, Store, get_store
 
 log = logging.getLogger("casetracker.reports")
 
 NUMBER_PREFIX = "RR"
+# What staff edit on a draft. The dates and lengths are the office's requests, empty unless
+# entered; text_authors records who last wrote each.
 EDITABLE = ("addressee", "sender", "subject", "summary", "grounds", "requested_action",
-            "proposed_effective_on", "suspension_days", "notice_days", "response_instructions",
-            "corrective_measures", "classification")
-
-
-def _loads(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return []
-    return value or []
-
-
-def _fk_id(value: Any) -> Any:
-    return value.get("id") if isinstance(value, dict) else value
-
-
-# --- what counts as "sustained against the target" -----------------------------------------
-
-async def sustained_allegations(case_ids: list[int], *, kind: str, officer_ids: list[int],
-                                agreement: dict[str, Any]) -> list[dict[str, Any]]:
-    """Allegations with a final finding of sustained, in these cases, against the target: one
-    of the officers, or (agreement) any allegation in a case of that agreement or agency."""
-    if not case_ids:
-        return []
-    rows = await Allegation.select().where(
-        Allegation.case.is_in(case_ids) & (Allegation.final_finding == "sustained")
-    ).order_by(Allegation.case).order_by(Allegation.id)
-    if kind == "officers":
-        return [r for r in rows if r["officer"] in set(officer_ids)]
-    cases = {c["id"]: c for c in await Case.select(Case.id, Case.agency, Case.agreement).where(
-        Case.id.is_in(case_ids))}
-    return [r for r in rows
-            if cases[r["case"]]["agreement"] == agreement["id"]
-            or cases[r["case"]]["agency"] == agreement["agency"]]
-
-
-async def candidate_cases(*, kind: str, officer_ids: list[int], agreement_id: int | None
-                          ) -> list[dict[str, Any]]:
-    """Cases with sustained final findings against the target (for the "new" form)."""
-    query = Allegation.select(Allegation.case, Allegation.officer).where(
-        Allegation.final_finding == "sustained")
-    if kind == "officers":
-        if not officer_ids:
-            return []
-        query = query.where(Allegation.officer.is_in(officer_ids))
-    rows = await query
-    case_ids = sorted({r["case"] for r in rows})
-    if not case_ids:
-        return []
-    cases = await Case.select(Case.id, Case.tracking_number, Case.received_at, Case.status,
-                              Case.agency, Case.agreement).where(Case.id.is_in(case_ids))
-    if kind == "agreement" and agreement_id:
-        agreement = await Agreement.select().where(Agreement.id == agreement_id).first()
-        if agreement is None:
-            return []
-        cases = [c for c in cases if c["agreement"] == agreement_id
-                 or c["agency"] == agreement["agency"]]
-    return sorted(cases, key=lambda c: c["tracking_number"])
-
-
-# --- loaders --------------------------------------------------------------------------------
-
-async def _evidence_rows(case_id: int) -> list[dict[str, Any]]:
-    try:
-        from casetracker.evidence.services import evidence_index
-    except ImportError:  # pragma: no cover - the evidence package is present
-        return []
-    return await evidence_index(case_id)
-
-
-async def _officer_labels(officer_ids: set[int]) -> dict[int, str]:
-    if not officer_ids:
-        return {}
-    rows = await Officer.select(Officer.id, Officer.name, Officer.badge_number).where(
-        Officer.id.is_in(sorted(officer_ids)))
-    return {r["id"]: f"{r['name']}" + (f" (badge {r['badge_number']})" if r["badge_number"]
-                                       else "") for r in rows}
-
-
-async def load_case_bundle(case_id: int, *, allegations: list[dict[str, Any]] | None = None,
-                           with_contact: bool = True) -> dict[str, Any]:
-    case = await Case.select().where(Case.id == case_id).first()
-    if case is None:
-        raise NotFound("There is no such case.")
-    if allegations is None:
-        allegations = await Allegation.select().where(Allegation.case == case_id).order_by(
-            Allegation.id)
-    labels = await _officer_labels({a["officer"] for a in allegations if a["officer"]})
-    case_officers = {}
-    if any(a.get("case_officer") for a in allegations):
-        for co in await CaseOfficer.select().where(CaseOfficer.case == case_id):
-            case_officers[co["id"]] = co
-    for a in allegations:
-        label = labels.get(a["officer"]) if a["officer"] else None
-        if not label and a.get("case_officer") in case_officers:
-            co = case_officers[a["case_officer"]]
-            label = co["name"] or (f"badge {co['badge_number']}" if co["badge_number"] else "")
-        a["officer_label"] = label or "Not identified"
-    case["allegations"] = allegations
-    case["checklist"] = _loads(case.get("checklist"))
-    case["protected_characteristics"] = _loads(case.get("protected_characteristics"))
-    case["contact"] = None
-    if with_contact:
-        from casetracker.intake.tables import ComplainantContact
-
-        case["contact"] = await ComplainantContact.select().where(
-            ComplainantContact.case == case_id).first()
-    case["evidence"] = await _evidence_rows(case_id)
-    case["referrals"] = await Referral.select().where(Referral.case == case_id).order_by(
-        Referral.id)
-    return case
-
-
-async def _pattern(kind: str, officers: list[dict[str, Any]], agreement: dict[str, Any],
-                   agency: dict[str, Any], now: datetime) -> dict[str, Any]:
-    start = now - timedelta(days=365)
-
-    async def officer_counts(officer_id: int) -> tuple[int, int]:
-        named = await CaseOfficer.select(CaseOfficer.case).where(CaseOfficer.officer == officer_id)
-        alleged = await Allegation.select(Allegation.case).where(Allegation.officer == officer_id)
-        ids = sorted({r["case"] for r in named} | {r["case"] for r in alleged})
-        complaints = 0
-        if ids:
-            complaints = await Case.count().where(Case.id.is_in(ids) & (Case.received_at >= start))
-        profiling = await Allegation.count().where(
-            (Allegation.officer == officer_id) & (Allegation.final_finding == "sustained")
-            & (Allegation.allegation_type == "racial_profiling") & (Allegation.final_at >= start))
-        return complaints, profiling
-
-    async def agency_counts(agency_id: int) -> tuple[int, int]:
-        complaints = await Case.count().where((Case.agency == agency_id)
-                                              & (Case.received_at >= start))
-        case_ids = [r["id"] for r in await Case.select(Case.id).where(Case.agency == agency_id)]
-        profiling = 0
-        if case_ids:
-            profiling = await Allegation.count().where(
-                Allegation.case.is_in(case_ids) & (Allegation.final_finding == "sustained")
-                & (Allegation.allegation_type == "racial_profiling")
-                & (Allegation.final_at >= start))
-        return complaints, profiling
-
-    targets = []
-    peers = {"label": "", "count": 0, "complaints": 0, "sustained_profiling": 0}
-    if kind == "officers":
-        target_ids = {o["officer"] for o in officers}
-        for o in officers:
-            complaints, profiling = await officer_counts(o["officer"])
-            targets.append({"subject": o["officer_name"], "complaints": complaints,
-                            "sustained_profiling": profiling})
-        same_model = [a["id"] for a in await Agreement.select(Agreement.id).where(
-            (Agreement.agency == agency["id"]) & (Agreement.model == agreement["model"]))]
-        peer_ids = sorted({d["officer"] for d in await Designation.select(
-            Designation.officer).where(Designation.agreement.is_in(same_model or [0]))}
-            - target_ids)
-        peers["label"] = (f"Other designated officers of {agency['name']} "
-                          f"under the {agreement['model']} model")
-        for peer_id in peer_ids:
-            complaints, profiling = await officer_counts(peer_id)
-            peers["complaints"] += complaints
-            peers["sustained_profiling"] += profiling
-        peers["count"] = len(peer_ids)
-    else:
-        complaints, profiling = await agency_counts(agency["id"])
-        targets.append({"subject": f"{agency['name']} ({agreement['model']})",
-                        "complaints": complaints, "sustained_profiling": profiling})
-        peer_agencies = sorted({a["agency"] for a in await Agreement.select(Agreement.agency).where(
-            Agreement.model == agreement["model"])} - {agency["id"]})
-        peers["label"] = f"Other agencies holding a {agreement['model']} agreement"
-        for peer_id in peer_agencies:
-            complaints, profiling = await agency_counts(peer_id)
-            peers["complaints"] += complaints
-            peers["sustained_profiling"] += profiling
-        peers["count"] = len(peer_agencies)
-    return {"window_start": start, "window_end": now, "targets": targets, "peers": peers}
-
-
-async def load_source(recommendation_id: int, *, now: datetime | None = None,
-                      settings: Settings | None = None) -> viewmodels.RecommendationSource:
-    settings = settings or get_settings()
-    rec = await Recommendation.select().where(Recommendation.id == recommendation_id).first()
-    if rec is None:
-        raise NotFound("There is no such recommendation.")
-    agreement = await Agreement.select().where(Agreement.id == rec["agreement"]).first()
-    agency = await Agency.select().where(Agency.id == rec["agency"]).first()
-    agreement["designated_officers"] = await Designation.count().where(
-        (Designation.agreement == agreement["id"]) & (Designation.status == "active"))
-    links = await RecommendationOfficer.select().where(
-        RecommendationOfficer.recommendation == recommendation_id).order_by(
-        RecommendationOfficer.id)
-    officers = []
-    for link in links:
-        designation = await Designation.select().where(
-            Designation.id == link["designation"]).first()
-        officer = await Officer.select().where(Officer.id == designation["officer"]).first()
-        officers.append({**designation, "officer_name": officer["name"],
-                         "badge_number": officer["badge_number"], "rank": officer["rank"]})
-    case_links = await RecommendationCase.select().where(
-        RecommendationCase.recommendation == recommendation_id).order_by(RecommendationCase.id)
-    case_ids = [c["case"] for c in case_links]
-    sustained = await sustained_allegations(case_ids, kind=rec["kind"],
-                                            officer_ids=[o["officer"] for o in officers],
-                                            agreement=agreement)
-    public = rec["classification"] == "public"
-    cases = []
-    for case_id in case_ids:
-        mine = [a for a in sustained if a["case"] == case_id]
-        cases.append(await load_case_bundle(case_id, allegations=mine, with_contact=not public))
-    moment = now or rec.get("issued_at") or datetime.now(UTC)
-    people_ids = {_fk_id(rec[k]) for k in ("author", "submitted_by", "approved_by", "issued_by")
-                  if rec.get(k)}
-    people = {u["id"]: u for u in await User.select(User.id, User.name, User.email, User.role)
-              .where(User.id.is_in(sorted(people_ids) or [0]))}
-    supersedes = None
-    if rec.get("supersedes"):
-        supersedes = await Recommendation.select(
-            Recommendation.number, Recommendation.issued_at).where(
-            Recommendation.id == rec["supersedes"]).first()
-    return viewmodels.RecommendationSource(
-        recommendation=rec, agency=agency, agreement=agreement, officers=officers, cases=cases,
-        pattern=await _pattern(rec["kind"], officers, agreement, agency, moment),
-        people=people, supersedes=supersedes, organisation=settings.organisation_name,
-        timezone=settings.timezone, training_cycle_days=settings.training_cycle_days,
-        now=moment,
-    )
+            "proposed_effective_on", "suspension_days", "response_instructions",
+            "corrective_measures", "classification", "timing", "viii_process")
+AUTHORED = tuple(f for f in EDITABLE if f != "classification")
 
 
 # --- storage of issued documents -------------------------------------------------------------
@@ -300,6 +92,47 @@ def _require_reader(actor: Actor) -> None:
         policies.require(actor, P.RECOMMENDATION_DRAFT)
 
 
+def sees_identity(actor: Actor, rec: dict[str, Any]) -> bool:
+    """Whether this reader gets the sensitive variant of this recommendation."""
+    return rec.get("classification") == "sensitive" and policies.may_see_complainant_identity(
+        actor)
+
+
+@dataclass(frozen=True)
+class DeterminationInput:
+    made: bool
+    reason: str
+
+
+async def plan_for_record(rec: dict[str, Any], values: dict[str, Any] | None = None
+                          ) -> rules.Plan:
+    """The rules' plan for a stored recommendation (``values``: edits not saved yet)."""
+    values = {**rec, **(values or {})}
+    agreement = await Agreement.select().where(Agreement.id == rec["agreement"]).first()
+    named = [r["designation"] for r in await RecommendationOfficer.select(
+        RecommendationOfficer.designation).where(
+        RecommendationOfficer.recommendation == rec["id"])]
+    return rules.plan_for(
+        agreement["model"], agreement["signed_on"], agreement["revision"], rec["action"],
+        officers_named=len(named),
+        others_active=await designated_active(agreement["id"], besides=named),
+        viii_process=values.get("viii_process") or "", timing=values.get("timing") or "",
+        agreement_status=agreement["status"],
+        suspension_length_requested=values.get("suspension_days") is not None,
+        response_requested=bool((values.get("response_instructions") or "").strip()))
+
+
+async def offered_determinations(rec: dict[str, Any]) -> tuple[str, ...]:
+    """Every determination this recommendation could need, whatever timing or §VIII process
+    is chosen (the form asks for them; submitting needs those of the choice made)."""
+    keys: list[str] = []
+    for viii in ("suspension", "termination"):
+        for timing in ("notice_90", "exigent"):
+            plan = await plan_for_record(rec, {"viii_process": viii, "timing": timing})
+            keys += [k for k in plan.determinations if k not in keys]
+    return tuple(keys)
+
+
 class RecommendationService:
     def __init__(self, actor: Actor, settings: Settings | None = None) -> None:
         self.actor = actor
@@ -307,6 +140,9 @@ class RecommendationService:
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
+
+    def _today(self) -> date:
+        return local_today(self.settings)
 
     async def _load(self, recommendation_id: int) -> dict[str, Any]:
         rec = await Recommendation.select().where(Recommendation.id == recommendation_id).first()
@@ -317,6 +153,14 @@ class RecommendationService:
     async def _audit(self, verb: str, rec_id: int, **details: Any) -> None:
         await audit.record(f"recommendation.{verb}", actor=self.actor,
                            object_type="recommendation", object_id=rec_id, details=details)
+
+    def _ensure_may_draft_variant(self, rec: dict[str, Any]) -> None:
+        """The sensitive variant is drafted only by those who may see complainant identity."""
+        if rec.get("classification") == "sensitive" and not (
+                policies.may_see_complainant_identity(self.actor)):
+            raise Forbidden("This draft is the sensitive version, which names complainants: "
+                            "only staff who may see complainant contact details can change or "
+                            "submit it. Ask a supervisor to make it the public version.")
 
     async def _resolve_target(self, values: DraftValues
                               ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
@@ -329,7 +173,8 @@ class RecommendationService:
             agreement_ids = {d["agreement"] for d in designations}
             if len(agreement_ids) != 1:
                 raise ValidationFailed({"designation_ids": "Choose designations under one "
-                                        "agreement: the MOA sections differ between them."})
+                                        "agreement: the agreement's provisions differ between "
+                                        "them."})
             agreement_id = agreement_ids.pop()
         else:
             agreement_id = values.agreement_id
@@ -340,7 +185,8 @@ class RecommendationService:
         return agreement, agency, designations
 
     async def draft(self, values: DraftValues) -> int:
-        """Create a draft and propose its text from the sustained findings."""
+        """Create a draft: the target, the cases and the text the registry gives (subject,
+        addressee, sender). Everything the office states or requests is left for staff."""
         policies.require(self.actor, P.RECOMMENDATION_DRAFT)
         rules.validate_target(rules.DraftInput(values.kind, values.action, values.agreement_id,
                                                values.designation_ids, values.case_ids))
@@ -356,35 +202,20 @@ class RecommendationService:
                                     f"against the target: {', '.join(numbers)}."})
         officers = await Officer.select().where(Officer.id.is_in(officer_ids or [0]))
         names = {o["id"]: o["name"] for o in officers}
-        tracking = {c["id"]: c["tracking_number"] for c in await Case.select(
-            Case.id, Case.tracking_number).where(Case.id.is_in(list(values.case_ids)))}
-        labels = await _officer_labels({a["officer"] for a in sustained if a["officer"]})
-        today = self._now().date()
-        proposal = rules.propose(
-            kind=values.kind, action=values.action, model=agreement["model"],
-            agency_name=agency["name"], officer_names=[names[i] for i in officer_ids],
-            grounds=[rules.Ground(tracking[a["case"]], a["allegation_type"],
-                                  labels.get(a["officer"], ""),
-                                  a["final_at"].date() if a["final_at"] else None,
-                                  a["final_rationale"]) for a in sustained],
-            today=today, signed_on=agreement["signed_on"], revision=agreement["revision"])
+        model = agreement["model"]
         async with db.write_transaction():
             rec = Recommendation(
                 kind=values.kind, action=values.action, status="draft",
+                classification=("sensitive" if policies.may_see_complainant_identity(self.actor)
+                                else "public"),
                 agency=agency["id"], agreement=agreement["id"],
-                addressee=("Field Office Director, U.S. Immigration and Customs Enforcement, "
-                           "Enforcement and Removal Operations"
-                           if values.kind == "officers" else
-                           "Director, U.S. Immigration and Customs Enforcement (through the "
-                           "Executive Associate Director, Enforcement and Removal Operations)"),
+                addressee=rules.proposed_addressee(values.kind, values.action, model),
                 sender=self.settings.organisation_name,
-                subject=proposal.subject, summary=proposal.summary, grounds=proposal.grounds,
-                requested_action=proposal.requested_action,
-                response_instructions=proposal.response_instructions,
-                corrective_measures=proposal.corrective_measures,
-                proposed_effective_on=proposal.proposed_effective_on,
-                suspension_days=proposal.suspension_days, notice_days=proposal.notice_days,
-                author=self.actor.id,
+                subject=rules.proposed_subject(values.kind, values.action, model, agency["name"],
+                                               [names[i] for i in officer_ids]),
+                summary="", grounds="", requested_action="", response_instructions="",
+                corrective_measures="", proposed_effective_on=None, suspension_days=None,
+                notice_days=None, text_authors="{}", author=self.actor.id,
             )
             await rec.save()
             for designation in designations:
@@ -397,52 +228,133 @@ class RecommendationService:
                               cases=list(values.case_ids))
         return int(rec.id)
 
-    async def update(self, recommendation_id: int, values: dict[str, Any]) -> None:
+    async def update(self, recommendation_id: int, values: dict[str, Any],
+                     determinations: dict[str, DeterminationInput] | None = None) -> None:
+        """Save a draft's text, choices and determinations. Whoever changes a field or a
+        determination becomes its author."""
         policies.require(self.actor, P.RECOMMENDATION_DRAFT)
+        determinations = determinations or {}
         async with db.write_transaction():
             rec = await self._load(recommendation_id)
             rules.next_status(rec["status"], "edit")
-            errors = rules.validate_text(values, kind=rec["kind"], action=rec["action"])
-            if values.get("classification") not in ("sensitive", "public"):
-                errors["classification"] = "Choose the classification."
+            self._ensure_may_draft_variant(rec)
+            plan = await plan_for_record(rec, values)
+            errors = rules.validate_text(values, plan=plan, document_date=self._today())
+            classification = values.get("classification")
+            if classification not in ("sensitive", "public"):
+                errors["classification"] = "Choose the version."
+            elif classification == "sensitive" and not policies.may_see_complainant_identity(
+                    self.actor):
+                errors["classification"] = ("Only staff who may see complainant contact "
+                                            "details can choose the sensitive version.")
+            if plan.amounts_to_agreement_action:
+                if values.get("viii_process") not in ("", None, "suspension", "termination"):
+                    errors["viii_process"] = "Choose suspension or termination."
+            offered = await offered_determinations(rec)
+            for key, given in determinations.items():
+                if key not in offered:
+                    continue
+                problem = rules.validate_determination(given.made, given.reason)
+                if problem:
+                    errors[f"determination_{key}"] = problem
             if errors:
                 raise ValidationFailed(errors)
             changes = {k: values.get(k) for k in EDITABLE}
-            changed = sorted(k for k in EDITABLE if rec.get(k) != changes[k])
-            await Recommendation.update({**changes, "updated_at": self._now()}).where(
+            if not plan.amounts_to_agreement_action:
+                changes["viii_process"] = ""
+            if not plan.timing_choices:
+                changes["timing"] = ""
+            changed = sorted(k for k in EDITABLE if (rec.get(k) or None) != (changes[k] or None))
+            authors = documents.text_authors(rec)
+            for name in changed:
+                if name in AUTHORED:
+                    authors[name] = int(self.actor.id)  # type: ignore[arg-type]
+            await Recommendation.update({**changes, "text_authors": json.dumps(authors),
+                                         "updated_at": self._now()}).where(
                 Recommendation.id == recommendation_id)
-            await self._audit("edit", recommendation_id, fields=changed)
+            decided = await self._save_determinations(recommendation_id, offered,
+                                                      determinations)
+            await self._audit("edit", recommendation_id, fields=changed, determinations=decided)
 
-    async def _step(self, recommendation_id: int, verb: str, permission: P,
-                    **extra: Any) -> dict[str, Any]:
-        policies.require(self.actor, permission)
-        rec = await self._load(recommendation_id)
-        new_status = rules.next_status(rec["status"], verb)
-        return {"rec": rec, "status": new_status, **extra}
+    async def _save_determinations(self, rec_id: int, offered: tuple[str, ...],
+                                   given: dict[str, DeterminationInput]) -> dict[str, str]:
+        current = await load_determinations(rec_id)
+        out: dict[str, str] = {}
+        for key in offered:
+            if key not in given:
+                continue
+            wanted, existing = given[key], current.get(key)
+            reason = wanted.reason.strip()
+            if wanted.made and existing and existing["reason"] == reason:
+                continue
+            if existing:
+                await RecommendationDetermination.delete().where(
+                    RecommendationDetermination.id == existing["id"])
+            if wanted.made:
+                await RecommendationDetermination(recommendation=rec_id, key=key, reason=reason,
+                                                  decided_by=self.actor.id,
+                                                  decided_at=self._now()).save()
+                out[key] = "made"
+            elif existing:
+                out[key] = "withdrawn"
+        return out
+
+    async def _submit_problems(self, rec: dict[str, Any]) -> dict[str, str]:
+        plan = await plan_for_record(rec)
+        stored = await load_determinations(rec["id"])
+        problems = rules.submit_problems(
+            rec, plan, {k: {"made": True, "reason": v["reason"]} for k, v in stored.items()},
+            viii_process=rec.get("viii_process") or "")
+        problems.update(rules.validate_text(rec, plan=plan, document_date=self._today()))
+        return problems
 
     async def submit(self, recommendation_id: int) -> None:
         async with db.write_transaction():
-            step = await self._step(recommendation_id, "submit", P.RECOMMENDATION_DRAFT)
-            await Recommendation.update({"status": step["status"], "submitted_at": self._now(),
+            policies.require(self.actor, P.RECOMMENDATION_DRAFT)
+            rec = await self._load(recommendation_id)
+            status = rules.next_status(rec["status"], "submit")
+            self._ensure_may_draft_variant(rec)
+            problems = await self._submit_problems(rec)
+            if problems:
+                raise ValidationFailed(problems)
+            await Recommendation.update({"status": status, "submitted_at": self._now(),
                                          "submitted_by": self.actor.id}).where(
                 Recommendation.id == recommendation_id)
             await self._audit("submit", recommendation_id)
 
+    async def save_and_submit(self, recommendation_id: int, values: dict[str, Any],
+                              determinations: dict[str, DeterminationInput] | None = None
+                              ) -> None:
+        """What "Submit for approval" does: save what is on the form, then submit, in one
+        transaction (nothing is saved when submitting is refused)."""
+        async with db.write_transaction():
+            await self.update(recommendation_id, values, determinations)
+            await self.submit(recommendation_id)
+
     async def approve(self, recommendation_id: int, comment: str = "") -> None:
         async with db.write_transaction():
-            step = await self._step(recommendation_id, "approve", P.RECOMMENDATION_APPROVE)
-            rules.ensure_not_author(_fk_id(step["rec"]["author"]), self.actor.id)
+            policies.require(self.actor, P.RECOMMENDATION_APPROVE)
+            rec = await self._load(recommendation_id)
+            status = rules.next_status(rec["status"], "approve")
+            rules.ensure_not_author(_fk_id(rec["author"]), self.actor.id)
+            problems = await self._submit_problems(rec)
+            if problems:
+                raise Conflict("The registry changed since this was submitted, and it now needs "
+                               "more before it can be approved: return it to draft. "
+                               + " ".join(problems.values()))
             await Recommendation.update({
-                "status": step["status"], "approved_at": self._now(),
+                "status": status, "approved_at": self._now(),
                 "approved_by": self.actor.id, "approval_comment": comment[:4000],
             }).where(Recommendation.id == recommendation_id)
             await self._audit("approve", recommendation_id, comment=comment[:4000])
 
     async def return_to_draft(self, recommendation_id: int, comment: str) -> None:
         async with db.write_transaction():
-            step = await self._step(recommendation_id, "return", P.RECOMMENDATION_APPROVE)
+            policies.require(self.actor, P.RECOMMENDATION_APPROVE)
+            rec = await self._load(recommendation_id)
+            status = rules.next_status(rec["status"], "return")
             await Recommendation.update({
-                "status": step["status"], "approved_at": None, "approved_by": None,
+                "status": status, "approved_at": None, "approved_by": None,
                 "submitted_at": None, "submitted_by": None, "approval_comment": comment[:4000],
             }).where(Recommendation.id == recommendation_id)
             await self._audit("return", recommendation_id, comment=comment[:4000])
@@ -466,33 +378,54 @@ class RecommendationService:
                         raise
         raise Conflict("Could not assign a document number; try again.")
 
-    async def issue(self, recommendation_id: int) -> str:
-        """Assign the number, render the PDF once, store it with its SHA-256, freeze it."""
-        policies.require(self.actor, P.RECOMMENDATION_ISSUE)
-        rec = await self._load(recommendation_id)
-        rules.next_status(rec["status"], "issue")
-        now = self._now()
-        issue_date = viewmodels.local_date(now, self.settings.timezone) or now.date()
-        number = await self._next_number(issue_date.year)
-        # Render outside any transaction: SQLite would hold its write lock for seconds.
-        source = await load_source(recommendation_id, now=now, settings=self.settings)
+    async def _render_issued(self, recommendation_id: int, *, redacted: bool, now: datetime,
+                             number: str) -> tuple[bytes, documents.RecommendationDocument]:
+        source = await load_source(recommendation_id, redacted=redacted, now=now,
+                                   settings=self.settings)
         source.recommendation = {**source.recommendation, "number": number, "issued_at": now,
                                  "issued_by": self.actor.id, "status": "issued"}
         source.people.setdefault(self.actor.id, {"id": self.actor.id, "name": self.actor.name,
                                                  "email": self.actor.label,
                                                  "role": self.actor.role})
-        document = viewmodels.build_recommendation(source)
+        document = documents.build(source)
         pdf = await rendering.render_pdf(
             "recommendation.html.j2", {"doc": document}, title=f"{number} — {document.title}",
-            attachment_json=viewmodels.document_json(document))
-        signed = ""
+            attachment_json=documents.document_json(document))
         if self.settings.signing_cert and self.settings.signing_key:
             from casetracker.reports import signing
 
+            variant = " (redacted version)" if redacted and source.recommendation[
+                "classification"] == "sensitive" else ""
             pdf = await asyncio.to_thread(signing.sign_pdf, pdf, self.settings,
-                                          reason=f"Issued {number}")
-            signed = "pyhanko"
+                                          reason=f"Issued {number}{variant}")
+        return pdf, document
+
+    async def issue(self, recommendation_id: int) -> str:
+        """Assign the number, render the PDF once (a sensitive one also as the redacted
+        variant), store each with its SHA-256, freeze it."""
+        policies.require(self.actor, P.RECOMMENDATION_ISSUE)
+        rec = await self._load(recommendation_id)
+        rules.next_status(rec["status"], "issue")
+        problems = await self._submit_problems(rec)
+        if problems:
+            raise Conflict("This recommendation needs more before it can be issued: return it "
+                           "to draft. " + " ".join(problems.values()))
+        now = self._now()
+        issue_date = documents.local_date(now, self.settings.timezone) or now.date()
+        number = await self._next_number(issue_date.year)
+        # Render outside any transaction: SQLite would hold its write lock for seconds.
+        sensitive = rec["classification"] == "sensitive"
+        pdf, document = await self._render_issued(recommendation_id, redacted=not sensitive,
+                                                  now=now, number=number)
         key, sha = await store_document(pdf, self.settings)
+        redacted_values: dict[str, Any] = {}
+        if sensitive:
+            redacted_pdf, _doc = await self._render_issued(recommendation_id, redacted=True,
+                                                           now=now, number=number)
+            r_key, r_sha = await store_document(redacted_pdf, self.settings)
+            redacted_values = {"redacted_sha256": r_sha, "redacted_key": r_key,
+                               "redacted_size": len(redacted_pdf)}
+        signed = "pyhanko" if self.settings.signing_cert and self.settings.signing_key else ""
         evidence_ids = [int(e.item[2:]) for c in document.cases for e in c.evidence]
         async with db.write_transaction():
             current = await self._load(recommendation_id)
@@ -500,10 +433,11 @@ class RecommendationService:
             await Recommendation.update({
                 "status": "issued", "number": number, "issued_at": now,
                 "issued_by": self.actor.id, "document_sha256": sha, "document_key": key,
-                "document_size": len(pdf), "document_signed": signed,
+                "document_size": len(pdf), "document_signed": signed, **redacted_values,
             }).where(Recommendation.id == recommendation_id)
             await self._audit("issue", recommendation_id, number=number, sha256=sha,
-                              size=len(pdf), signed=bool(signed))
+                              size=len(pdf), signed=bool(signed),
+                              redacted_sha256=redacted_values.get("redacted_sha256", ""))
         if evidence_ids:
             from casetracker.evidence.services import record_export
 
@@ -518,10 +452,16 @@ class RecommendationService:
         async with db.write_transaction():
             rec = await self._load(recommendation_id)
             rules.next_status(rec["status"], "correct")
-            copy = {k: rec[k] for k in (*EDITABLE, "kind", "action", "agency", "agreement")}
+            copy = {k: rec[k] for k in (*EDITABLE, "kind", "action", "agency", "agreement",
+                                        "notice_days")}
+            if not policies.may_see_complainant_identity(self.actor):
+                copy["classification"] = "public"
+            authors = documents.text_authors(rec)
+            authors["correction_reason"] = int(self.actor.id)  # type: ignore[arg-type]
             new = Recommendation(**copy, status="draft", author=self.actor.id,
                                  version=int(rec["version"]) + 1, supersedes=rec["id"],
-                                 correction_reason=reason.strip()[:4000])
+                                 correction_reason=reason.strip()[:4000],
+                                 text_authors=json.dumps(authors))
             await new.save()
             for link in await RecommendationOfficer.select().where(
                     RecommendationOfficer.recommendation == recommendation_id):
@@ -530,44 +470,77 @@ class RecommendationService:
             for link in await RecommendationCase.select().where(
                     RecommendationCase.recommendation == recommendation_id):
                 await RecommendationCase(recommendation=new.id, case=link["case"]).save()
+            for row in (await load_determinations(recommendation_id)).values():
+                # still that person's determination, with its date
+                await RecommendationDetermination(
+                    recommendation=new.id, key=row["key"], reason=row["reason"],
+                    decided_by=row["decided_by"], decided_at=row["decided_at"]).save()
             await self._audit("correct", int(new.id), supersedes=recommendation_id,
                               supersedes_number=rec["number"], reason=reason.strip()[:4000])
         return int(new.id)
 
     async def issued_document(self, recommendation_id: int) -> tuple[dict[str, Any], bytes]:
-        """The frozen bytes of an issued recommendation (audited as a download)."""
+        """The frozen bytes of an issued recommendation, in the variant this reader may have
+        (audited as a download)."""
         _require_reader(self.actor)
         rec = await self._load(recommendation_id)
         if rec["status"] != "issued" or not rec["document_key"]:
             raise NotFound("This recommendation has not been issued.")
+        redacted = rec["classification"] == "sensitive" and not sees_identity(self.actor, rec)
+        key, sha = ((rec["redacted_key"], rec["redacted_sha256"]) if redacted
+                    else (rec["document_key"], rec["document_sha256"]))
+        if not key:
+            # issued before variants were stored: nobody without the permission gets it
+            raise Forbidden("This recommendation was issued only in its sensitive version, "
+                            "which names complainants; you may not download it.")
         try:
-            data = await read_document(rec["document_key"], self.settings)
+            data = await read_document(key, self.settings)
         except ObjectMissing as exc:
-            log.error("issued document %s is missing from the store (%s)", rec["number"],
-                      rec["document_key"])
+            log.error("issued document %s is missing from the store (%s)", rec["number"], key)
             raise Conflict("The stored document is missing; the administrator has been "
                            "told.") from exc
-        if rendering.sha256_hex(data) != rec["document_sha256"]:
+        if rendering.sha256_hex(data) != sha:
             log.error("issued document %s does not match its SHA-256", rec["number"])
             raise Conflict("The stored document does not match its recorded hash; the "
                            "administrator has been told.")
-        await self._audit("download", recommendation_id, number=rec["number"])
-        return rec, data
+        variant = "redacted" if redacted or rec["classification"] == "public" else "sensitive"
+        await self._audit("download", recommendation_id, number=rec["number"], variant=variant)
+        return {**rec, "variant": variant}, data
+
+    async def document_view(self, recommendation_id: int) -> documents.RecommendationDocument:
+        """The document as this reader may see it (for the review pages; not audited)."""
+        _require_reader(self.actor)
+        rec = await self._load(recommendation_id)
+        source = await load_source(recommendation_id, redacted=not sees_identity(self.actor, rec),
+                                   settings=self.settings)
+        return documents.build(source)
 
     async def preview(self, recommendation_id: int) -> bytes:
-        """A draft rendering (no number, marked as a draft), for review before issue."""
+        """A draft rendering (no number, marked as a draft) in the variant this reader may
+        have, for review before issue."""
         _require_reader(self.actor)
-        source = await load_source(recommendation_id, settings=self.settings)
-        document = viewmodels.build_recommendation(source)
-        await self._audit("preview", recommendation_id)
+        rec = await self._load(recommendation_id)
+        redacted = not sees_identity(self.actor, rec)
+        source = await load_source(recommendation_id, redacted=redacted, settings=self.settings)
+        document = documents.build(source)
+        await self._audit("preview", recommendation_id,
+                          variant="redacted" if redacted else "sensitive")
         return await rendering.render_pdf(
             "recommendation.html.j2", {"doc": document}, title=f"Draft — {document.title}",
-            attachment_json=viewmodels.document_json(document))
+            attachment_json=documents.document_json(document))
 
 
 async def find_by_sha256(sha: str) -> dict[str, Any] | None:
-    return await Recommendation.select(Recommendation.id, Recommendation.number,
-                                       Recommendation.issued_at, Recommendation.status).where(
+    """The issued recommendation a file is (either variant), with which variant it is."""
+    row = await Recommendation.select(Recommendation.id, Recommendation.number,
+                                      Recommendation.issued_at, Recommendation.status,
+                                      Recommendation.classification).where(
         Recommendation.document_sha256 == sha).first()
-
-
+    if row is not None:
+        return {**row, "variant": "sensitive" if row["classification"] == "sensitive"
+                else "public"}
+    row = await Recommendation.select(Recommendation.id, Recommendation.number,
+                                      Recommendation.issued_at, Recommendation.status,
+                                      Recommendation.classification).where(
+        (Recommendation.redacted_sha256 == sha) & (Recommendation.redacted_sha256 != "")).first()
+    return {**row, "variant": "redacted"} if row is not None else None

@@ -80,11 +80,24 @@ class Recommendation(Table, tablename="recommendation"):
     issued_at = Timestamptz(null=True, default=None, index=True)
     issued_by = ForeignKey(references=User, null=True, default=None)
 
-    # the frozen document
+    # the frozen document (the variant its classification names)
     document_sha256 = Varchar(length=64, default="", index=True)
     document_key = Varchar(length=200, default="")
     document_size = Integer(null=True, default=None)
     document_signed = Varchar(length=8, default="")  # "" | "pyhanko"
+    # a sensitive recommendation is also issued as the redacted variant, frozen the same way:
+    # what everyone without the complainant-contact permission downloads
+    redacted_sha256 = Varchar(length=64, default="", index=True)
+    redacted_key = Varchar(length=200, default="")
+    redacted_size = Integer(null=True, default=None)
+
+    # choices the action needs (rules.plan_for): a WSO agreement action's timing
+    # ("notice_90" | "exigent"), and the §VIII process a JEM revocation of every designated
+    # officer amounts to ("suspension" | "termination")
+    timing = Varchar(length=12, default="")
+    viii_process = Varchar(length=12, default="")
+    # who last wrote each staff-written field: {"summary": user_id, ...} (JSON)
+    text_authors = Text(default="{}")
 
 
 class RecommendationOfficer(Table, tablename="recommendation_officer"):
@@ -104,3 +117,15 @@ class DocumentSequence(Table, tablename="document_sequence"):
     year = Integer()
     last = Integer(default=0)
     key = Varchar(length=20, unique=True)  # "RR-2026"
+
+
+class RecommendationDetermination(Table, tablename="recommendation_determination"):
+    """A determination an action needs (rules.DETERMINATIONS), made and explained by a person.
+    One row per recommendation and key; whoever changes it becomes the one who made it."""
+
+    recommendation = ForeignKey(references=Recommendation, index=True)
+    key = Varchar(length=40)
+    reason = Text(default="")
+    decided_by = ForeignKey(references=User)
+    decided_at = Timestamptz(default=TimestamptzNow())
+

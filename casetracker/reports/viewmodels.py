@@ -1,20 +1,19 @@
 """View-models of the printed documents: pure dataclasses built by pure functions.
 
-Loaders (services.py) read the database into plain dicts (``RecommendationSource``,
-``CaseReportSource``); the builders here turn them into what the templates print. Tests check
-the builders without a PDF.
+Loaders read the database into plain dicts; the builders here turn them into what the templates
+print. Tests check the builders without a PDF. The rescission recommendation's view-model is in
+``reports/document.py``; this module holds the case report's and the labels both use.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from casetracker.cases.clocks import clock_state
-from casetracker.reports import moa
 
 SENSITIVE_LINE = "Sensitive — contains complainant information"
 PUBLIC_LINE = "Public version — complainant identities withheld"
@@ -33,11 +32,6 @@ CHARACTERISTIC_LABELS = {
 }
 MODEL_LABELS = {"JEM": "Jail Enforcement Model", "WSO": "Warrant Service Officer",
                 "TFM": "Task Force Model"}
-ACTION_TITLES = {
-    "revocation": "Recommendation to revoke delegated 287(g) authority",
-    "suspension": "Recommendation to suspend a 287(g) agreement",
-    "termination": "Recommendation to terminate a 287(g) agreement",
-}
 SOURCE_LABELS = {"complainant": "Complainant", "agency": "Agency", "ice": "ICE",
                  "investigator": "Investigator", "other": "Other"}
 REFERRAL_LABELS = {
@@ -78,35 +72,7 @@ def local_date(value: Any, zone: str) -> date | None:
     return moment.astimezone(ZoneInfo(zone)).date() if moment else None
 
 
-# --- the recommendation ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class OfficerTarget:
-    name: str
-    badge: str
-    rank: str
-    agreement_label: str
-    authorised_on: str
-    authorisation_expires_on: str
-    training_completed_on: str
-    last_refresher_on: str
-    training_current: str  # "Current" | "Stale (last … , cycle … days)" | "No record"
-    status: str
-    status_detail: str
-
-
-@dataclass(frozen=True)
-class AgreementTarget:
-    agency: str
-    state: str
-    model: str
-    model_label: str
-    signed_on: str
-    status: str
-    moa_url: str
-    revision: str
-    designated_officers: int
-
+# --- case sections (the case report) --------------------------------------------------------
 
 @dataclass(frozen=True)
 class ClockRow:
@@ -154,137 +120,6 @@ class CaseSection:
     clocks: tuple[ClockRow, ...]
     resolved: str
     evidence: tuple[EvidenceRow, ...]
-
-
-@dataclass(frozen=True)
-class PatternRow:
-    subject: str
-    complaints_365: int
-    sustained_profiling_365: int
-
-
-@dataclass(frozen=True)
-class PatternSection:
-    window_start: str
-    window_end: str
-    target_rows: tuple[PatternRow, ...]
-    peer_label: str
-    peer_count: int
-    peer_complaints: int
-    peer_sustained_profiling: int
-    peer_complaints_mean: str
-    peer_sustained_profiling_mean: str
-
-
-@dataclass(frozen=True)
-class CitedSection:
-    section: str
-    heading: str
-    summary: str
-
-
-@dataclass(frozen=True)
-class LegalBasis:
-    statute: str
-    model: str
-    text_source: str
-    by_analogy: bool
-    note: str
-    sections: tuple[CitedSection, ...]
-
-
-@dataclass(frozen=True)
-class ActionSection:
-    title: str
-    requested_action: str
-    proposed_effective_on: str
-    suspension_days: int | None
-    notice_days: int | None
-    response_instructions: str
-    corrective_measures: str
-    instrument: str
-
-
-@dataclass(frozen=True)
-class Approval:
-    step: str
-    name: str
-    role: str
-    date: str
-
-
-@dataclass(frozen=True)
-class RecommendationDocument:
-    title: str
-    number: str
-    version: int
-    supersedes: str
-    correction_reason: str
-    running_header: str
-    classification: str
-    classification_public: bool
-    organisation: str
-    subtitle: str
-    date_label: str
-    issued_on: str
-    status: str
-    to: str
-    sender: str
-    subject: str
-    summary: str
-    grounds: str
-    kind: str
-    action: str
-    agreement: AgreementTarget
-    officers: tuple[OfficerTarget, ...]
-    legal_basis: LegalBasis
-    cases: tuple[CaseSection, ...]
-    pattern: PatternSection
-    requested: ActionSection
-    approvals: tuple[Approval, ...]
-    sustained_count: int
-    evidence_count: int
-
-
-@dataclass
-class RecommendationSource:
-    """Everything the builder needs, as plain values (loaded by services.load_source)."""
-
-    recommendation: dict[str, Any]
-    agency: dict[str, Any]
-    agreement: dict[str, Any]
-    officers: list[dict[str, Any]]  # designation fields + officer_name, badge_number, rank
-    cases: list[dict[str, Any]]  # case fields + allegations, contact, evidence, referrals
-    pattern: dict[str, Any]
-    people: dict[int, dict[str, Any]]  # user id → name, email, role
-    supersedes: dict[str, Any] | None = None
-    organisation: str = "287(g) Oversight Office"
-    timezone: str = "America/New_York"
-    training_cycle_days: int = 730
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-def training_state(completed: date | None, refresher: date | None, today: date,
-                   cycle_days: int) -> str:
-    last = refresher or completed
-    if last is None:
-        return "No training record"
-    age = (today - last).days
-    if age > cycle_days:
-        return f"Stale: last training {last.isoformat()} ({age} days; cycle {cycle_days} days)"
-    return f"Current: last training {last.isoformat()}"
-
-
-def _designation_status(row: dict[str, Any]) -> tuple[str, str]:
-    status = row.get("status") or "active"
-    detail = ""
-    if status == "suspended":
-        detail = f"suspended pending adjudication since {iso(_d(row.get('suspended_on')))}"
-    elif status == "revoked":
-        detail = f"revoked on {iso(_d(row.get('revoked_on')))}"
-    if row.get("status_reason"):
-        detail = (detail + "; " if detail else "") + str(row["status_reason"])
-    return status.capitalize(), detail
 
 
 def build_clocks(case: dict[str, Any], now: datetime, zone: str) -> tuple[ClockRow, ...]:
@@ -380,156 +215,6 @@ def build_case_section(case: dict[str, Any], *, now: datetime, zone: str,
         clocks=build_clocks(case, now, zone),
         resolved=iso(local_date(case.get("resolved_at"), zone)),
         evidence=build_evidence(case.get("evidence") or [], zone, public=public),
-    )
-
-
-def build_legal_basis(agreement: dict[str, Any], kind: str, action: str) -> LegalBasis:
-    basis = moa.basis_for(agreement.get("model") or "JEM", _d(agreement.get("signed_on")),
-                          agreement.get("revision") or "")
-    sections: list[moa.Citation] = []
-    if kind == "officers":
-        sections.append(basis.revocation)
-    sections.append(basis.agreement_action)
-    sections.extend(basis.complaints)
-    sections.append(basis.civil_rights)
-    prefix = f"{basis.model} MOA " if not basis.by_analogy else "JEM MOA (by analogy) "
-    return LegalBasis(
-        statute=moa.STATUTE,
-        model=basis.model,
-        text_source=basis.source,
-        by_analogy=basis.by_analogy,
-        note=basis.note,
-        sections=tuple(CitedSection(prefix + s.section, s.heading, s.summary)
-                       for s in sections),
-    )
-
-
-def _mean(total: int, count: int) -> str:
-    return f"{total / count:.2f}" if count else "—"
-
-
-def build_pattern(pattern: dict[str, Any]) -> PatternSection:
-    peers = pattern.get("peers") or {}
-    count = int(peers.get("count") or 0)
-    complaints = int(peers.get("complaints") or 0)
-    profiling = int(peers.get("sustained_profiling") or 0)
-    return PatternSection(
-        window_start=iso(_d(pattern.get("window_start"))),
-        window_end=iso(_d(pattern.get("window_end"))),
-        target_rows=tuple(PatternRow(r["subject"], int(r["complaints"]),
-                                     int(r["sustained_profiling"]))
-                          for r in pattern.get("targets") or []),
-        peer_label=peers.get("label") or "",
-        peer_count=count,
-        peer_complaints=complaints,
-        peer_sustained_profiling=profiling,
-        peer_complaints_mean=_mean(complaints, count),
-        peer_sustained_profiling_mean=_mean(profiling, count),
-    )
-
-
-def _person(people: dict[int, dict[str, Any]], user_id: Any) -> tuple[str, str]:
-    if isinstance(user_id, dict):
-        user_id = user_id.get("id")
-    person = people.get(user_id) if user_id is not None else None
-    if not person:
-        return "", ""
-    return person.get("name") or person.get("email") or "", (person.get("role") or "").capitalize()
-
-
-def build_recommendation(source: RecommendationSource) -> RecommendationDocument:
-    rec = source.recommendation
-    zone = source.timezone
-    public = rec.get("classification") == "public"
-    kind, action = rec["kind"], rec["action"]
-    agreement, agency = source.agreement, source.agency
-    model = agreement.get("model") or "JEM"
-    today = source.now.astimezone(ZoneInfo(zone)).date()
-    issued = local_date(rec.get("issued_at"), zone)
-    number = rec.get("number") or ""
-    title = ACTION_TITLES.get(action, "Rescission recommendation")
-
-    officers = []
-    for row in source.officers:
-        status, detail = _designation_status(row)
-        officers.append(OfficerTarget(
-            name=row.get("officer_name") or "",
-            badge=row.get("badge_number") or "—",
-            rank=row.get("rank") or "",
-            agreement_label=f"{agency.get('name', '')} — {model}",
-            authorised_on=iso(_d(row.get("authorised_on"))),
-            authorisation_expires_on=iso(_d(row.get("authorisation_expires_on"))),
-            training_completed_on=iso(_d(row.get("training_completed_on"))),
-            last_refresher_on=iso(_d(row.get("last_refresher_on"))),
-            training_current=training_state(_d(row.get("training_completed_on")),
-                                            _d(row.get("last_refresher_on")), today,
-                                            source.training_cycle_days),
-            status=status, status_detail=detail,
-        ))
-    cases = tuple(build_case_section(c, now=source.now, zone=zone, public=public)
-                  for c in source.cases)
-    basis = build_legal_basis(agreement, kind, action)
-    approvals = []
-    for step, who_key, when_key in (("Drafted", "author", "created_at"),
-                                    ("Submitted", "submitted_by", "submitted_at"),
-                                    ("Approved", "approved_by", "approved_at"),
-                                    ("Issued", "issued_by", "issued_at")):
-        name, role = _person(source.people, rec.get(who_key))
-        if name:
-            approvals.append(Approval(step, name, role, iso(local_date(rec.get(when_key), zone))))
-    supersedes = ""
-    if source.supersedes:
-        supersedes = (f"{source.supersedes.get('number') or 'an earlier version'} issued "
-                      f"{iso(local_date(source.supersedes.get('issued_at'), zone))}")
-    return RecommendationDocument(
-        title=title,
-        number=number,
-        version=int(rec.get("version") or 1),
-        supersedes=supersedes,
-        correction_reason=rec.get("correction_reason") or "",
-        running_header=f"{number or 'DRAFT'} · {title}",
-        classification=PUBLIC_LINE if public else SENSITIVE_LINE,
-        classification_public=public,
-        organisation=source.organisation,
-        subtitle="Rescission recommendation · 287(g) program oversight",
-        date_label=long_date(issued) if issued else f"Draft of {long_date(today)}",
-        issued_on=iso(issued),
-        status=rec.get("status") or "draft",
-        to=rec.get("addressee") or "",
-        sender=rec.get("sender") or source.organisation,
-        subject=rec.get("subject") or "",
-        summary=rec.get("summary") or "",
-        grounds=rec.get("grounds") or "",
-        kind=kind,
-        action=action,
-        agreement=AgreementTarget(
-            agency=agency.get("name") or "", state=agency.get("state") or "",
-            model=model, model_label=MODEL_LABELS.get(model, model),
-            signed_on=iso(_d(agreement.get("signed_on"))),
-            status=(agreement.get("status") or "").replace("_", " ").capitalize(),
-            moa_url=agreement.get("moa_url") or "",
-            revision=agreement.get("revision") or "",
-            designated_officers=int(agreement.get("designated_officers") or 0),
-        ),
-        officers=tuple(officers),
-        legal_basis=basis,
-        cases=cases,
-        pattern=build_pattern(source.pattern),
-        requested=ActionSection(
-            title={"revocation": "Revocation of delegated authority",
-                   "suspension": "Immediate suspension pending investigation",
-                   "termination": "Termination on 90 days' notice"}[action],
-            requested_action=rec.get("requested_action") or "",
-            proposed_effective_on=iso(_d(rec.get("proposed_effective_on"))),
-            suspension_days=rec.get("suspension_days"),
-            notice_days=rec.get("notice_days"),
-            response_instructions=rec.get("response_instructions") or "",
-            corrective_measures=rec.get("corrective_measures") or "",
-            instrument=moa.revocation_instrument(model) if kind == "officers" else "",
-        ),
-        approvals=tuple(approvals),
-        sustained_count=sum(len(c.allegations) for c in cases),
-        evidence_count=sum(len(c.evidence) for c in cases),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from casetracker import jobs
 from casetracker.cases.tables import Case, CaseOfficer, Witness
 from casetracker.intake import rules
 from casetracker.intake.tables import ComplainantContact
@@ -106,6 +107,7 @@ async def test_api_filing_with_an_email_sends_the_receipt(browser: Browser, sett
 
     response = await browser.client.post("/api/v1/complaints", json=BODY)
     assert response.status_code == 201
+    await jobs.run_due()  # the receipt e-mail is a background job
     mails = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
     assert len(mails) == 1
     text = mails[0].read_text(errors="replace")

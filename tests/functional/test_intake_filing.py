@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from casetracker import jobs
 from casetracker.audit.tables import AuditEvent
 from casetracker.cases.tables import Case, CaseOfficer, Witness
 from casetracker.evidence.tables import EvidenceItem
@@ -91,6 +92,7 @@ async def test_english_complaint_with_officers_witnesses_and_files(browser: Brow
     assert case["access_code_hash"] not in text
 
     # The same receipt went by e-mail (to the outbox), without the access code.
+    await jobs.run_due()  # the receipt e-mail is a background job
     messages = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
     assert len(messages) == 1
     mail = messages[0].read_text(errors="replace")

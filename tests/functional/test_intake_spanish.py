@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from casetracker import jobs
 from casetracker.cases.tables import Case
 from tests.conftest import Browser
 from tests.factories_intake import (
@@ -125,6 +126,7 @@ async def test_spanish_receipt_shows_answers_and_dates_in_spanish(browser: Brows
     assert_spanish_receipt(pdf_text(pdf.content), case)
 
     # The e-mailed copy: the date in words, the status page in Spanish, a Spanish file name.
+    await jobs.run_due()  # the receipt e-mail is a background job
     messages = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
     assert len(messages) == 1
     mail = one_line(messages[0].read_text(errors="replace").replace("=\n", ""))
@@ -228,6 +230,7 @@ async def test_api_complaint_in_spanish_gets_a_spanish_e_mail(browser: Browser,
         "name": "Cliente", "email": "cliente@example.org", "language": "es"})
     assert response.status_code == 201, response.text
     number = response.json()["tracking_number"]
+    await jobs.run_due()  # the receipt e-mail is a background job
     messages = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
     assert len(messages) == 1
     mail = one_line(messages[0].read_text(errors="replace").replace("=\n", ""))

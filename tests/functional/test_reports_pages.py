@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-import subprocess
+import re
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
 from casetracker.audit.tables import AuditEvent
+from casetracker.reports.tables import Recommendation
 from casetracker.settings import configure
 from tests.conftest import login_as
 from tests.factories_reports import (
@@ -18,29 +19,53 @@ from tests.factories_reports import (
     make_agreement,
     make_designated_officer,
     make_sustained_case,
+    pdf_text,
+    squeezed,
 )
 
 pytestmark = pytest.mark.asyncio
 
 
-def text_of(pdf: bytes) -> str:
-    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,  # noqa: S607
-                          check=True).stdout.decode()
+text_of = pdf_text
+FLASH = re.compile(r'class="flash[^"]*"')
+
+
+def form_values(page: str) -> dict[str, Any]:
+    """The recommendation form's fields as the page shows them (what a browser would send)."""
+    form = page[page.index('id="recommendation-form"'):]
+    form = form[:form.index("</form>")]
+    values: dict[str, Any] = {}
+    for match in re.finditer(r'<input type="(?:text|date|number|hidden)"[^>]*?name="([^"]+)"'
+                             r'[^>]*?value="([^"]*)"', form):
+        values[match.group(1)] = match.group(2)
+    for match in re.finditer(r'id="[^"]*" name="([^"]+)"[^>]*value="([^"]*)"', form):
+        values.setdefault(match.group(1), match.group(2))
+    for match in re.finditer(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', form):
+        values[match.group(1)] = match.group(2)
+    for match in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', match.group(2))
+        values[match.group(1)] = chosen.group(1) if chosen else ""
+    for match in re.finditer(r'<input type="radio" name="([^"]+)" value="([^"]*)" checked',
+                             form):
+        values[match.group(1)] = match.group(2)
+    values.pop("_csrf_token", None)
+    return values
 
 
 @pytest.fixture
 async def world(settings: Any) -> dict[str, Any]:
     configure(settings.replace(pdf_workers=0))
-    agency = await make_agency()
+    agency = await make_agency("Montgomery County Sheriff's Office", "TX")
     agreement = await make_agreement(agency)
     o1, d1 = await make_designated_officer(agency, agreement, "Daniel Reyes Whitfield", "GC-4471")
+    await make_designated_officer(agency, agreement, "Paula Peer", "GC-0002")
     case = await make_sustained_case(agency, agreement, [o1], narrative=INJECTION)
     return {"agreement": agreement, "designation": d1, "case": case}
 
 
 async def test_draft_approve_issue_download_through_pages(world: dict[str, Any], browser: Any,
                                                           new_browser: Any) -> None:
-    author = await login_as(browser, "oversight")
+    await login_as(browser, "oversight", name="Olga Oversight")
     page = f"/recommendations/new?agreement_id={world['agreement']}&kind=officers"
     response = await browser.get(page)
     assert response.status_code == 200
@@ -51,8 +76,8 @@ async def test_draft_approve_issue_download_through_pages(world: dict[str, Any],
     response = await browser.submit(page, "/recommendations/new", data={
         "agreement_id": str(world["agreement"]), "kind": "officers", "action": "revocation"})
     assert response.status_code == 422
-    assert "Choose at least one officer" in response.text and 'aria-invalid="true"' not in (
-        response.text.split("designation_ids")[0])
+    assert "Choose at least one officer" in response.text
+    assert not FLASH.search(response.text)
 
     response = await browser.submit(page, "/recommendations/new", data={
         "agreement_id": str(world["agreement"]), "kind": "officers", "action": "revocation",
@@ -60,19 +85,35 @@ async def test_draft_approve_issue_download_through_pages(world: dict[str, Any],
     assert response.status_code == 303
     detail = response.headers["location"]
     response = await browser.get(detail)
-    assert "letter of revocation signed by the Field Office Director" in response.text
+    assert response.status_code == 200
+    # the provisions are quoted with their source; nothing is proposed as the office's words
+    assert "letter of revocation signed by the FOD" in response.text
+    assert "Quoted from the 2020 JEM template text, as published by ICE" in response.text
+    values = form_values(response.text)
+    assert values["summary"] == "" and values["proposed_effective_on"] == ""
+    # the oversight author may not see complainant identity: the public version only
+    assert values["classification"] == "public"
+    assert 'value="sensitive"' not in response.text
 
-    # an invalid edit keeps the values and says what is wrong
-    response = await browser.submit(detail, f"{detail}/edit", data={
-        "classification": "sensitive", "addressee": "FOD Houston", "sender": "Office",
-        "subject": "", "summary": "S", "grounds": "G", "requested_action": "Revoke.",
-        "proposed_effective_on": "not a date"})
+    # an invalid edit keeps every value typed and says what is wrong, with no success message
+    typed = {**values, "addressee": "FOD Houston", "summary": "Typed summary kept.",
+             "proposed_effective_on": "not a date"}
+    response = await browser.submit(detail, f"{detail}/edit", data={**typed, "then": "save"})
     assert response.status_code == 422
-    assert "Give the date as YYYY-MM-DD." in response.text and "FOD Houston" in response.text
+    assert "Give the date as YYYY-MM-DD." in response.text
+    assert "FOD Houston" in response.text and "Typed summary kept." in response.text
+    assert "not a date" in response.text
+    assert not FLASH.search(response.text)
 
-    response = await browser.submit(detail, f"{detail}/submit")
+    # a ground added and "Save and submit for approval" pressed: saved and submitted together
+    page = (await browser.get(detail)).text
+    values = {**form_values(page), "summary": "The office recommends revocation.",
+              "grounds": "A FURTHER GROUND ADDED JUST BEFORE SUBMITTING."}
+    response = await browser.submit(detail, f"{detail}/edit", data={**values, "then": "submit"})
     assert response.status_code == 303
+    assert response.headers["location"] == detail
     response = await browser.get(detail)
+    assert "Saved and submitted for approval." in response.text
     assert "another supervisor or administrator must approve it" in response.text
     # the author's approve attempt is refused (oversight role lacks the permission)
     response = await browser.post(f"{detail}/approve", data={"comment": ""})
@@ -90,16 +131,47 @@ async def test_draft_approve_issue_download_through_pages(world: dict[str, Any],
     first = await browser.get(f"{detail}/document.pdf")
     second = await supervisor_browser.get(f"{detail}/document.pdf")
     assert first.status_code == 200 and first.headers["content-type"] == "application/pdf"
-    assert first.content == second.content
+    assert first.content == second.content  # a public version: the same bytes for everyone
     text = text_of(first.content)
-    assert "Daniel Reyes Whitfield" in text and "JEM MOA §IV.D" in text
+    assert "Daniel Reyes Whitfield" in text
+    assert squeezed("A FURTHER GROUND ADDED JUST BEFORE SUBMITTING.") in squeezed(text)
+    assert squeezed("Written by Olga Oversight.") in squeezed(text)
     assert len(PdfReader(io.BytesIO(first.content)).pages) >= 2
 
     listing = await browser.get("/recommendations?status=issued")
     assert "RR-" in listing.text
     listing = await browser.get("/recommendations?status=draft")
     assert "RR-" not in listing.text
-    assert author.id
+
+
+async def test_submitting_without_a_determination_saves_nothing_and_keeps_the_typing(
+        world: dict[str, Any], browser: Any) -> None:
+    await login_as(browser, "supervisor", name="Sam Supervisor")
+    page = f"/recommendations/new?agreement_id={world['agreement']}&kind=agreement"
+    response = await browser.submit(page, "/recommendations/new", data={
+        "agreement_id": str(world["agreement"]), "kind": "agreement", "action": "suspension",
+        "case_ids": [str(world["case"].case_id)]})
+    detail = response.headers["location"]
+    rec_id = int(detail.rsplit("/", 1)[-1])
+    page = (await browser.get(detail)).text
+    assert "serious misconduct or violations of the terms of the MOA" in page
+    values = {**form_values(page), "summary": "Summary typed before the refusal.",
+              "det_serious_misconduct_reason": "A reason typed, but the box left unticked."}
+    response = await browser.submit(detail, f"{detail}/edit", data={**values, "then": "submit"})
+    assert response.status_code == 422
+    assert "This action needs this determination" in response.text
+    assert "Summary typed before the refusal." in response.text
+    assert "A reason typed, but the box left unticked." in response.text
+    assert not FLASH.search(response.text)
+    row = await Recommendation.select().where(Recommendation.id == rec_id).first()
+    assert row["status"] == "draft" and row["summary"] == ""  # nothing was saved
+
+    values["det_serious_misconduct"] = "1"
+    response = await browser.submit(detail, f"{detail}/edit", data={**values, "then": "submit"})
+    assert response.status_code == 303
+    page = (await browser.get(detail)).text
+    assert "Made by Sam Supervisor (Supervisor)" in page
+    assert "A reason typed, but the box left unticked." in page
 
 
 async def test_case_report_pdf_respects_access_and_contact(world: dict[str, Any], browser: Any,
@@ -138,7 +210,10 @@ async def test_a_supervisor_cannot_approve_their_own_recommendation(
         "case_ids": [str(world["case"].case_id)]})
     assert response.status_code == 303
     detail = response.headers["location"]
-    assert (await browser.submit(detail, f"{detail}/submit")).status_code == 303
+    values = {**form_values((await browser.get(detail)).text), "summary": "S",
+              "det_serious_misconduct": "1", "det_serious_misconduct_reason": "R"}
+    assert (await browser.submit(detail, f"{detail}/edit",
+                                 data={**values, "then": "submit"})).status_code == 303
     page_text = (await browser.get(detail)).text
     assert "another supervisor or administrator must approve it" in page_text
     assert f'action="{detail}/approve"' not in page_text  # no approve button for the author

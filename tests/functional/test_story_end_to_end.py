@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from casetracker import jobs
 from casetracker.accounts.tables import Notification
 from casetracker.audit import services as audit_services
 from casetracker.auth.actor import Actor
@@ -199,6 +200,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert number in section(board.text, "my-cases-title")
     assert number not in section((await supervisor_b.get("/dashboard")).text, "unassigned-title")
     # the receipt went to the complainant, the assignment to the investigator (outbox)
+    await jobs.run_due()  # the receipt e-mail is a background job
     mails = [p.read_text(errors="replace") for p in sorted(settings.outbox_dir.glob("*.eml"))]
     receipt_mails = [m for m in mails if "To: maria@example.org" in m]
     assert len(receipt_mails) == 1 and f"Subject: Su queja {number}" in receipt_mails[0]
@@ -281,7 +283,18 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
         "designation_ids": [str(designation.id)], "case_ids": [str(cid)]})
     assert response.status_code == 303, response.text[:2000]
     detail = response.headers["location"]
-    assert (await oversight_b.submit(detail, f"{detail}/submit")).status_code == 303
+    # the only designated officer: revoking them amounts to suspending the agreement (§IV.D),
+    # which needs a person's determination; written and submitted in one step
+    draft = await oversight_b.get(detail)
+    assert "treats revoking them all as suspending or terminating the agreement" in draft.text
+    fields = dict(re.findall(r'name="(addressee|sender|subject|classification|timing)"[^>]*?'
+                             r'value="([^"]*)"', draft.text))
+    response = await oversight_b.submit(detail, f"{detail}/edit", data={
+        **fields, "classification": "public", "summary": "The office recommends revocation.",
+        "viii_process": "suspension", "det_serious_misconduct_shown": "1",
+        "det_serious_misconduct": "1",
+        "det_serious_misconduct_reason": "A sustained racial-profiling stop.", "then": "submit"})
+    assert response.status_code == 303, response.text[:3000]
     response = await supervisor_b.submit(detail, f"{detail}/approve", data={"comment": "ok"})
     assert response.status_code == 303, response.text[:2000]
     assert (await oversight_b.submit(detail, f"{detail}/issue")).status_code == 303

@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-from datetime import date
 from typing import Any
 
 import pytest
@@ -15,7 +13,7 @@ from pypdf import PdfReader
 from casetracker.audit.tables import AuditEvent
 from casetracker.auth.actor import Actor
 from casetracker.errors import Forbidden, InvalidTransition, ValidationFailed
-from casetracker.reports import rendering, viewmodels
+from casetracker.reports import document, rendering
 from casetracker.reports.services import DraftValues, RecommendationService, load_source
 from casetracker.settings import configure
 from tests.factories import make_user
@@ -25,21 +23,11 @@ from tests.factories_reports import (
     make_agreement,
     make_designated_officer,
     make_sustained_case,
+    pdf_text,
+    squeezed,
 )
 
 pytestmark = pytest.mark.asyncio
-
-
-def pdf_text(data: bytes) -> str:
-    result = subprocess.run(["pdftotext", "-", "-"], input=data,  # noqa: S607
-                            capture_output=True,
-                            check=True)
-    return result.stdout.decode()
-
-
-def squeezed(text: str) -> str:
-    # pdftotext joins words hyphenated across lines: compare without spaces and hyphens
-    return re.sub(r"[\s\-‐]+", "", text)
 
 
 def attachments(data: bytes) -> dict[str, list[bytes]]:
@@ -62,7 +50,7 @@ async def fast(settings: Any) -> Any:
 
 
 async def _officer_world() -> dict[str, Any]:
-    agency = await make_agency()
+    agency = await make_agency("Montgomery County Sheriff's Office", "TX")
     agreement = await make_agreement(agency, "JEM")
     o1, d1 = await make_designated_officer(agency, agreement, "Daniel Reyes Whitfield", "GC-4471")
     o2, d2 = await make_designated_officer(agency, agreement, "Carla Booker", "GC-5210")
@@ -83,15 +71,33 @@ async def test_officer_revocation_workflow_and_pdf(fast: Any) -> None:
         "officers", "revocation", None, tuple(world["designations"]),
         tuple(c.case_id for c in world["cases"])))
 
-    # the system proposed the text
+    # the system proposes only what the registry gives; the office's words are left to staff
     source = await load_source(rec_id)
-    assert "Daniel Reyes Whitfield" in source.recommendation["subject"]
-    assert "letter of revocation signed by the Field Office Director" in (
-        source.recommendation["requested_action"])
+    rec = source.recommendation
+    assert "Daniel Reyes Whitfield" in rec["subject"]
+    assert rec["summary"] == "" and rec["requested_action"] == ""
+    assert rec["proposed_effective_on"] is None and rec["suspension_days"] is None
+    assert rec["classification"] == "public"  # oversight may not see complainant identity
 
     with pytest.raises(InvalidTransition):
         await RecommendationService(people["supervisor"]).approve(rec_id)
-    await author.submit(rec_id)
+    with pytest.raises(ValidationFailed) as refused:
+        await author.submit(rec_id)  # no summary written yet
+    assert "summary" in refused.value.errors
+    # a supervisor (who may see identity) writes it and makes it the sensitive version
+    values = {k: rec[k] for k in ("addressee", "sender", "subject", "grounds",
+                                  "requested_action", "proposed_effective_on",
+                                  "suspension_days", "response_instructions",
+                                  "corrective_measures", "timing", "viii_process")}
+    with pytest.raises(ValidationFailed) as refused:
+        await author.update(rec_id, {**values, "summary": "S", "classification": "sensitive"})
+    assert "classification" in refused.value.errors
+    await RecommendationService(people["supervisor2"]).update(
+        rec_id, {**values, "summary": "The office recommends revocation.",
+                 "classification": "sensitive"})
+    with pytest.raises(Forbidden):  # the sensitive draft is no longer the oversight user's
+        await author.submit(rec_id)
+    await RecommendationService(people["supervisor2"]).submit(rec_id)
     # the author cannot approve; an oversight user has no approval permission at all
     with pytest.raises(Forbidden):
         await author.approve(rec_id)
@@ -101,10 +107,15 @@ async def test_officer_revocation_workflow_and_pdf(fast: Any) -> None:
     number = await author.issue(rec_id)
     assert re.fullmatch(r"RR-20\d\d-0001", number)
 
-    rec, first = await author.issued_document(rec_id)
-    _, second = await RecommendationService(people["supervisor"]).issued_document(rec_id)
+    rec, first = await RecommendationService(people["supervisor"]).issued_document(rec_id)
+    _, second = await RecommendationService(people["administrator"]).issued_document(rec_id)
     assert first == second  # frozen
     assert rec["document_sha256"] == rendering.sha256_hex(first)
+    # the oversight user gets the redacted variant, frozen too
+    redacted_rec, redacted = await author.issued_document(rec_id)
+    assert redacted_rec["variant"] == "redacted" and redacted != first
+    assert rendering.sha256_hex(redacted) == rec["redacted_sha256"]
+    assert "Maria Hernández" not in pdf_text(redacted) and number in pdf_text(redacted)
 
     text = pdf_text(first)
     flat = squeezed(text)
@@ -112,9 +123,10 @@ async def test_officer_revocation_workflow_and_pdf(fast: Any) -> None:
     assert "Sensitive — contains complainant information" in text
     for name, badge in (("Daniel Reyes Whitfield", "GC-4471"), ("Carla Booker", "GC-5210")):
         assert name in text and badge in text
-    for citation in ("INA §287(g)", "8 U.S.C. 1357(g)", "JEM MOA §IV.D", "JEM MOA §VIII",
-                     "JEM MOA Appendix B", "Certification and Authorization",
-                     "Effective Date, Suspension, and Termination of this MOA"):
+    for citation in ("8 U.S.C. § 1357(g)", "§IV.D Certification and Authorization",
+                     "Appendix B Complaint Procedure", "the 2020 JEM template text",
+                     "LEA personnel may have their delegated authority revoked at any time for "
+                     "any reason."):
         assert squeezed(citation) in flat, citation
     for case in world["cases"]:
         assert case.tracking_number in text
@@ -149,81 +161,19 @@ async def test_officer_revocation_workflow_and_pdf(fast: Any) -> None:
     # a correction is a new version naming the one it supersedes
     with pytest.raises(InvalidTransition):
         await author.submit(rec_id)
-    new_id = await author.correct(rec_id, "Badge number of the second officer corrected.")
-    await author.submit(new_id)
-    await RecommendationService(people["supervisor2"]).approve(new_id)
+    corrector = RecommendationService(people["supervisor2"])
+    new_id = await corrector.correct(rec_id, "Badge number of the second officer corrected.")
+    await corrector.submit(new_id)
+    await RecommendationService(people["supervisor"]).approve(new_id)
     number2 = await RecommendationService(people["administrator"]).issue(new_id)
     assert number2.endswith("0002")
-    _, corrected = await author.issued_document(new_id)
+    _, corrected = await corrector.issued_document(new_id)
     corrected_text = pdf_text(corrected)
     assert f"supersedes {number}" in squeezed(corrected_text).replace("supersedes", "supersedes ")\
         or squeezed(f"supersedes {number}") in squeezed(corrected_text)
     # the first document is unchanged
-    _, again = await author.issued_document(rec_id)
+    _, again = await corrector.issued_document(rec_id)
     assert again == first
-
-
-async def test_agreement_suspension_wso_and_public_variant(fast: Any) -> None:
-    people = await actors()
-    agency = await make_agency("Waller County Sheriff's Office")
-    agreement = await make_agreement(agency, "WSO", signed_on=date(2020, 2, 12))
-    o1, _ = await make_designated_officer(agency, agreement, "Frank Odell", "WC-77")
-    case = await make_sustained_case(agency, agreement, [o1], complainant="Ana Torres")
-    service = RecommendationService(people["oversight"])
-    with pytest.raises(ValidationFailed):
-        await service.draft(DraftValues("agreement", "revocation", agreement, (), (case.case_id,)))
-    rec_id = await service.draft(DraftValues("agreement", "suspension", agreement, (),
-                                             (case.case_id,)))
-    source = await load_source(rec_id)
-    values = {k: source.recommendation[k] for k in (
-        "addressee", "sender", "subject", "summary", "grounds", "requested_action",
-        "proposed_effective_on", "suspension_days", "notice_days", "response_instructions",
-        "corrective_measures")}
-    values["classification"] = "public"
-    values["suspension_days"] = 0
-    with pytest.raises(ValidationFailed) as failure:
-        await service.update(rec_id, values)
-    assert "suspension_days" in failure.value.errors
-    values["suspension_days"] = 60
-    await service.update(rec_id, values)
-    await service.submit(rec_id)
-    await RecommendationService(people["supervisor"]).approve(rec_id)
-    number = await service.issue(rec_id)
-    _, pdf = await service.issued_document(rec_id)
-    text = pdf_text(pdf)
-    flat = squeezed(text)
-    assert number in text
-    assert "Public version" in text
-    assert "Ana Torres" not in text and case.tracking_number in text
-    for citation in ("WSO MOA §VIII", "Effective Date and Termination of this MOA",
-                     "WSO MOA Appendix B ¶3.B", "Interim Action Pending Complaint Resolution",
-                     "60 days"):
-        assert squeezed(citation) in flat, citation
-    for sha in case.evidence_hashes:
-        assert sha in flat
-
-
-async def test_termination_and_tfm_cites_by_analogy(fast: Any) -> None:
-    people = await actors()
-    agency = await make_agency("Example County Sheriff's Office", "FL")
-    agreement = await make_agreement(agency, "TFM", signed_on=date(2025, 3, 1))
-    o1, _ = await make_designated_officer(agency, agreement, "Tom Field", "EC-9")
-    case = await make_sustained_case(agency, agreement, [o1])
-    service = RecommendationService(people["oversight"])
-    rec_id = await service.draft(DraftValues("agreement", "termination", agreement, (),
-                                             (case.case_id,)))
-    source = await load_source(rec_id)
-    document = viewmodels.build_recommendation(source)
-    assert document.requested.notice_days == 90
-    assert document.legal_basis.by_analogy
-    assert "No Task Force Model agreement text is held" in document.legal_basis.note
-    await service.submit(rec_id)
-    await RecommendationService(people["administrator"]).approve(rec_id)
-    await service.issue(rec_id)
-    _, pdf = await service.issued_document(rec_id)
-    flat = squeezed(pdf_text(pdf))
-    assert squeezed("JEM MOA (by analogy) §VIII") in flat
-    assert squeezed("No Task Force Model agreement text is held") in flat
 
 
 async def test_cases_without_sustained_findings_are_refused(fast: Any) -> None:
@@ -252,11 +202,11 @@ async def test_injection_prints_literally_and_fetches_nothing(fast: Any) -> None
     service = RecommendationService(people["oversight"])
     rec_id = await service.draft(DraftValues("officers", "revocation", None, (d1,),
                                              (case.case_id,)))
-    document = viewmodels.build_recommendation(await load_source(rec_id))
-    html = rendering.render_html("recommendation.html.j2", {"doc": document})
+    doc = document.build(await load_source(rec_id))
+    html = rendering.render_html("recommendation.html.j2", {"doc": doc})
     assert "<img src=" not in html and "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
     asked: list[str] = []
-    pdf = rendering.html_to_pdf(html, title="t", attachment_json=viewmodels.document_json(document),
+    pdf = rendering.html_to_pdf(html, title="t", attachment_json=document.document_json(doc),
                                 fetcher=rendering.make_fetcher(on_request=asked.append))
     assert asked and all(url.startswith("ct-asset:") for url in asked)
     assert not any("passwd" in url or "127.0.0.1" in url for url in asked)
@@ -275,25 +225,22 @@ async def test_injection_prints_literally_and_fetches_nothing(fast: Any) -> None
             fetcher.fetch(url)
 
 
-async def test_pdf_structure_is_pdfa3_tagged_and_deterministic(fast: Any, tmp_path: Any) -> None:
+async def test_pdf_structure_is_pdfa3_tagged_and_deterministic(fast: Any) -> None:
     people = await actors()
     world = await _officer_world()
     rec_id = await RecommendationService(people["oversight"]).draft(DraftValues(
         "officers", "revocation", None, (world["designations"][0],),
         (world["cases"][0].case_id,)))
     source = await load_source(rec_id)
-    document = viewmodels.build_recommendation(source)
-    html = rendering.render_html("recommendation.html.j2", {"doc": document})
-    payload = viewmodels.document_json(document)
+    doc = document.build(source)
+    html = rendering.render_html("recommendation.html.j2", {"doc": doc})
+    payload = document.document_json(doc)
     one = rendering.html_to_pdf(html, title="x", attachment_json=payload)
     two = rendering.html_to_pdf(html, title="x", attachment_json=payload)
     assert one == two
-    pdf_path = tmp_path / "structure.pdf"
-    pdf_path.write_bytes(one)
-    check = subprocess.run(["qpdf", "--check", str(pdf_path)],  # noqa: ASYNC221, S603, S607
-                           capture_output=True)
-    assert check.returncode == 0, check.stdout + check.stderr
-    reader = PdfReader(io.BytesIO(one))
+    reader = PdfReader(io.BytesIO(one), strict=True)  # parses without repairs
+    for page in reader.pages:
+        assert page.extract_text()
     root = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
     assert root["/Lang"] == "en"

@@ -1,13 +1,14 @@
-"""Pure rules and view-models of the reports package (no database, no PDF)."""
+"""Pure rules of rescission recommendations (no database, no PDF): the workflow, and what each
+model × agreement text × action allows and needs (DOMAIN.md §3)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from casetracker.errors import Forbidden, InvalidTransition, ValidationFailed
-from casetracker.reports import moa, rules, viewmodels
+from casetracker.reports import rules
 
 
 @pytest.mark.parametrize(("status", "verb", "expected"), [
@@ -40,115 +41,233 @@ def test_document_numbers() -> None:
     assert rules.format_number("RR", 2027, 1234) == "RR-2027-1234"
 
 
-def test_citations_per_model_and_text() -> None:
-    jem2020 = moa.basis_for("JEM", date(2020, 6, 8))
-    assert jem2020.text == "2020" and jem2020.revocation.section == "§IV.D"
-    assert "letter of revocation signed by the FOD" in jem2020.revocation.summary
-    assert jem2020.agreement_action.heading == (
-        "Effective Date, Suspension, and Termination of this MOA")
-    assert [c.section for c in jem2020.complaints] == ["Appendix B"]
-    wso2020 = moa.basis_for("WSO", date(2020, 2, 12))
-    assert "written notice of withdrawal" in wso2020.revocation.summary
-    assert wso2020.agreement_action.heading == "Effective Date and Termination of this MOA"
-    assert [c.section for c in wso2020.complaints] == ["Appendix B", "Appendix B ¶3.B",
-                                                       "Appendix B ¶3.C"]
-    wso2025 = moa.basis_for("WSO", date(2025, 2, 14))
-    assert [c.section for c in wso2025.complaints] == ["Appendix B"]
-    assert moa.basis_for("JEM", None, "Revised 02/15/2025").text == "2025"
-    tfm = moa.basis_for("TFM", date(2025, 5, 1))
-    assert tfm.by_analogy and "No Task Force Model agreement text" in tfm.note
+# --- which text an agreement follows --------------------------------------------------------
+
+@pytest.mark.parametrize(("model", "signed", "revision", "key", "analogy"), [
+    ("JEM", date(2020, 6, 8), "", "JEM-2020", False),
+    ("JEM", date(2024, 12, 31), "", "JEM-2020", False),
+    ("JEM", date(2025, 1, 1), "", "JEM-2025", False),
+    ("JEM", date(2019, 1, 1), "Revised 02/15/2025", "JEM-2025", False),
+    ("JEM", None, "", "JEM-2020", False),
+    ("WSO", date(2020, 2, 12), "", "WSO-2020", False),
+    ("WSO", date(2025, 2, 26), "", "WSO-2025", False),
+    ("TFM", date(2020, 1, 1), "", "JEM-2025", True),
+    ("TFM", date(2025, 5, 1), "", "JEM-2025", True),
+])
+def test_text_for(model: str, signed: date | None, revision: str, key: str,
+                  analogy: bool) -> None:
+    choice = rules.text_for(model, signed, revision)
+    assert (choice.text_key, choice.by_analogy) == (key, analogy)
 
 
-def test_proposals_per_kind() -> None:
-    today = date(2026, 11, 29)
-    grounds = [rules.Ground("CT-1", "racial_profiling", "A. Officer", date(2026, 10, 1), "r")]
-    officers = rules.propose(kind="officers", action="revocation", model="WSO", agency_name="X SO",
-                             officer_names=["A. Officer"], grounds=grounds, today=today)
-    assert "written notice of withdrawal" in officers.requested_action
-    assert officers.proposed_effective_on == today + timedelta(days=7)
-    suspension = rules.propose(kind="agreement", action="suspension", model="JEM",
-                               agency_name="X SO", officer_names=[], grounds=grounds, today=today)
-    assert suspension.suspension_days == 90 and suspension.response_instructions
-    assert "Replace the officers" in suspension.corrective_measures
-    termination = rules.propose(kind="agreement", action="termination", model="JEM",
-                                agency_name="X SO", officer_names=[], grounds=grounds, today=today)
-    assert termination.notice_days == 90
-    assert termination.proposed_effective_on == today + timedelta(days=90)
-    assert "1 of them for racial profiling" in termination.grounds
+def test_own_text_held_matches_agency_and_state_only() -> None:
+    assert rules.own_text_held("WSO-2020", "Waller County Sheriff’s Office", "tx")
+    assert rules.own_text_held("JEM-2020", "GALVESTON COUNTY SHERIFFS OFFICE", "TX")
+    assert not rules.own_text_held("JEM-2020", "Galveston County Sheriff's Office", "FL")
+    assert not rules.own_text_held("JEM-2020", "Montgomery County Sheriff's Office", "TX")
 
 
-def test_target_and_text_validation() -> None:
+# --- every model × text × action ---------------------------------------------------------------
+
+def _clauses(plan: rules.Plan) -> list[str]:
+    return [k for g in plan.groups for k in g.clauses]
+
+
+SIGNED = {2020: date(2020, 6, 8), 2025: date(2025, 3, 1)}
+# (model, year, action) → (quoted provisions that must be there, determinations, notice items
+# with who supplies them, minimum notice days of a requested date)
+EXPECTED = {
+    ("JEM", "revocation"): ({"authority", "jem.revocation", "jem.revocation_letter",
+                             "jem.credentials", "civil_rights"}, (), (), None),
+    ("JEM", "suspension"): ({"authority", "jem.suspension", "jem.opportunity_to_respond",
+                             "jem.moa_end_revokes"}, ("serious_misconduct",),
+                            (("jem.suspension_notice.1", "recommendation"),
+                             ("jem.suspension_notice.2", "ice"),
+                             ("jem.suspension_notice.3", "ice")), None),
+    ("JEM", "termination"): ({"authority", "jem.termination_reserved",
+                              "jem.termination_published", "jem.moa_end_revokes"},
+                             ("unresolvable", "termination_before_suspension"),
+                             (("jem.termination_notice.1", "recommendation"),
+                              ("jem.termination_notice.2", "ice"),
+                              ("jem.termination_notice.3", "ice")), 90),
+    ("WSO", "revocation"): ({"authority", "wso.withdrawal", "wso.credentials", "civil_rights"},
+                            (), (), None),
+    ("WSO", "suspension"): ({"authority", "wso.notice", "wso.ice_notice_effect"}, (), (), 90),
+    ("WSO", "termination"): ({"authority", "wso.notice", "wso.ice_notice_effect",
+                              "wso.moa_end_revokes"}, (), (), 90),
+}
+
+
+@pytest.mark.parametrize("model", ["JEM", "WSO", "TFM"])
+@pytest.mark.parametrize("year", [2020, 2025])
+@pytest.mark.parametrize("action", ["revocation", "suspension", "termination"])
+def test_plan_for_every_model_text_and_action(model: str, year: int, action: str) -> None:
+    plan = rules.plan_for(model, SIGNED[year], "", action, officers_named=1,
+                          others_active=2)
+    family = "WSO" if model == "WSO" else "JEM"
+    clauses, determinations, notice, min_notice = EXPECTED[(family, action)]
+    assert clauses <= set(_clauses(plan))
+    assert plan.determinations == determinations
+    assert tuple((i.clause, i.supplied_by) for i in plan.notice_items) == notice
+    assert plan.min_notice_days == min_notice
+    assert plan.text.by_analogy == (model == "TFM")
+    assert plan.text.text_key == ("JEM-2025" if model == "TFM" else f"{family}-{year}")
+    # complaint procedure and civil rights are quoted for every action, from the right family
+    assert ("jem.complaint_notice" if family == "JEM" else "wso.complaint_notice") in _clauses(plan)
+    assert "civil_rights" in _clauses(plan)
+    # provisions of the other family never appear
+    other = "wso." if family == "JEM" else "jem."
+    assert not any(k.startswith(other) for k in _clauses(plan))
+    # the WSO text has no suspension pending investigation: never quoted from it
+    assert "jem.suspension" not in _clauses(plan) or family == "JEM"
+    # the 2020-only WSO interim action is not cited by recommendations on sustained findings
+    assert not any(k.startswith("wso2020.") for k in _clauses(plan))
+    # an officer-level action never needs a determination of exigency
+    if action == "revocation":
+        assert "exigent_public_safety" not in plan.determinations
+        assert plan.timing_choices == ()
+
+
+@pytest.mark.parametrize("action", ["suspension", "termination"])
+def test_wso_agreement_sooner_than_90_days_needs_exigency(action: str) -> None:
+    normal = rules.plan_for("WSO", SIGNED[2025], "", action, timing="notice_90")
+    assert normal.timing == "notice_90" and normal.determinations == ()
+    assert "90 days' written notice" in normal.title
+    sooner = rules.plan_for("WSO", SIGNED[2025], "", action, timing="exigent")
+    assert sooner.determinations == ("exigent_public_safety",)
+    assert sooner.min_notice_days is None
+    assert "exigent circumstances involving public safety" in sooner.title
+    statement = rules.determination_statement("exigent_public_safety", action)
+    assert f"the {action} take effect sooner than 90 days" in statement
+    # JEM has no such timing choice: a JEM termination always takes the 90-day notice
+    assert rules.plan_for("JEM", SIGNED[2025], "", "termination",
+                          timing="exigent").min_notice_days == 90
+
+
+@pytest.mark.parametrize("model", ["JEM", "TFM"])
+@pytest.mark.parametrize("process", ["suspension", "termination"])
+def test_jem_revocation_of_every_officer_is_the_viii_process(model: str, process: str) -> None:
+    plan = rules.plan_for(model, SIGNED[2025], "", "revocation", officers_named=2,
+                          others_active=0, viii_process=process)
+    assert plan.amounts_to_agreement_action and plan.agreement_action == process
+    assert "jem.revocation_amounts_to_moa" in _clauses(plan)
+    assert f"§IV.D treats as the {process} of the agreement" in plan.title
+    expected = EXPECTED[("JEM", process)]
+    assert plan.determinations == expected[1]
+    assert len(plan.notice_items) == 3
+    # not chosen yet: the draft cannot be submitted until it is
+    unchosen = rules.plan_for(model, SIGNED[2025], "", "revocation", officers_named=2,
+                              others_active=0)
+    assert "viii_process" in rules.plan_problems(unchosen, viii_process="")
+    # some officers left: a plain revocation
+    partial = rules.plan_for(model, SIGNED[2025], "", "revocation", officers_named=1,
+                             others_active=1, viii_process=process)
+    assert not partial.amounts_to_agreement_action and partial.determinations == ()
+
+
+def test_wso_revocation_of_every_officer_is_still_a_withdrawal() -> None:
+    plan = rules.plan_for("WSO", SIGNED[2025], "", "revocation", officers_named=2,
+                          others_active=0)
+    assert not plan.amounts_to_agreement_action and plan.determinations == ()
+
+
+def test_termination_of_a_suspended_jem_agreement_needs_no_sequence_reason() -> None:
+    plan = rules.plan_for("JEM", SIGNED[2020], "", "termination", agreement_status="suspended")
+    assert plan.determinations == ("unresolvable",)
+    assert plan.sequence_clause == "jem.termination_notice"
+
+
+def test_office_requests_are_the_offices_when_entered() -> None:
+    plan = rules.plan_for("JEM", SIGNED[2020], "", "suspension",
+                          suspension_length_requested=True, response_requested=True)
+    assert [i.supplied_by for i in plan.notice_items] == ["recommendation", "office", "office"]
+    termination = rules.plan_for("JEM", SIGNED[2020], "", "termination",
+                                 response_requested=True)
+    # ICE's own data are requested from ICE whatever the office enters
+    assert [i.supplied_by for i in termination.notice_items] == ["recommendation", "ice", "ice"]
+
+
+# --- what staff enter ----------------------------------------------------------------------------
+
+TODAY = date(2026, 11, 29)
+BASE = {"addressee": "a", "sender": "s", "subject": "s"}
+
+
+def test_target_validation() -> None:
     with pytest.raises(ValidationFailed) as failure:
         rules.validate_target(rules.DraftInput("officers", "termination", None, (), ()))
     assert set(failure.value.errors) >= {"action", "designation_ids", "case_ids"}
-    errors = rules.validate_text({"subject": "s", "summary": "s", "requested_action": "r",
-                                  "proposed_effective_on": date(2026, 1, 1), "notice_days": 30},
-                                 kind="agreement", action="termination")
-    assert "notice_days" in errors
-    assert rules.validate_text({"subject": "s", "summary": "s", "requested_action": "r",
-                                "proposed_effective_on": date(2026, 1, 1)},
-                               kind="officers", action="revocation") == {}
 
 
-def test_training_state() -> None:
-    today = date(2026, 11, 29)
-    assert viewmodels.training_state(None, None, today, 730) == "No training record"
-    assert viewmodels.training_state(date(2021, 1, 1), None, today, 730).startswith("Stale")
-    assert viewmodels.training_state(date(2021, 1, 1), date(2026, 1, 1), today, 730).startswith(
-        "Current")
+def test_no_date_is_needed_and_none_is_invented() -> None:
+    for model in rules.MODELS:
+        for action in rules.KIND_OF_ACTION:
+            plan = rules.plan_for(model, SIGNED[2025], "", action, timing="notice_90")
+            values = {**BASE, "timing": "notice_90" if plan.timing_choices else ""}
+            assert rules.validate_text(values, plan=plan, document_date=TODAY) == {}
 
 
-def _source(classification: str = "sensitive") -> viewmodels.RecommendationSource:
-    now = datetime(2026, 11, 20, 15, tzinfo=UTC)
-    received = now - timedelta(days=100)
-    return viewmodels.RecommendationSource(
-        recommendation={"kind": "officers", "action": "revocation", "status": "issued",
-                        "classification": classification, "number": "RR-2026-0003",
-                        "issued_at": now, "author": 1, "created_at": now, "approved_by": 2,
-                        "approved_at": now, "proposed_effective_on": date(2026, 12, 1)},
-        agency={"name": "Example SO", "state": "TX"},
-        agreement={"model": "JEM", "signed_on": date(2020, 6, 8), "status": "active"},
-        officers=[{"officer": 1, "officer_name": "A. Officer", "badge_number": "B-1",
-                   "training_completed_on": date(2021, 1, 1), "status": "suspended",
-                   "suspended_on": date(2026, 9, 1)}],
-        cases=[{"tracking_number": "CT-1", "received_at": received, "narrative": "N",
-                "contact": {"name": "Private Person"},
-                "allegations": [{"allegation_type": "racial_profiling",
-                                 "final_finding": "sustained", "final_rationale": "why",
-                                 "officer_label": "A. Officer", "final_at": now}],
-                "evidence": [{"id": 5, "sha256": "ab" * 32, "source": "agency",
-                              "received_at": received, "custody_summary": "received"}],
-                "ice_notification_due_at": received + timedelta(days=2),
-                "ice_notified_at": received + timedelta(days=1)}],
-        pattern={"window_start": now - timedelta(days=365), "window_end": now,
-                 "targets": [{"subject": "A. Officer", "complaints": 3, "sustained_profiling": 1}],
-                 "peers": {"label": "Peers", "count": 4, "complaints": 2,
-                           "sustained_profiling": 0}},
-        people={1: {"name": "Author", "role": "oversight"}, 2: {"name": "Approver",
-                                                                "role": "supervisor"}},
-        now=now)
+def test_requested_dates_respect_the_agreements_notice() -> None:
+    jem = rules.plan_for("JEM", SIGNED[2025], "", "termination")
+    soon = {**BASE, "proposed_effective_on": TODAY + timedelta(days=30)}
+    assert "90-day notice" in rules.validate_text(soon, plan=jem, document_date=TODAY)[
+        "proposed_effective_on"]
+    later = {**BASE, "proposed_effective_on": TODAY + timedelta(days=90)}
+    assert rules.validate_text(later, plan=jem, document_date=TODAY) == {}
+    wso = rules.plan_for("WSO", SIGNED[2025], "", "suspension", timing="notice_90")
+    error = rules.validate_text({**soon, "timing": "notice_90"}, plan=wso,
+                                document_date=TODAY)["proposed_effective_on"]
+    assert "exigent circumstances involving public safety" in error
+    exigent = rules.plan_for("WSO", SIGNED[2025], "", "suspension", timing="exigent")
+    assert rules.validate_text({**soon, "timing": "exigent"}, plan=exigent,
+                               document_date=TODAY) == {}
+    revocation = rules.plan_for("WSO", SIGNED[2025], "", "revocation")
+    assert rules.validate_text({**BASE, "proposed_effective_on": TODAY}, plan=revocation,
+                               document_date=TODAY) == {}
+    past = {**BASE, "proposed_effective_on": TODAY - timedelta(days=1)}
+    assert "proposed_effective_on" in rules.validate_text(past, plan=revocation,
+                                                          document_date=TODAY)
 
 
-def test_recommendation_view_model() -> None:
-    doc = viewmodels.build_recommendation(_source())
-    assert doc.number == "RR-2026-0003" and doc.date_label == "November 20, 2026"
-    assert doc.classification == viewmodels.SENSITIVE_LINE
-    assert doc.officers[0].status == "Suspended" and "2026-09-01" in doc.officers[0].status_detail
-    assert [s.section for s in doc.legal_basis.sections] == [
-        "JEM MOA §IV.D", "JEM MOA §VIII", "JEM MOA Appendix B", "JEM MOA §IV.I"]
-    case = doc.cases[0]
-    assert case.complainant == "Private Person" and case.narrative == "N"
-    assert case.clocks[0].state == "met"
-    assert case.evidence[0].item == "E-5" and case.evidence[0].sha256 == "ab" * 32
-    assert doc.pattern.peer_complaints_mean == "0.50"
-    assert [a.step for a in doc.approvals] == ["Drafted", "Approved"]
-    data = viewmodels.document_json(doc)
-    assert data["schema"] == "casetracker/RecommendationDocument/1"
+def test_suspension_length_only_for_a_suspension() -> None:
+    suspension = rules.plan_for("JEM", SIGNED[2025], "", "suspension")
+    assert rules.validate_text({**BASE, "suspension_days": 60}, plan=suspension,
+                               document_date=TODAY) == {}
+    assert "suspension_days" in rules.validate_text({**BASE, "suspension_days": 0},
+                                                    plan=suspension, document_date=TODAY)
+    revocation = rules.plan_for("JEM", SIGNED[2025], "", "revocation")
+    assert "suspension_days" in rules.validate_text({**BASE, "suspension_days": 60},
+                                                    plan=revocation, document_date=TODAY)
 
 
-def test_public_variant_withholds_identities() -> None:
-    doc = viewmodels.build_recommendation(_source("public"))
-    assert doc.classification_public and doc.classification == viewmodels.PUBLIC_LINE
-    assert doc.cases[0].complainant == "Withheld in this version"
-    assert doc.cases[0].narrative == ""
-    assert "Private Person" not in str(viewmodels.document_json(doc))
+def test_submit_needs_a_summary_and_each_determination_with_a_reason() -> None:
+    plan = rules.plan_for("JEM", SIGNED[2025], "", "termination")
+    problems = rules.submit_problems({}, plan, {}, viii_process="")
+    assert set(problems) == {"summary", "determination_unresolvable",
+                             "determination_termination_before_suspension"}
+    given = {"unresolvable": {"made": True, "reason": "  "},
+             "termination_before_suspension": {"made": True, "reason": "Because."}}
+    problems = rules.submit_problems({"summary": "S"}, plan, given, viii_process="")
+    assert set(problems) == {"determination_unresolvable"}
+    assert rules.validate_determination(True, "") is not None
+    assert rules.validate_determination(False, "") is None
+
+
+# --- ICE's response -------------------------------------------------------------------------------
+
+def test_response_validation_and_state() -> None:
+    issued = date(2026, 10, 1)
+    assert rules.validate_response("designation", "terminated", TODAY, "", TODAY, issued)
+    assert "acted_on" in rules.validate_response("agreement", "suspended", None, "", TODAY,
+                                                 issued)
+    assert "reason" in rules.validate_response("agreement", "declined", TODAY, "", TODAY,
+                                               issued)
+    assert "acted_on" in rules.validate_response("designation", "revoked",
+                                                 TODAY + timedelta(days=1), "", TODAY, issued)
+    assert rules.validate_response("designation", "revoked", TODAY, "", TODAY, issued) == {}
+    assert rules.response_state([], None, TODAY) == "awaiting"
+    assert rules.response_state([], TODAY - timedelta(days=1), TODAY) == "overdue"
+    assert rules.response_state([], TODAY, TODAY) == "awaiting"
+    assert rules.response_state(["declined"], TODAY - timedelta(days=9), TODAY) == "declined"
+    assert rules.response_state(["declined", "revoked"], None, TODAY) == "acted"
+    assert rules.response_state(["revoked", "declined"], None, TODAY) == "declined"

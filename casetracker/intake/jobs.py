@@ -1,0 +1,54 @@
+"""Intake's background jobs: the receipt e-mailed to the complainant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casetracker import jobs
+from casetracker.cases.tables import Case
+from casetracker.intake.receipt import build_receipt, receipt_filename, render_receipt_pdf
+from casetracker.intake.tables import ComplainantContact
+from casetracker.mail import Attachment, deliver_now
+from casetracker.settings import get_settings
+from casetracker.web.i18n import gettext as _
+from casetracker.web.i18n import using_language
+from casetracker.web.templating import long_date
+
+
+def N_(message: str) -> str:
+    return message
+
+
+def receipt_key(case_id: int) -> str:
+    return f"receipt:{case_id}"
+
+
+@jobs.handler("intake.send_receipt", label=N_("E-mail a complainant the receipt of their "
+                                               "complaint"))
+async def send_receipt(payload: dict[str, Any]) -> None:
+    """The receipt PDF by e-mail, in the complaint's language. The address is read now (not
+    kept in the job), so an address removed meanwhile is not written to."""
+    case_id = int(payload["case_id"])
+    language = str(payload.get("language") or "en")
+    contact = await ComplainantContact.select(ComplainantContact.email).where(
+        ComplainantContact.case == case_id).first()
+    case = await Case.select(Case.tracking_number, Case.received_at).where(
+        Case.id == case_id).first()
+    if not contact or not contact["email"] or case is None:
+        return
+    with using_language(language):
+        view = await build_receipt(case_id)
+        pdf = await render_receipt_pdf(view, language)
+        body = _(
+            "Thank you. We received your complaint on %(date)s.\n\n"
+            "Your tracking number is %(number)s.\n\n"
+            "Your access code is NOT in this e-mail, for your safety. You need it, with the "
+            "tracking number, to check the status or add information at %(url)s.\n\n"
+            "A copy of what you sent is attached (PDF).",
+            date=long_date(case["received_at"]), number=case["tracking_number"],
+            # the status page opens in the language they filed in
+            url=f"{get_settings().base_url}/status?lang={language}")
+        subject = _("Your complaint %(number)s", number=case["tracking_number"])
+        filename = receipt_filename(case["tracking_number"])
+    await deliver_now(contact["email"], subject, body, (Attachment(filename, pdf),),
+                      key=receipt_key(case_id))
