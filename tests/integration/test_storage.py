@@ -10,7 +10,7 @@ import pytest
 
 from casetracker.auth.actor import Actor
 from casetracker.errors import Conflict
-from casetracker.reports.services import DraftValues, RecommendationService
+from casetracker.reports.services import DraftValues, RecommendationService, load_source
 from casetracker.settings import configure
 from casetracker.storage import ObjectMissing, get_store, storage_ready
 from tests.factories import make_user
@@ -77,11 +77,19 @@ async def test_issued_documents_are_stored_once_and_checked_when_read(settings: 
     agency = await make_agency()
     agreement = await make_agreement(agency, "JEM")
     _officer, designation = await make_designated_officer(agency, agreement, "Ann Lee", "GC-1")
+    await make_designated_officer(agency, agreement, "Peer Officer", "GC-2")  # not all revoked
     case = await make_sustained_case(agency, agreement, [_officer])
     author = RecommendationService(Actor.from_user(await make_user("oversight")))
     approver = Actor.from_user(await make_user("supervisor"))
     rec_id = await author.draft(DraftValues("officers", "revocation", None, (designation,),
                                             (case.case_id,)))
+    rec = (await load_source(rec_id)).recommendation
+    values = {k: rec[k] for k in ("addressee", "sender", "subject", "grounds",
+                                  "requested_action", "proposed_effective_on",
+                                  "suspension_days", "response_instructions",
+                                  "corrective_measures", "timing", "viii_process",
+                                  "classification")}
+    await author.update(rec_id, {**values, "summary": "The office recommends revocation."})
     await author.submit(rec_id)
     await RecommendationService(approver).approve(rec_id, "Agreed.")
     await author.issue(rec_id)
