@@ -77,6 +77,7 @@ class Settings:
     upload_max_complaint_mb: int = 1024
     evidence_max_file_gb: int = 20
     public_rate_limit_per_hour: int = 20
+    complaint_draft_hours: int = 8
     pdf_workers: int = 2
     pdf_timeout_seconds: int = 120
     signing_cert: str = ""
@@ -139,10 +140,23 @@ def _load_or_create_secret(var_dir: Path) -> str:
     return key
 
 
+def default_base_url(host: str, port: int) -> str:
+    """The address people reach a server started on ``host``:``port`` when
+    ``CASETRACKER_BASE_URL`` is not set (a server listening on every interface is reached on
+    this machine through the loopback address)."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - recognising, not binding
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def load_settings() -> Settings:
     var_dir = Path(_env("VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
     database_url = _env("DATABASE_URL", f"sqlite:///{var_dir / 'casetracker.sqlite3'}")
     secret_key = os.environ.get("CASETRACKER_SECRET_KEY") or _load_or_create_secret(var_dir)
+    host = _env("HOST", "127.0.0.1")
+    port = _env_int("PORT", 8000)
     return Settings(
         var_dir=var_dir,
         database_url=database_url,
@@ -162,9 +176,9 @@ def load_settings() -> Settings:
         outbox_dir=Path(_env("OUTBOX_DIR", str(var_dir / "outbox"))),
         session_dir=Path(_env("SESSION_DIR", str(var_dir / "sessions"))),
         debug=_env_bool("DEBUG", False),
-        host=_env("HOST", "127.0.0.1"),
-        port=_env_int("PORT", 8000),
-        base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        host=host,
+        port=port,
+        base_url=(_env("BASE_URL", "") or default_base_url(host, port)).rstrip("/"),
         timezone=_env("TIMEZONE", "America/New_York"),
         organisation_name=_env("ORGANISATION_NAME", "287(g) Oversight Office"),
         session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 30),
@@ -182,6 +196,7 @@ def load_settings() -> Settings:
         upload_max_complaint_mb=_env_int("UPLOAD_MAX_COMPLAINT_MB", 1024),
         evidence_max_file_gb=_env_int("EVIDENCE_MAX_FILE_GB", 20),
         public_rate_limit_per_hour=_env_int("PUBLIC_RATE_LIMIT_PER_HOUR", 20),
+        complaint_draft_hours=_env_int("COMPLAINT_DRAFT_HOURS", 8),
         pdf_workers=_env_int("PDF_WORKERS", 2),
         pdf_timeout_seconds=_env_int("PDF_TIMEOUT_SECONDS", 120),
         signing_cert=_env("SIGNING_CERT", ""),

@@ -3,12 +3,13 @@ JavaScript, and an axe-core scan of every public page.
 
 Skips with the reason printed when Chromium, Playwright or axe-core is missing, unless
 CASETRACKER_TEST_REQUIRE_ALL is set, in which case it fails. The app runs under uvicorn in a
-subprocess on a free localhost port, on its own SQLite database.
+subprocess on a free localhost port, on its own database of the engine under test.
 Set CASETRACKER_E2E_SCREENSHOTS=<dir> to keep screenshots at 360 px and 1280 px.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -24,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REQUIRE_ALL
+from tests.conftest import REQUIRE_ALL, RUN_ID, _dsn_for, _pg_admin, _postgres_available
 from tests.factories_intake import png_bytes
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +49,16 @@ def unavailable(reason: str) -> None:
 
 
 def ensure_axe() -> str:
-    """axe-core from the npm registry, installed into tests/e2e/node_modules once."""
+    """axe-core from the npm registry, installed into tests/e2e/node_modules once (under a
+    lock: two pytest-xdist workers may ask at the same time)."""
+    import fcntl
+
+    with open(Path(tempfile.gettempdir()) / "casetracker-e2e-npm.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _install_axe()
+
+
+def _install_axe() -> str:
     if not AXE_JS.exists():
         npm = shutil.which("npm")
         if npm is None:
@@ -86,23 +97,41 @@ def require_browser() -> None:
         unavailable("the playwright package is not installed")
 
 
+@contextmanager
+def served_database(engine_name: str, var_dir: Path) -> Iterator[str]:
+    """A database URL of the engine under test for a served app: a file in ``var_dir``, or a
+    new PostgreSQL database, dropped afterwards (PostgreSQL unavailable: the test is reported
+    unavailable, a failure in CI)."""
+    if engine_name != "postgres":
+        yield f"sqlite:///{var_dir / 'e2e.sqlite3'}"
+        return
+    if reason := asyncio.run(_postgres_available()):
+        unavailable(reason)
+    name = f"ct_e2e_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _dsn_for(name)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """The real app under uvicorn, migrated, on a free port."""
+def server(engine_name: str) -> Iterator[str]:
+    """The real app under uvicorn, migrated, on a free port, on the engine under test."""
     require_browser()
     var_dir = Path(tempfile.mkdtemp(prefix="casetracker-e2e-"))
-    env = {**os.environ,
-           "CASETRACKER_VAR_DIR": str(var_dir),
-           "CASETRACKER_DATABASE_URL": f"sqlite:///{var_dir / 'e2e.sqlite3'}",
-           "CASETRACKER_PUBLIC_RATE_LIMIT_PER_HOUR": "1000",
-           "CASETRACKER_PDF_WORKERS": "0",
-           "PICCOLO_CONF": "casetracker.piccolo_conf"}
-    python = sys.executable
-    subprocess.run([python, "-m", "casetracker", "migrate"], cwd=ROOT, env=env, check=True,  # noqa: S603
-                   capture_output=True, timeout=120)
     try:
-        with serving(env) as base:
-            yield base
+        with served_database(engine_name, var_dir) as database_url:
+            env = {**os.environ,
+                   "CASETRACKER_VAR_DIR": str(var_dir),
+                   "CASETRACKER_DATABASE_URL": database_url,
+                   "CASETRACKER_PUBLIC_RATE_LIMIT_PER_HOUR": "1000",
+                   "CASETRACKER_PDF_WORKERS": "0",
+                   "PICCOLO_CONF": "casetracker.piccolo_conf"}
+            subprocess.run([sys.executable, "-m", "casetracker", "migrate"],
+                           cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+            with serving(env) as base:
+                yield base
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 
@@ -172,7 +201,7 @@ async def shot(page: Any, name: str) -> None:
 
 async def fill_spanish_complaint(page: Any, tmp_path: Path) -> None:
     await page.fill("#incident_day", "3")
-    await page.fill("#incident_month", "11")
+    await page.select_option("#incident_month", "11")
     await page.fill("#incident_year", "2026")
     await page.fill("#incident_location", "Calle 5 y Avenida Central")
     await page.select_option("#incident_state", "TX")
@@ -204,7 +233,10 @@ async def test_spanish_complaint_on_a_phone(server: str, chromium: Any, tmp_path
     assert width <= 360, width
     await shot(page, "complaint-es-360")
     await fill_spanish_complaint(page, tmp_path)
-    await page.click("button.big[value=submit]")
+    await page.click("button.big[value=review]")
+    await page.wait_for_selector("text=Revise sus respuestas")
+    await shot(page, "review-es-360")
+    await page.click("button[data-send-once]")
     await page.wait_for_selector("#tracking-number")
     assert "Recibimos su queja" in await page.content()
     number = await page.text_content("#tracking-number")
@@ -223,12 +255,14 @@ async def test_form_works_without_javascript(server: str, chromium: Any) -> None
     await page.click("text=Add another officer")
     await page.wait_for_selector("#officer-1-name")
     assert await page.input_value("#officer-0-name") == "First Officer"
-    await page.click("button.big[value=submit]")  # nothing typed in the narrative
+    await page.click("button.big[value=review]")  # nothing typed in the narrative
     await page.wait_for_selector(".error-summary")
     assert await page.get_attribute("#narrative", "aria-invalid") == "true"
     await page.click(".error-summary a[href='#narrative']")
     await page.fill("#narrative", "Typed without JavaScript.")
-    await page.click("button.big[value=submit]")
+    await page.click("button.big[value=review]")
+    await page.wait_for_selector("text=Check your answers")
+    await page.click("button[data-send-once]")
     await page.wait_for_selector("#tracking-number")
     await context.close()
 
@@ -261,14 +295,20 @@ async def test_public_pages_pass_axe(server: str, chromium: Any, tmp_path: Path)
                 await shot(page, f"{path.strip('/') or 'home'}-{lang}-{width}")
             # the form with errors, and the confirmation
             await page.goto(f"{server}/complaint?lang={lang}")
-            await page.click("button.big[value=submit]")
+            await page.click("button.big[value=review]")
             await page.wait_for_selector(".error-summary")
             found = await axe_scan(page, axe)
             if found:
                 problems[f"errors {lang} @{width}"] = found
             await shot(page, f"complaint-errors-{lang}-{width}")
             await page.fill("#narrative", "Scan me.")
-            await page.click("button.big[value=submit]")
+            await page.click("button.big[value=review]")
+            await page.wait_for_selector("button[data-send-once]")
+            found = await axe_scan(page, axe)
+            if found:
+                problems[f"review {lang} @{width}"] = found
+            await shot(page, f"review-{lang}-{width}")
+            await page.click("button[data-send-once]")
             await page.wait_for_selector("#tracking-number")
             found = await axe_scan(page, axe)
             if found:

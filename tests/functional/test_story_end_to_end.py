@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from datetime import datetime
 from typing import Any
 
@@ -28,13 +27,21 @@ from casetracker.registry.services import RegistryService
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 from casetracker.settings import configure, get_settings
 from tests.conftest import SHARED_DATA, Browser, login_as
-from tests.factories_intake import ACCESS, RECEIPT_LINK, TRACKING, pdf_text, png_bytes
+from tests.factories_intake import (
+    ACCESS,
+    RECEIPT_LINK,
+    TRACKING,
+    png_bytes,
+    send_complaint,
+)
+from tests.factories_intake import look_up as look_up_as_public
+from tests.pdf import pdf_layout_text, pdf_text
 
 ICE_SHEET = SHARED_DATA / "ice-287g" / "participatingAgencies07182025pm.xlsx"
 NARRATIVE = ("El agente me detuvo sin motivo frente a la tienda y me preguntó por mis papeles "
              "antes que nada, solo porque hablo español.")
 
-pytestmark = pytest.mark.skipif(not ICE_SHEET.exists(), reason=f"{ICE_SHEET} not found")
+pytestmark = pytest.mark.shared_data("ice-287g/participatingAgencies07182025pm.xlsx")
 
 
 async def act(browser: Browser, case_id: int, action: str, data: dict[str, Any] | None = None
@@ -50,19 +57,12 @@ def section(page: str, heading_id: str) -> str:
     return page[start:end if end != -1 else len(page)]
 
 
-def reading_order_text(pdf: bytes) -> str:
-    """pdftotext without -layout: each table cell's lines follow each other."""
-    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,  # noqa: S607
-                          check=True).stdout.decode()
-
-
 def plain(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
 
 
 async def look_up(browser: Browser, number: str, code: str) -> httpx.Response:
-    return await browser.submit("/status?lang=es", "/status?lang=es",
-                                data={"tracking_number": number, "access_code": code})
+    return await look_up_as_public(browser, number, code, "es")
 
 
 async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings: Any) -> None:
@@ -99,7 +99,6 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert form.status_code == 200 and 'lang="es"' in form.text
     photo = png_bytes("green")
     fields = {
-        "_csrf_token": public.last_csrf,
         "incident_day": "", "incident_month": "", "incident_year": "",
         "incident_location": "Frente a la tienda", "incident_state": agency["state"],
         "incident_setting": "traffic_stop", "context_287g": "field",
@@ -113,17 +112,16 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
         "witness-0-statement": "Lo vi todo desde la acera.",
         "complainant_role": "victim", "name": "María López", "email": "maria@example.org",
         "phone": "", "preferred_language": "es", "preferred_contact": "email",
-        "action": "submit",
     }
-    response = await public.client.post("/complaint?lang=es", data=fields,
-                                        files=[("files", ("foto.png", photo, "image/png"))])
-    assert response.status_code == 201, response.text[:3000]
+    response = await send_complaint(public, fields, lang="es",
+                                    files=[("files", ("foto.png", photo, "image/png"))])
+    assert response.status_code == 200, response.text[:3000]
     assert "Recibimos su queja" in response.text
     number = TRACKING.search(response.text).group(1)
     code = ACCESS.search(response.text).group(1)
     receipt = await public.client.get(RECEIPT_LINK.search(response.text).group(1))
     assert receipt.status_code == 200 and receipt.headers["content-type"] == "application/pdf"
-    receipt_text = re.sub(r"\s+", " ", pdf_text(receipt.content))
+    receipt_text = re.sub(r"\s+", " ", pdf_layout_text(receipt.content))
     assert number in receipt_text and "solo porque hablo español" in receipt_text
     assert "foto.png" in receipt_text and "Ana Flores" in receipt_text
 
@@ -253,7 +251,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert "complaint.filed" not in timeline and "evidence.receive" not in timeline
     report = await supervisor_b.get(f"/cases/{cid}/report.pdf")
     assert report.status_code == 200 and report.headers["content-type"] == "application/pdf"
-    report_text = re.sub(r"\s+", " ", pdf_text(report.content))
+    report_text = re.sub(r"\s+", " ", pdf_layout_text(report.content))
     assert "solo porque hablo español" in report_text and sha[:20] in report_text
     assert "Ana Flores — 555-0100 — Lo vi todo desde la acera." in report_text
     for label in ("Complaint filed", "Evidence received", "Investigation opened",
@@ -302,9 +300,9 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     second = await oversight_b.get(f"{detail}/document.pdf")
     assert first.status_code == 200 and first.headers["content-type"] == "application/pdf"
     assert first.content == second.content
-    text = pdf_text(first.content)
+    text = pdf_layout_text(first.content)
     # the hash wraps inside its table cell: read the text in reading order, without spaces
-    flat = re.sub(r"\s+", "", reading_order_text(first.content))
+    flat = re.sub(r"\s+", "", pdf_text(first.content))
     assert "Daniel Reyes Whitfield" in re.sub(r"\s+", " ", text)
     assert re.search(r"racial\s+profiling", text, re.I)
     assert re.search(r"sustained", text, re.I)
@@ -326,15 +324,13 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     # --- a later complaint about the same officer, now suspended pending adjudication: still
     # a designated officer, linked at filing, with the ICE clock running (as triage counts it)
     other = new_browser("203.0.113.51")
-    await other.get("/complaint")
-    response = await other.client.post("/complaint", data={
-        "_csrf_token": other.last_csrf, "officer_count": "1",
+    response = await send_complaint(other, {
+        "officer_count": "1",
         "officer-0-name": "", "officer-0-badge": "GC-4471",
         "officer-0-agency": f"{agency['name']}, {agency['state']}",
         "narrative": "The same deputy stopped my brother and asked for his papers.",
-        "witness_count": "0", "complainant_role": "third_party", "anonymous": "1",
-        "action": "submit"}, files=[("files", ("", b"", "application/octet-stream"))])
-    assert response.status_code == 201, response.text[:3000]
+        "witness_count": "0", "complainant_role": "third_party", "anonymous": "1"})
+    assert response.status_code == 200, response.text[:3000]
     later = await Case.select().where(
         Case.tracking_number == TRACKING.search(response.text).group(1)).first()
     later_officer = await CaseOfficer.select().where(CaseOfficer.case == later["id"]).first()
