@@ -107,9 +107,10 @@ def wrk(url: str, *, connections: int, seconds: float, body: dict[str, Any] | No
         body_file.write_text(json.dumps(body))
         env["CT_BODY_FILE"] = str(body_file)
     threads = max(1, min(2, connections))
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
-                          "--timeout", "10s", "-s", str(script), url],
-                         capture_output=True, text=True, env=env, check=True).stdout
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+               "--timeout", "10s", "-s", str(script), url]
+    out = subprocess.run(command, capture_output=True, text=True, env=env,  # noqa: S603
+                         check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("CTJSON "))
     data = json.loads(line[len("CTJSON "):])
     return Load(requests=data["requests"], seconds=data["seconds"], errors=data["errors"],
@@ -152,7 +153,7 @@ class Server:
                 await conn.execute(f'CREATE DATABASE "{self.database}"')
             finally:
                 await conn.close()
-        self.process = subprocess.Popen([CASETRACKER, "run"], env=self.env(),
+        self.process = subprocess.Popen([CASETRACKER, "run"], env=self.env(),  # noqa: ASYNC220, S603
                                         stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
                                         start_new_session=True)
         import httpx
@@ -190,14 +191,15 @@ class Server:
         return len(list((self.var_dir / "outbox").glob("*.eml")))
 
 
-async def wait_for_receipts(server: Server, expected: int, timeout: float = 900) -> float:
+async def wait_for_receipts(server: Server, expected: int, limit_seconds: float = 900) -> float:
     """Seconds until the outbox holds ``expected`` receipts (every job done)."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
+    while time.monotonic() - started < limit_seconds:
         if server.outbox_count() >= expected:
             return time.monotonic() - started
         await asyncio.sleep(0.5)
-    raise RuntimeError(f"only {server.outbox_count()} of {expected} receipts after {timeout} s")
+    raise RuntimeError(f"only {server.outbox_count()} of {expected} receipts after "
+                       f"{limit_seconds} s")
 
 
 async def form_clients(server: Server, *, clients: int, seconds: float) -> dict[str, Any]:
@@ -236,7 +238,7 @@ def _p95(values: list[float]) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))] * 1000
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
 
 
 async def run_engine(engine: str, seconds: float, work: Path) -> tuple[dict[str, Any], bool]:

@@ -14,6 +14,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -25,7 +26,8 @@ from casetracker.auth.guards import PUBLIC, session_guard
 from casetracker.settings import Settings, configure, get_settings
 from casetracker.web.errors import EXCEPTION_HANDLERS
 from casetracker.web.language import LanguageMiddleware
-from casetracker.web.security import SecurityHeadersMiddleware
+from casetracker.web.openapi import SECURITY_SCHEMES
+from casetracker.web.security import security_headers
 from casetracker.web.templating import template_config
 
 log = logging.getLogger("casetracker")
@@ -45,6 +47,8 @@ FEATURE_ROUTE_MODULES = (
     # last: its runner starts after every other feature and stops before them
     "casetracker.jobs.routes",
 )
+
+SESSION_GRACE_MINUTES = 12 * 60
 
 STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent / "static"
 
@@ -105,7 +109,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
     session_config = SessionConfig(
         key="ct_session",
-        max_age=settings.session_idle_minutes * 60,
+        # The stored session (and its cookie) outlive the idle limit, which the session
+        # middleware enforces itself: were the store to drop an idle session first, the
+        # middleware could never tell the person that their session ended after inactivity.
+        max_age=(settings.session_idle_minutes + SESSION_GRACE_MINUTES) * 60,
         renew_on_access=True,
         httponly=True,
         samesite="lax",
@@ -127,13 +134,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         route_handlers=route_handlers,
         plugins=[CaseTrackerCLIPlugin()],
         lifespan=[lifespan],
+        before_send=[security_headers(hsts=settings.secure_cookies)],
         middleware=[
             PrometheusConfig(
                 app_name="casetracker", prefix="casetracker",
                 # route templates ("/cases/{case_id:int}"), never the ids people asked for
                 group_path=True, exclude=["^/static/", "^/metrics$"],
             ).middleware,
-            SecurityHeadersMiddleware(hsts=settings.secure_cookies),
             LanguageMiddleware(),
             session_config.middleware,
             SessionUserMiddleware(),
@@ -162,6 +169,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                                   opt={PUBLIC: True, "skip_session": True}),
             description="Partner intake and case API. Authenticate case endpoints with a "
             "personal API token: `Authorization: Bearer <token>`.",
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         include_in_schema=False,
         logging_config=LoggingConfig(

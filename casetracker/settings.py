@@ -19,9 +19,18 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"CASETRACKER_{name}", default)
 
 
+class SettingError(ValueError):
+    """A setting that cannot be read; the message names it and what it should be."""
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(f"CASETRACKER_{name}")
-    return int(raw) if raw not in (None, "") else default
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingError(f"CASETRACKER_{name} must be a whole number (it is {raw!r}).") from None
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -63,9 +72,11 @@ class Settings:
     timezone: str = "America/New_York"
     organisation_name: str = "287(g) Oversight Office"
     session_idle_minutes: int = 30
+    session_max_hours: int = 12
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     require_2fa_roles: tuple[str, ...] = ("administrator",)
+    password_min_length: int = 12
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""
@@ -182,9 +193,11 @@ def load_settings() -> Settings:
         timezone=_env("TIMEZONE", "America/New_York"),
         organisation_name=_env("ORGANISATION_NAME", "287(g) Oversight Office"),
         session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 30),
+        session_max_hours=_env_int("SESSION_MAX_HOURS", 12),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
         login_lockout_minutes=_env_int("LOGIN_LOCKOUT_MINUTES", 15),
         require_2fa_roles=_env_list("REQUIRE_2FA_ROLES", ("administrator",)),
+        password_min_length=_env_int("PASSWORD_MIN_LENGTH", 12),
         smtp_host=_env("SMTP_HOST", ""),
         smtp_port=_env_int("SMTP_PORT", 587),
         smtp_user=_env("SMTP_USER", ""),

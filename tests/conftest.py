@@ -462,11 +462,9 @@ class Browser:
         response = await self.submit("/login", data={"email": email, "password": password})
         assert response.status_code == 303, response.text[:500]
         if response.headers["location"].startswith("/login/2fa"):
-            import pyotp
+            from tests.factories import TEST_TOTP_SECRET, fresh_totp_code
 
-            from tests.factories import TEST_TOTP_SECRET
-
-            code = pyotp.TOTP(totp_secret or TEST_TOTP_SECRET).now()
+            code = await fresh_totp_code(email, totp_secret or TEST_TOTP_SECRET)
             response = await self.submit("/login/2fa", data={"code": code})
             assert response.status_code == 303, response.text[:500]
         return response
