@@ -111,10 +111,11 @@ async def test_megabytes_mean_a_million_bytes_in_limits_and_messages(browser: Br
     assert "2 MB" in response.text and "2.1 MB" not in response.text
 
 
-def run_migrate(database_url: str, var_dir: str) -> subprocess.CompletedProcess[str]:
+def run_migrate(database_url: str, var_dir: str, command: str = "migrate"
+                ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CASETRACKER_DATABASE_URL": database_url,
-           "CASETRACKER_VAR_DIR": var_dir}
-    return subprocess.run([sys.executable, "-m", "casetracker", "migrate"],
+           "CASETRACKER_VAR_DIR": var_dir, "CASETRACKER_PORT": "8197"}
+    return subprocess.run([sys.executable, "-m", "casetracker", command],  # noqa: S603
                           capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
@@ -132,9 +133,12 @@ async def test_a_wrong_database_setting_is_named_in_one_line(engine_name: str,
                  f"postgresql://postgres@{host}:1/postgres": "Check the host and port",
                  f"postgresql://postgres@{base}/no_such_db_{os.getpid()}": "does not exist",
                  f"postgresql://postgres@{host}:port/db": "port in CASETRACKER_DATABASE_URL"}
-    results = await asyncio.gather(*(asyncio.to_thread(run_migrate, url, str(tmp_path))
-                                     for url in cases))
-    for (url, expected), result in zip(cases.items(), results, strict=True):
+    runs = [(url, expected, "migrate") for url, expected in cases.items()]
+    first_url, first_expected = next(iter(cases.items()))
+    runs.append((first_url, first_expected, "run"))  # the server never starts either
+    results = await asyncio.gather(*(asyncio.to_thread(run_migrate, url, str(tmp_path), command)
+                                     for url, _expected, command in runs))
+    for (url, expected, _command), result in zip(runs, results, strict=True):
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 1, (url, result.stderr)
         assert len(lines) == 1 and lines[0].startswith("Error: "), (url, result.stderr)
