@@ -18,11 +18,10 @@ from litestar.openapi.spec import Components
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
-from litestar.stores.file import FileStore
 
 from casetracker import db
 from casetracker.accounts.middleware import SessionUserMiddleware
-from casetracker.accounts.sessions import SessionConfig
+from casetracker.accounts.sessions import SessionConfig, make_session_store
 from casetracker.auth.guards import PUBLIC, session_guard
 from casetracker.settings import Settings, configure, get_settings
 from casetracker.web.errors import EXCEPTION_HANDLERS
@@ -89,6 +88,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     # app.state), never captured here, apart from the session store the tests replace.
     settings = configure(settings or get_settings())
     modules = _feature_modules()
+    from casetracker.storage import get_store
+
+    get_store(settings)  # an unknown backend or an S3 backend without a bucket fails here
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -99,10 +101,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             yield
         finally:
             await run_feature_hooks(app, "ON_SHUTDOWN")
+            from casetracker.storage import close_stores
+
+            await close_stores()
             if manage_database:
                 await db.close_database()
 
-    settings.session_dir.mkdir(parents=True, exist_ok=True)
     session_config = SessionConfig(
         key="ct_session",
         # The stored session (and its cookie) outlive the idle limit, which the session
@@ -150,7 +154,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             cookie_samesite="lax",
             header_name="x-csrftoken",
         ),
-        stores={"sessions": FileStore(path=settings.session_dir)},
+        # Files under CASETRACKER_SESSION_DIR, or Redis when CASETRACKER_REDIS_URL is set.
+        stores={"sessions": make_session_store(settings)},
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

@@ -56,6 +56,9 @@ def with_database(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
                 _exit_if_unreachable(exc, settings)
                 raise
             finally:
+                from casetracker.storage import close_stores
+
+                await close_stores()
                 await db.close_database()
 
         return asyncio.run(main())

@@ -52,8 +52,17 @@ class Settings:
     var_dir: Path
     database_url: str
     secret_key: str
-    evidence_backend: str = "local"
+    storage_backend: str = "local"  # "local" or "s3": evidence and issued documents
     evidence_dir: Path = field(default=Path("var/evidence"))
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    s3_prefix: str = ""
+    s3_addressing_style: str = "auto"
+    s3_part_mb: int = 8
+    redis_namespace: str = "casetracker"
     outbox_dir: Path = field(default=Path("var/outbox"))
     session_dir: Path = field(default=Path("var/sessions"))
     debug: bool = False
@@ -94,7 +103,7 @@ class Settings:
     training_cycle_days: int = 730
     db_pool_min: int = 1
     db_pool_max: int = 10
-    redis_url: str = ""
+    redis_url: str = field(default="", repr=False)  # may hold a password
     queue_name: str = "casetracker"
     metrics_token: str = ""
     jobs_in_process: bool = True
@@ -104,6 +113,11 @@ class Settings:
     audit_checkpoint_sinks: tuple[str, ...] = ("file",)
     audit_checkpoint_email: str = ""
     audit_checkpoint_minutes: int = 60
+
+    @property
+    def evidence_backend(self) -> str:
+        """The storage backend (the older name of ``storage_backend``)."""
+        return self.storage_backend
 
     @property
     def is_sqlite(self) -> bool:
@@ -158,8 +172,18 @@ def load_settings() -> Settings:
         var_dir=var_dir,
         database_url=database_url,
         secret_key=secret_key,
-        evidence_backend=_env("EVIDENCE_BACKEND", "local"),
+        # CASETRACKER_EVIDENCE_BACKEND is the older name, still honoured.
+        storage_backend=_env("STORAGE_BACKEND", _env("EVIDENCE_BACKEND", "local")).strip().lower(),
         evidence_dir=Path(_env("EVIDENCE_DIR", str(var_dir / "evidence"))),
+        s3_endpoint=_env("S3_ENDPOINT", "").strip(),
+        s3_bucket=_env("S3_BUCKET", "").strip(),
+        s3_region=_env("S3_REGION", "us-east-1").strip(),
+        s3_access_key_id=_env("S3_ACCESS_KEY_ID", ""),
+        s3_secret_access_key=_env("S3_SECRET_ACCESS_KEY", ""),
+        s3_prefix=_env("S3_PREFIX", "").strip().strip("/"),
+        s3_addressing_style=_env("S3_ADDRESSING_STYLE", "auto").strip().lower(),
+        s3_part_mb=_env_int("S3_PART_MB", 8),
+        redis_namespace=_env("REDIS_NAMESPACE", "casetracker").strip(),
         outbox_dir=Path(_env("OUTBOX_DIR", str(var_dir / "outbox"))),
         session_dir=Path(_env("SESSION_DIR", str(var_dir / "sessions"))),
         debug=_env_bool("DEBUG", False),
@@ -200,7 +224,7 @@ def load_settings() -> Settings:
         training_cycle_days=_env_int("TRAINING_CYCLE_DAYS", 730),
         db_pool_min=_env_int("DB_POOL_MIN", 1),
         db_pool_max=_env_int("DB_POOL_MAX", 10),
-        redis_url=_env("REDIS_URL", ""),
+        redis_url=_env("REDIS_URL", "").strip(),
         queue_name=_env("QUEUE_NAME", "casetracker"),
         metrics_token=_env("METRICS_TOKEN", ""),
         jobs_in_process=_env_bool("JOBS_IN_PROCESS", True),

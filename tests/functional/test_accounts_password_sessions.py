@@ -1,5 +1,6 @@
 """Password change (and the forced change of a one-time password), and every way a session
-ends: logout, password change elsewhere, disabling, idle timeout."""
+ends: logout, password change elsewhere, disabling, idle timeout; with sessions in files and
+in Redis."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.factories_accounts import ONE_TIME_PASSWORD, audit_actions, enrol_2fa, find
 
 NEW_PASSWORD = "a brand new memorable phrase"
+pytestmark = pytest.mark.session_stores
 
 
 async def test_forced_change_of_a_one_time_password(browser: Browser, new_browser: Any) -> None:
