@@ -69,6 +69,7 @@ PASSWORD = "bench password that is long enough 2"  # noqa: S105 - throwaway benc
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 TRACKING = re.compile(r'id="tracking-number">([^<]+)<')
 ACCESS_CODE = re.compile(r'id="access-code">([^<]+)<')
+REVIEW_TOKEN = re.compile(r'name="review_token" value="([^"]+)"')
 CASE_LINK = re.compile(r'href="/cases/(\d+)"')
 NOTE_MARK = "bench-note"
 # What must never appear in the server's output during a healthy run.
@@ -328,7 +329,7 @@ class Bench:
             ("checklist", "questioned_status"),
             ("protected", "ethnicity"),
             ("complainant_role", "victim"),
-            ("action", "submit"),
+            ("action", "review"),
         ]
         if rng.random() < 0.3:
             fields.append(("anonymous", "1"))
@@ -341,8 +342,25 @@ class Bench:
                        ("preferred_language", rng.choice(["en", "es"]))]
         # A browser sends the empty file input too; httpx then encodes multipart/form-data.
         files = [("files", ("", b"", "application/octet-stream"))]
-        response = await self.request(client, "complaint POST", "POST", "/complaint", (201,),
-                                      data=_multi(fields), files=files)
+        saved = await self.request(client, "complaint POST", "POST", "/complaint", (303,),
+                                   data=_multi(fields), files=files)
+        if saved is None:
+            return
+        # "Check your answers", then "Send my complaint", then the confirmation.
+        review = await self.request(client, "review GET", "GET", "/complaint/review", (200,))
+        if review is None:
+            return
+        review_token, token = REVIEW_TOKEN.search(review.text), CSRF.search(review.text)
+        if review_token is None or token is None:
+            self.results.problem("review page without its send form")
+            return
+        sent = await self.request(client, "send POST", "POST", "/complaint/send", (303,),
+                                  data={"_csrf_token": token.group(1),
+                                        "review_token": review_token.group(1)})
+        if sent is None:
+            return
+        response = await self.request(client, "confirmation GET", "GET", "/complaint/sent",
+                                      (200,))
         if response is None:
             return
         number, code = TRACKING.search(response.text), ACCESS_CODE.search(response.text)
@@ -362,10 +380,14 @@ class Bench:
             return
         token = CSRF.search(page.text)
         assert token is not None
-        response = await self.request(
-            client, "status POST", "POST", "/status", (200,),
+        found = await self.request(
+            client, "status POST", "POST", "/status", (303,),
             data={"_csrf_token": token.group(1), "tracking_number": number.lower(),
                   "access_code": code})
+        if found is None:
+            return
+        response = await self.request(client, "status page GET", "GET", "/status/complaint",
+                                      (200,))
         if response is not None and number not in response.text:
             self.results.errors["status POST"] += 1
             self.results.problem(f"status page for {number} does not show it")
@@ -581,7 +603,8 @@ def percentile(ordered: list[float], fraction: float) -> float:
 
 
 def print_table(results: Results, seconds: float) -> None:
-    kinds = ["complaint form GET", "complaint POST", "status form GET", "status POST",
+    kinds = ["complaint form GET", "complaint POST", "review GET", "send POST",
+             "confirmation GET", "status form GET", "status POST", "status page GET",
              "login form GET", "login POST", "case list GET", "case detail GET", "triage POST",
              "note POST"]
     total = sum(len(v) for v in results.latencies.values())

@@ -14,6 +14,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
@@ -41,6 +42,7 @@ FEATURE_ROUTE_MODULES = (
     "casetracker.evidence.routes",
     "casetracker.reports.routes",
     "casetracker.oversight.routes",
+    "casetracker.ops.routes",
     # last: its runner starts after every other feature and stops before them
     "casetracker.jobs.routes",
 )
@@ -119,6 +121,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         plugins=[CaseTrackerCLIPlugin()],
         lifespan=[lifespan],
         middleware=[
+            PrometheusConfig(
+                app_name="casetracker", prefix="casetracker",
+                # route templates ("/cases/{case_id:int}"), never the ids people asked for
+                group_path=True, exclude=["^/static/", "^/metrics$"],
+            ).middleware,
             SecurityHeadersMiddleware(hsts=settings.secure_cookies),
             LanguageMiddleware(),
             session_config.middleware,

@@ -99,6 +99,21 @@ async def _prepare_to_serve() -> None:
         click.echo(banner, err=True)
 
 
+def _share_metrics_across_workers() -> None:
+    """Each server process counts its own requests; Prometheus's multiprocess mode lets
+    /metrics on any of them report the sum. It must be set before prometheus_client is first
+    imported (the app is loaded to build this CLI), and emptied: the counts of a previous run
+    are not this run's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    import shutil
+
+    folder = get_settings().var_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def _wrap_run_command(litestar_run: click.Command) -> click.Command:
     """Litestar's ``run``, preceded by migrations and the first-administrator bootstrap, run
     once here before any worker starts (several workers must never migrate at once)."""
@@ -156,6 +171,8 @@ class CaseTrackerCLIPlugin:
 def main() -> None:
     os.environ.setdefault("LITESTAR_APP", "casetracker.app:create_app")
     os.environ.setdefault("PICCOLO_CONF", "casetracker.piccolo_conf")
+    if sys.argv[1:2] == ["run"]:
+        _share_metrics_across_workers()
     from litestar.cli.main import litestar_group
 
     sys.exit(litestar_group(prog_name="casetracker"))

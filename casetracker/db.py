@@ -215,6 +215,7 @@ LOCK_RATE_LIMIT = 287_002  # a public rate-limit counter (bucket + address)
 LOCK_EVIDENCE_FILE = 287_003  # one stored evidence file
 LOCK_LOGIN = 287_004  # one account's sign-in counter
 LOCK_JOBS = 287_005  # claiming background jobs
+LOCK_SUBMISSION = 287_006  # one public submission key (complaint draft, Idempotency-Key)
 
 
 async def lock_in_transaction(namespace: int, name: str) -> None:

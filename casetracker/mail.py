@@ -20,12 +20,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
+from casetracker.ops import metrics
 from casetracker.settings import Settings, get_settings
 
 log = logging.getLogger("casetracker.mail")
-
-# E-mails this process sent or failed to send (the metrics endpoint reads them).
-MAIL_STATS = {"sent": 0, "failed": 0}
 
 
 @dataclass(frozen=True)
@@ -97,9 +95,9 @@ async def deliver_now(to: str, subject: str, body: str,
     try:
         path = await asyncio.to_thread(_deliver, settings, message, key)
     except (OSError, smtplib.SMTPException):
-        MAIL_STATS["failed"] += 1
+        metrics.EMAILS.labels(outcome="failed").inc()
         raise
-    MAIL_STATS["sent"] += 1
+    metrics.EMAILS.labels(outcome="sent").inc()
     return path
 
 

@@ -68,6 +68,7 @@ class Settings:
     upload_max_complaint_mb: int = 1024
     evidence_max_file_gb: int = 20
     public_rate_limit_per_hour: int = 20
+    complaint_draft_hours: int = 8
     pdf_workers: int = 2
     pdf_timeout_seconds: int = 120
     signing_cert: str = ""
@@ -84,6 +85,7 @@ class Settings:
     db_pool_max: int = 10
     redis_url: str = ""
     queue_name: str = "casetracker"
+    metrics_token: str = ""
     jobs_in_process: bool = True
     job_concurrency: int = 2
     job_lease_seconds: int = 60
@@ -157,6 +159,7 @@ def load_settings() -> Settings:
         upload_max_complaint_mb=_env_int("UPLOAD_MAX_COMPLAINT_MB", 1024),
         evidence_max_file_gb=_env_int("EVIDENCE_MAX_FILE_GB", 20),
         public_rate_limit_per_hour=_env_int("PUBLIC_RATE_LIMIT_PER_HOUR", 20),
+        complaint_draft_hours=_env_int("COMPLAINT_DRAFT_HOURS", 8),
         pdf_workers=_env_int("PDF_WORKERS", 2),
         pdf_timeout_seconds=_env_int("PDF_TIMEOUT_SECONDS", 120),
         signing_cert=_env("SIGNING_CERT", ""),
@@ -173,6 +176,7 @@ def load_settings() -> Settings:
         db_pool_max=_env_int("DB_POOL_MAX", 10),
         redis_url=_env("REDIS_URL", ""),
         queue_name=_env("QUEUE_NAME", "casetracker"),
+        metrics_token=_env("METRICS_TOKEN", ""),
         jobs_in_process=_env_bool("JOBS_IN_PROCESS", True),
         job_concurrency=_env_int("JOB_CONCURRENCY", 2),
         job_lease_seconds=_env_int("JOB_LEASE_SECONDS", 60),

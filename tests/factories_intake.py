@@ -86,3 +86,63 @@ def pdf_text(data: bytes) -> str:
         # a fixed tool on our own temporary file
         return subprocess.run(command, check=True,  # noqa: S603
                               capture_output=True).stdout.decode()
+
+
+# --- the form as a person goes through it: form → check your answers → send → confirmation ---
+
+NO_FILE = [("files", ("", b"", "application/octet-stream"))]  # an empty <input type=file>
+REVIEW_TOKEN = re.compile(r'name="review_token" value="([^"]+)"')
+
+
+async def save_form(browser: Any, fields: dict[str, Any], files: Any = None,
+                    lang: str = "en") -> Any:
+    """Post the form (multipart, with the page's CSRF token); the answer is not followed."""
+    token = await browser.csrf_for(f"/complaint?lang={lang}")
+    return await browser.client.post(f"/complaint?lang={lang}",
+                                     data={"_csrf_token": token, **fields},
+                                     files=files or NO_FILE)
+
+
+async def review_and_send(browser: Any, lang: str = "en") -> Any:
+    """Open "Check your answers", press "Send my complaint"; returns the send's answer (303)."""
+    review = await browser.get(f"/complaint/review?lang={lang}")
+    assert review.status_code == 200, review.text[:3000]
+    token = REVIEW_TOKEN.search(review.text).group(1)
+    return await browser.client.post(f"/complaint/send?lang={lang}", data={
+        "_csrf_token": browser.last_csrf, "review_token": token})
+
+
+async def send_complaint(browser: Any, fields: dict[str, Any], files: Any = None,
+                         lang: str = "en") -> Any:
+    """Fill in, continue, check, send: the confirmation page (after the redirects)."""
+    saved = await save_form(browser, {**fields, "action": "review"}, files, lang)
+    assert saved.status_code == 303, saved.text[:3000]
+    assert saved.headers["location"].startswith("/complaint/review")
+    sent = await review_and_send(browser, lang)
+    assert sent.status_code == 303, sent.text[:3000]
+    assert sent.headers["location"].startswith("/complaint/sent")
+    return await browser.get(sent.headers["location"])
+
+
+ONCE_TOKEN = re.compile(r'name="once" value="([^"]+)"')
+
+
+async def look_up(browser: Any, number: str, code: str, lang: str = "en") -> Any:
+    """The status look-up as a person does it: the form, then the page it leads to (the
+    complaint's page after the redirect, or the look-up form with its error)."""
+    response = await browser.submit(f"/status?lang={lang}", f"/status?lang={lang}",
+                                    data={"tracking_number": number, "access_code": code})
+    if response.status_code == 303:
+        return await browser.get(response.headers["location"])
+    return response
+
+
+async def post_follow_up(browser: Any, message: str, files: Any = None, lang: str = "en",
+                         page: Any = None) -> Any:
+    """"Add information or files" on the status page last shown (``page``, else the current
+    one); returns the POST's answer (a 303 on success)."""
+    page = page or await browser.get(f"/status/complaint?lang={lang}")
+    once = ONCE_TOKEN.search(page.text).group(1)
+    return await browser.client.post(f"/status/add?lang={lang}", data={
+        "_csrf_token": browser.last_csrf, "once": once, "message": message},
+        files=files or NO_FILE)

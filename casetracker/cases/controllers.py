@@ -20,7 +20,8 @@ from casetracker.auth.guards import actor_from_connection, requires_any
 from casetracker.auth.permissions import Permission as P
 from casetracker.auth.policies import has_permission
 from casetracker.cases import forms, rules
-from casetracker.cases.services import CaseService, case_page_context
+from casetracker.cases.case_page import case_page_context
+from casetracker.cases.services import CaseService
 from casetracker.errors import InvalidTransition, ValidationFailed
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _

@@ -515,6 +515,69 @@ async def ingest_transaction() -> AsyncIterator[list[StagedFile]]:
             release()
 
 
+# --- files kept staged on purpose ----------------------------------------------------------
+# A public complaint's files stay staged while the person checks their answers (intake drafts).
+# A hold keeps them from the sweep until a time; whoever holds them discards or promotes them.
+
+def staged_record(staged: StagedFile) -> dict[str, Any]:
+    """A staged file as JSON-able values (to keep it across requests)."""
+    return {"original_name": staged.original_name, "size_bytes": staged.size_bytes,
+            "sha256": staged.sha256, "content_type": staged.content_type, "kind": staged.kind,
+            "staging_path": str(staged.staging_path), "image_verified": staged.image_verified}
+
+
+def staged_from_record(record: dict[str, Any]) -> StagedFile:
+    return StagedFile(
+        original_name=str(record["original_name"]), size_bytes=int(record["size_bytes"]),
+        sha256=str(record["sha256"]), content_type=str(record["content_type"]),
+        kind=str(record["kind"]), staging_path=Path(str(record["staging_path"])),
+        image_verified=bool(record.get("image_verified")))
+
+
+def staged_name(staged: StagedFile | dict[str, Any]) -> str:
+    path = staged.staging_path if isinstance(staged, StagedFile) else staged["staging_path"]
+    return Path(str(path)).name
+
+
+async def hold_staged(names: Iterable[str], until: Any) -> None:
+    """Keep these staged files from the sweep until ``until`` (joins the caller's write
+    transaction; holding again moves the time)."""
+    from casetracker import db
+    from casetracker.evidence.tables import StagingHold
+
+    names = [n for n in dict.fromkeys(names) if n]
+    if not names:
+        return
+    async with db.write_transaction():
+        held = {r["name"] for r in await StagingHold.select(StagingHold.name).where(
+            StagingHold.name.is_in(names))}
+        if held:
+            await StagingHold.update({StagingHold.held_until: until}).where(
+                StagingHold.name.is_in(list(held)))
+        new = [StagingHold(name=n, held_until=until) for n in names if n not in held]
+        if new:
+            await StagingHold.insert(*new)
+
+
+async def release_staged(names: Iterable[str]) -> None:
+    """End the holds (the files themselves are promoted or discarded by the holder)."""
+    from casetracker import db
+    from casetracker.evidence.tables import StagingHold
+
+    names = [n for n in names if n]
+    if names:
+        async with db.write_transaction():
+            await StagingHold.delete().where(StagingHold.name.is_in(names))
+
+
+async def held_staging_names(now: Any) -> set[str]:
+    """Names of staged files still held at ``now`` (the sweep leaves them alone)."""
+    from casetracker.evidence.tables import StagingHold
+
+    rows = await StagingHold.select(StagingHold.name).where(StagingHold.held_until > now)
+    return {r["name"] for r in rows}
+
+
 def __getattr__(name: str) -> Any:
     # EvidenceService lives in services.py (it imports this module); re-exported lazily.
     if name == "EvidenceService":
@@ -526,6 +589,18 @@ def __getattr__(name: str) -> Any:
 
 # EvidenceService is importable from here too (module __getattr__ above).
 __all__ = [
-    "ParsedUpload", "StagedFile", "cleanup_promoted", "discard", "ingest_transaction",
-    "parse_streaming_form", "promote", "verify_csrf_token",
+    "ParsedUpload",
+    "StagedFile",
+    "cleanup_promoted",
+    "discard",
+    "held_staging_names",
+    "hold_staged",
+    "ingest_transaction",
+    "parse_streaming_form",
+    "promote",
+    "release_staged",
+    "staged_from_record",
+    "staged_name",
+    "staged_record",
+    "verify_csrf_token",
 ]

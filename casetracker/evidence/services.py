@@ -16,7 +16,12 @@ from casetracker import db
 from casetracker.audit.services import record as audit
 from casetracker.auth.actor import Actor
 from casetracker.errors import NotFound, ValidationFailed
-from casetracker.evidence.ingest import StagedFile, lock_storage_key, promote
+from casetracker.evidence.ingest import (
+    StagedFile,
+    held_staging_names,
+    lock_storage_key,
+    promote,
+)
 from casetracker.evidence.rules import human_readable_action
 from casetracker.evidence.storage import get_store, key_for
 from casetracker.evidence.tables import (
@@ -274,14 +279,18 @@ async def evidence_index(case_id: int, *, include_withdrawn: bool = False
 
 async def sweep(*, older_than_seconds: float = 3600, dry_run: bool = False
                 ) -> dict[str, list[str]]:
-    """Remove staging leftovers older than an hour and stored files no record points to (also
-    only when older than an hour, so an upload in flight is never touched). Logs each."""
+    """Remove staging leftovers older than an hour (except files a feature holds on purpose:
+    ``ingest.hold_staged``) and stored files no record points to (also only when older than
+    an hour, so an upload in flight is never touched). Logs each."""
     import time
 
     settings = get_settings()
     store = get_store(settings)
     removed_staging = []
+    held = await held_staging_names(datetime.now(UTC))  # kept on purpose (complaint drafts)
     for path in await store.staging_leftovers(older_than_seconds):
+        if path.name in held:
+            continue
         log.warning("sweep: removing staging leftover %s", path.name)
         removed_staging.append(path.name)
         if not dry_run:

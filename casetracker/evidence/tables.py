@@ -81,3 +81,12 @@ class CustodyEvent(Table, tablename="custody_event"):
     at = Timestamptz(default=TimestamptzNow())
     purpose = Text(default="")
     ip_address = Varchar(length=64, null=True, default=None)
+
+
+class StagingHold(Table, tablename="evidence_staging_hold"):
+    """A staged file that a feature keeps on purpose until ``held_until`` (a public complaint's
+    files while the person checks their answers): the sweep leaves it alone until then.
+    ``name`` is the staged file's generated name, never the person's file name."""
+
+    name = Varchar(length=200, unique=True)
+    held_until = Timestamptz(default=TimestamptzNow(), index=True)

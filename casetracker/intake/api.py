@@ -8,16 +8,17 @@ the session cookie (so they are safely excluded from CSRF) and are rate limited 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any, ClassVar
 
 from litestar import Controller, MediaType, Request, Response, post
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.params import Body
+from litestar.params import Body, HeaderParameter
 
 from casetracker.auth.actor import Actor
 from casetracker.auth.guards import PUBLIC
-from casetracker.intake import forms
-from casetracker.intake.services import IntakeService, rate_limit_allows
+from casetracker.intake import forms, once, rules
+from casetracker.intake.services import FiledComplaint, IntakeService, rate_limit_allows
 from casetracker.web.i18n import get_language
 from casetracker.web.i18n import gettext as _
 
@@ -148,6 +149,24 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
                     status_code=exc.status_code, media_type=MediaType.JSON)
 
 
+def _unprocessable(errors: dict[str, str]) -> Response[Any]:
+    return Response({"status_code": 422, "detail": _("Please check the fields listed."),
+                     "errors": errors}, status_code=422, media_type=MediaType.JSON)
+
+
+def _filed_response(filed: FiledComplaint) -> Response[Any]:
+    """201 with the filing; a replay of an Idempotency-Key gives the same body again, marked
+    with ``Idempotent-Replayed: true``."""
+    out = FiledOut(tracking_number=filed.tracking_number, access_code=filed.access_code,
+                   received_at=filed.received_at.isoformat(), status="received",
+                   triage_due_at=_iso(filed.triage_due_at),
+                   resolution_due_at=_iso(filed.resolution_due_at))
+    headers = {"cache-control": "no-store"}
+    if filed.replayed:
+        headers["idempotent-replayed"] = "true"
+    return Response(out, status_code=201, media_type=MediaType.JSON, headers=headers)
+
+
 def _address(request: Request[Any, Any, Any]) -> str | None:
     return request.client.host if request.client else None
 
@@ -168,28 +187,53 @@ class ComplaintsApiController(Controller):
           description="Validates exactly as the public form does. Returns the tracking number "
           "and the secret access code (shown once; keep it). Evidence files are sent through "
           "the HTML form at /complaint or added later on the status page. Errors: 422 with "
-          "`errors` by field; 429 when this address has filed too often.")
+          "`errors` by field; 429 when this address has filed too often. With an "
+          "`Idempotency-Key` header, a retry files nothing and gets the first answer again; "
+          "the same key with a different body answers 422 (`errors.idempotency_key`).")
     async def file(self, request: Request[Any, Any, Any],
-                   data: Annotated[ComplaintIn, Body(description="The complaint")]
+                   data: Annotated[ComplaintIn, Body(description="The complaint")],
+                   idempotency_key: Annotated[str | None, HeaderParameter(
+                       name="Idempotency-Key", required=False, description=(
+                           "Optional. A random value (16 to 255 visible ASCII characters, "
+                           "for example a UUID) chosen by the client for this complaint. "
+                           "Sending the same key again within 24 hours files nothing and "
+                           "answers as the first time (same status, same body, with the "
+                           "header `Idempotent-Replayed: true`); the same key with a "
+                           "different body answers 422."))] = None,
                    ) -> Response[Any]:
         from dataclasses import asdict
 
         body = asdict(data)
         language = data.language if data.language in ("en", "es") else get_language()
+        key = None
+        if idempotency_key is not None:
+            if not rules.valid_idempotency_key(idempotency_key):
+                return _unprocessable({"idempotency_key": _(
+                    "The Idempotency-Key header must be 16 to 255 visible ASCII characters, "
+                    "such as a UUID.")})
+            key = once.OnceKey(kind="api", key=idempotency_key,
+                               fingerprint=rules.fingerprint({**body, "language": language}),
+                               answer_for=timedelta(hours=24), remember_for=timedelta(hours=24))
+            try:
+                previous = await once.previous(key)
+            except once.KeyReused as exc:
+                return _unprocessable(exc.errors)
+            if previous is not None:
+                filed = await IntakeService(Actor.public(None)).filed_complaint(previous)
+                if filed is not None:
+                    return _filed_response(filed)
         parsed, errors = forms.parse_complaint(forms.fields_from_json(body), language=language)
         if errors:
-            return Response({"status_code": 422, "detail": _("Please check the fields listed."),
-                             "errors": {forms.json_error_key(k): v for k, v in errors.items()}},
-                            status_code=422, media_type=MediaType.JSON)
+            return _unprocessable({forms.json_error_key(k): v for k, v in errors.items()})
         if not await rate_limit_allows("file", _address(request)):
             return _http_error(request, HTTPException(status_code=429))
-        filed = await IntakeService(Actor.public(None)).file_complaint(parsed, channel="api")
-        out = FiledOut(tracking_number=filed.tracking_number, access_code=filed.access_code,
-                       received_at=filed.received_at.isoformat(), status="received",
-                       triage_due_at=_iso(filed.triage_due_at),
-                       resolution_due_at=_iso(filed.resolution_due_at))
+        try:
+            filed = await IntakeService(Actor.public(None)).file_complaint(
+                parsed, channel="api", once_key=key)
+        except once.KeyReused as exc:  # a concurrent request with this key and another body
+            return _unprocessable(exc.errors)
         # The receipt e-mail (in the complaint's language) is a job promised by the filing.
-        return Response(out, status_code=201, media_type=MediaType.JSON)
+        return _filed_response(filed)
 
     @post("/status", name="api.complaints.status", opt=API_OPT, include_in_schema=True,
           request_max_body_size=16 * 1024, status_code=200,
@@ -199,7 +243,7 @@ class ComplaintsApiController(Controller):
     async def status(self, request: Request[Any, Any, Any],
                      data: Annotated[StatusIn, Body(description="Tracking number and access code")]
                      ) -> Response[Any]:
-        from casetracker.intake.controllers import _status_text
+        from casetracker.intake.public import status_text as _status_text
         from casetracker.intake.tables import FollowUp
 
         if not await rate_limit_allows("lookup", _address(request)):

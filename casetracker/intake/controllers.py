@@ -1,24 +1,44 @@
-"""The public site: landing page, complaint form, confirmation, receipt, status and follow-ups.
+"""The public complaint form: form → "Check your answers" → "Send my complaint" → confirmation.
 
-Every route here is public and keeps no session. The two multipart routes (filing, follow-up)
-are excluded from the CSRF middleware because it would read the whole upload first; they check
-the token themselves, before any file is stored (evidence.ingest.parse_streaming_form).
+Every POST answers with a redirect (303) except a form with mistakes (422, everything kept) or
+an error page. What the person types and the files they choose are kept in a draft bound to
+their browser (``intake.drafts``), so "Change" on the review page, "Add another officer", "Find
+agency" and a form with mistakes never lose anything. Only "Send my complaint" on the review
+page files, once: its token is the draft's own, so a double click, a reload, the back button or
+a retry after a timeout shows the first complaint's confirmation and files nothing.
+
+The form POST is multipart and excluded from the CSRF middleware (it would read the whole upload
+first); ``public.read_form`` checks the token before any file is stored.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
 
 from casetracker.auth.actor import Actor
-from casetracker.auth.guards import PUBLIC
-from casetracker.errors import CaseTrackerError
-from casetracker.intake import forms
+from casetracker.evidence import ingest
+from casetracker.intake import drafts, forms, once
+from casetracker.intake.public import (
+    FORM_BODY_LIMIT,
+    FORM_OPT,
+    MB,
+    PUBLIC_EXCEPTION_HANDLERS,
+    PUBLIC_OPT,
+    UPLOAD_BODY_LIMIT,
+    UPLOAD_OPT,
+    address,
+    discard_files,
+    lang_query,
+    limits,
+    no_store,
+    public_error,
+    read_form,
+)
 from casetracker.intake.receipt import (
     build_receipt,
     case_id_from_token,
@@ -39,207 +59,61 @@ from casetracker.web.templating import HTMLTemplate as Template
 
 log = logging.getLogger("casetracker.intake")
 
-MB = 1024 * 1024
-PUBLIC_OPT = {PUBLIC: True, "skip_session": True}
-UPLOAD_OPT = {PUBLIC: True, "skip_session": True, "exclude_from_csrf": True}
-# Litestar refuses bodies over this before reading them (413); the settings' own limits are
-# checked while streaming. Read at import: a restart picks up a new setting.
-_BOOT = get_settings()
-UPLOAD_BODY_LIMIT = (_BOOT.upload_max_complaint_mb + 2) * MB
-FORM_BODY_LIMIT = 1 * MB  # forms without files (status look-up, "add another officer")
+# Fields of the form that are instructions, not answers.
+_NOT_ANSWERS = ("action", "_csrf_token", "remove_file")
 
 
-# --- errors on public pages: the public layout, in the chosen language ----------------------
-
-def N_(message: str) -> str:
-    return message
+def _draft_token(request: Request[Any, Any, Any]) -> str | None:
+    return drafts.token_from_cookie(request.cookies.get(drafts.COOKIE))
 
 
-_TITLES = {
-    400: N_("The request could not be understood"),
-    403: N_("Your form expired"),
-    404: N_("Page not found"),
-    405: N_("That action is not allowed here"),
-    413: N_("What you sent is too large"),
-    422: N_("Please check what you entered"),
-    429: N_("Too many requests"),
-    500: N_("Something went wrong on our side"),
-}
-
-
-def public_error(request: Request[Any, Any, Any], status: int, message: str = "",
-                 title: str = "") -> Response[Any]:
+def _with_draft_cookie(response: Response[Any], token: str) -> Response[Any]:
     settings = get_settings()
-    if not message:
-        message = {
-            403: _("Your form expired or was sent from another page. Please go back, reload "
-                   "the page and send it again. Nothing was stored."),
-            413: _("What you sent is larger than we can accept. Each file may be up to "
-                   "%(file_mb)s MB, and all files together up to %(total_mb)s MB. Please send "
-                   "smaller or fewer files. Nothing was stored.",
-                   file_mb=settings.upload_max_file_mb,
-                   total_mb=settings.upload_max_complaint_mb),
-            429: _("You have sent many requests from this connection in the last hour. To "
-                   "protect people's complaints we pause for a while. Please try again in an "
-                   "hour. Nothing you sent before was lost."),
-            500: _("The error has been noted. Please try again in a moment. If it keeps "
-                   "happening, you can also complain by phone or post (see the start page)."),
-        }.get(status, _("Please go back, check what you entered and try again."))
-    title = title or _(_TITLES.get(status, _TITLES[400]))
-    if request.url.path.startswith("/api/"):
-        return Response({"status_code": status, "detail": message}, status_code=status,
-                        media_type=MediaType.JSON)
-    return Template("public/error.html.j2",
-                    context={"status_code": status, "title": title, "message": message},
-                    status_code=status)
+    # No max-age: the cookie ends with the browser (a shared computer keeps no draft); the
+    # value itself expires with the draft.
+    response.set_cookie(drafts.COOKIE, drafts.cookie_value(token, settings), path="/complaint",
+                        httponly=True, samesite="lax", secure=settings.secure_cookies)
+    return response
 
 
-def _handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    status = exc.status_code
-    if status == 400:
-        log.info("400 on %s: %s", request.url.path, exc.detail)
-    if status == 403 and "CSRF" not in str(exc.detail):
-        return public_error(request, 403, _("That is not allowed."), _("Not allowed"))
-    return public_error(request, status)
+def _see(path: str, anchor: str = "", *, query: str = "") -> Redirect:
+    """303 to a public page, in the reader's language (``query`` adds parameters)."""
+    extra = f"&{query}" if query else ""
+    return Redirect(path=f"{path}{lang_query()}{extra}{anchor}", status_code=303)
 
 
-def _handle_domain(request: Request[Any, Any, Any], exc: CaseTrackerError) -> Response[Any]:
-    return public_error(request, exc.status_code, exc.message)
-
-
-def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("Unhandled error on %s %s", request.method, request.url.path)
-    return public_error(request, 500)
-
-
-PUBLIC_EXCEPTION_HANDLERS: dict[Any, Any] = {
-    HTTPException: _handle_http,
-    CaseTrackerError: _handle_domain,
-    Exception: _handle_unexpected,
-}
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-def _address(request: Request[Any, Any, Any]) -> str | None:
-    return request.client.host if request.client else None
-
-
-def _limits() -> dict[str, Any]:
+async def _form_page(data: forms.ComplaintInput, errors: dict[str, str], draft: drafts.Draft | None,
+                     *, status_code: int = 200, notice: str = "",
+                     files_refused: bool = False) -> Template:
+    suggestions: dict[int, list[dict[str, Any]]] = {}
+    if draft is not None and draft.find_agency is not None:
+        index = draft.find_agency
+        if 0 <= index < len(data.officers) and data.officers[index].agency_id is None:
+            suggestions[index] = await search_agencies(data.officers[index].agency, 8)
+    values = forms.form_values(data)
     settings = get_settings()
-    return {"file_mb": settings.upload_max_file_mb, "max_files": settings.upload_max_files,
-            "total_mb": settings.upload_max_complaint_mb}
-
-
-async def _read_form(request: Request[Any, Any, Any], *, with_files: bool,
-                     ) -> tuple[dict[str, list[str]], list[Any], dict[str, str]]:
-    """The submitted fields, the staged files and file errors. Checks the CSRF token.
-
-    Multipart bodies stream to the evidence staging area; url-encoded bodies ("add another
-    officer" buttons send no files) are read in memory (small) and checked the same way."""
-    from casetracker.evidence.ingest import parse_streaming_form, verify_csrf_token
-
-    media_type, _options = request.content_type
-    if media_type == "multipart/form-data":
-        settings = get_settings()
-        parsed = await parse_streaming_form(
-            request,
-            max_file_bytes=settings.upload_max_file_mb * MB,
-            max_files=settings.upload_max_files if with_files else 0,
-            max_total_bytes=settings.upload_max_complaint_mb * MB,
-            max_field_bytes=64_000,
-        )
-        files = [staged for _name, staged in parsed.files]
-        return parsed.fields, files, dict(parsed.errors)
-    if media_type != "application/x-www-form-urlencoded":
-        raise ClientException("Expected a form.")
-    # The route accepts large (multipart) bodies; a form without files is read with a small cap.
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > FORM_BODY_LIMIT:
-        raise HTTPException(status_code=413, detail="form too large")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > FORM_BODY_LIMIT:
-            raise HTTPException(status_code=413, detail="form too large")
-    from urllib.parse import parse_qs
-
-    fields = parse_qs(bytes(body).decode("utf-8", errors="replace"), keep_blank_values=True,
-                      max_num_fields=2000)
-    token = (fields.pop("_csrf_token", None) or [""])[0]
-    verify_csrf_token(request, request.headers.get("x-csrftoken") or token)
-    return fields, [], {}
-
-
-async def _discard(files: list[Any]) -> None:
-    from casetracker.evidence.ingest import discard
-
-    for staged in files:
-        await discard(staged)
-
-
-def _attach(files: list[Any], actor: Actor) -> Any:
-    """The service's hook that stores the staged files inside its transaction."""
-    if not files:
-        return None
-
-    async def attach(case_id: int, follow_up_id: int | None) -> int:
-        from casetracker.evidence.ingest import EvidenceService
-
-        items = await EvidenceService(actor).attach(
-            case_id, files, source="complainant", follow_up_id=follow_up_id)
-        return len(items)
-
-    return attach
-
-
-def _lang_query() -> str:
-    return f"?lang={get_language()}"
-
-
-def _status_text(case: dict[str, Any]) -> str:
-    try:
-        from casetracker.cases.rules import public_status_text
-    except ImportError:  # pragma: no cover - the cases package provides it
-        return _("Your complaint is being handled.")
-    return public_status_text(case["status"], case.get("outcome") or "",
-                              case.get("referred_to") or "")
-
-
-def _next_step_text(case: dict[str, Any]) -> str:
-    status = case["status"]
-    if status in ("received", "in_triage"):
-        return _("Staff read every complaint. Within about a week they decide whether to "
-                 "investigate it, send it to the office responsible, or both. If you gave "
-                 "contact details and allowed contact, they may get in touch.")
-    if status in ("open", "under_investigation", "returned", "findings_submitted",
-                  "under_review"):
-        return _("An investigator gathers evidence and may talk to you, witnesses and the "
-                 "officers. You can add information or files below at any time.")
-    if status == "referred":
-        return _("The office it was sent to decides what happens next. You can still add "
-                 "information here; we pass it on.")
-    return _("No further steps are planned. You can still add information below; staff "
-             "will read it.")
-
-
-def _form_context(data: forms.ComplaintInput, errors: dict[str, str], *,
-                  add_officer: bool = False, add_witness: bool = False,
-                  suggestions: dict[int, list[dict[str, Any]]] | None = None,
-                  files_dropped: bool = False) -> dict[str, Any]:
-    values = forms.form_values(data, add_officer=add_officer, add_witness=add_witness)
-    return {
+    files = draft.files if draft is not None else []
+    return Template("public/complaint.html.j2", status_code=status_code, context={
         **values,
         "errors": errors,
         "forms": forms,
-        "limits": _limits(),
-        "suggestions": suggestions or {},
-        "files_dropped": files_dropped,
-        "lang_query": _lang_query(),
-    }
+        "limits": limits(),
+        "suggestions": suggestions,
+        "kept_files": files,
+        "files_left": max(0, settings.upload_max_files - len(files)),
+        "files_refused": files_refused,
+        "notice": notice,
+        "has_draft": draft is not None and draft.exists,
+        "draft_hours": settings.complaint_draft_hours,
+        "lang_query": lang_query(),
+    })
 
 
-# --- pages ------------------------------------------------------------------------------------
+async def _draft_input(draft: drafts.Draft) -> tuple[forms.ComplaintInput, dict[str, str]]:
+    data, errors = forms.parse_complaint(draft.fields, language=get_language())
+    await resolve_officer_agencies(data.officers)
+    return data, errors
+
 
 class PublicController(Controller):
     path = "/"
@@ -248,82 +122,212 @@ class PublicController(Controller):
 
     @get("/", name="public.home", opt=PUBLIC_OPT)
     async def home(self) -> Template:
-        return Template("public/home.html.j2", context={"lang_query": _lang_query()})
+        return Template("public/home.html.j2", context={"lang_query": lang_query()})
+
+    # --- the form ------------------------------------------------------------------------
 
     @get("/complaint", name="intake.form", opt=PUBLIC_OPT)
-    async def complaint_form(self) -> Template:
-        data = forms.ComplaintInput(language=get_language())
-        return Template("public/complaint.html.j2", context=_form_context(data, {}))
+    async def complaint_form(self, request: Request[Any, Any, Any],
+                             expired: FromQuery[str] = "") -> Response[Any]:
+        draft = await drafts.load(_draft_token(request))
+        notice = ""
+        if expired and draft is None:
+            notice = _("Your answers were no longer kept: a complaint not sent is removed "
+                       "%(hours)s hours after the last change, or when the browser was closed. "
+                       "Nothing was sent. Please fill in the form again.",
+                       hours=get_settings().complaint_draft_hours)
+        if draft is None:
+            data = forms.ComplaintInput(language=get_language())
+            return no_store(await _form_page(data, {}, None, notice=notice))
+        data, _errors = await _draft_input(draft)
+        return no_store(await _form_page(data, {}, draft))
 
     @get("/complaint/agencies", name="intake.agencies", opt=PUBLIC_OPT)
     async def agency_suggestions(self, q: FromQuery[str] = "") -> Response[Any]:
         rows = await search_agencies(q[:100], 12) if len(q.strip()) >= 2 else []
-        return Response([{"id": r["id"], "label": f"{r['name']}, {r['state']}"} for r in rows],
+        return Response([{"id": r["id"], "label": r["label"]} for r in rows],
                         media_type=MediaType.JSON)
 
     @post("/complaint", name="intake.submit", opt=UPLOAD_OPT,
           request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def submit_complaint(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        fields, files, file_errors = await _read_form(request, with_files=True)
+    async def save_complaint(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """Keep what was posted in the draft, then: the review page (Continue, Enter), the form
+        again (Add another, Find agency, Remove a file), or the form with its mistakes (422)."""
+        settings = get_settings()
+        token = _draft_token(request)
+        draft = await drafts.load(token)
+        kept = draft.files if draft is not None else []
+        fields, files, file_errors = await read_form(
+            request, max_files=settings.upload_max_files - len(kept),
+            max_total_bytes=settings.upload_max_complaint_mb * MB - sum(
+                int(f["size_bytes"]) for f in kept))
         try:
-            return await self._submit(request, fields, files, file_errors)
-        finally:
-            # Files are promoted (kept) only by a successful filing; anything else is removed.
-            await _discard(files)
+            return await self._save(request, draft, fields, files, file_errors)
+        except BaseException:
+            await discard_files(files)  # not in a saved draft: nothing else keeps them
+            raise
 
-    async def _submit(self, request: Request[Any, Any, Any], fields: dict[str, list[str]],
-                      files: list[Any], file_errors: dict[str, str]) -> Response[Any]:
-        language = get_language()
-        data, errors = forms.parse_complaint(fields, language=language)
-        action = (fields.get("action") or ["submit"])[0]
-        await resolve_officer_agencies(data.officers)
-        if data.honeypot_filled:
+    async def _save(self, request: Request[Any, Any, Any], draft: drafts.Draft | None,
+                    fields: dict[str, list[str]], files: list[Any],
+                    file_errors: dict[str, str]) -> Response[Any]:
+        settings = get_settings()
+        action = (fields.get("action") or ["review"])[0]
+        if (fields.get(forms.HONEYPOT) or [""])[0].strip():
             log.info("honeypot field filled; complaint not stored")
+            await discard_files(files)
             return public_error(request, 400, _(
                 "We could not accept this form. If you are a person, please reload the page "
                 "and try again, leaving every field you cannot see empty."))
-        if action != "submit":
-            # "Add another officer/witness" or "look up the agency": show the form again,
-            # everything kept, no errors yet.
-            suggestions: dict[int, list[dict[str, Any]]] = {}
-            if action.startswith("find_agency-"):
-                index_text = action.rsplit("-", 1)[1]
-                if index_text.isdigit() and int(index_text) < len(data.officers):
-                    officer = data.officers[int(index_text)]
-                    suggestions[int(index_text)] = await search_agencies(officer.agency, 8)
-            return Template("public/complaint.html.j2", context=_form_context(
-                data, {}, add_officer=action == "add_officer",
-                add_witness=action == "add_witness", suggestions=suggestions,
-                files_dropped=bool(files)), status_code=200)
-        errors = {**errors, **{k: v for k, v in file_errors.items() if k not in errors}}
+        if action == "discard":
+            await discard_files(files)
+            await drafts.discard(draft.token if draft else None)
+            response = _see("/complaint")
+            response.delete_cookie(drafts.COOKIE, path="/complaint")
+            return response
+        if draft is None:
+            # A new draft counts against the address's hourly limit: each may hold files.
+            if not await rate_limit_allows("draft", address(request)):
+                await discard_files(files)
+                data, _errors = forms.parse_complaint(fields, language=get_language())
+                return await _form_page(data, {"form": _(
+                    "Too many complaints were started from this connection in the last hour. "
+                    "Everything you typed is still below: please wait an hour and continue "
+                    "(files must be attached again).")}, None, status_code=429)
+            draft = drafts.Draft(token=drafts.new_token())
+        if file_errors.get("files") and len(draft.files) >= settings.upload_max_files:
+            file_errors["files"] = _(
+                "You have already attached %(count)s files, the most we accept. Remove one to "
+                "attach another.", count=len(draft.files))
+        answers = {k: v for k, v in fields.items() if k not in _NOT_ANSWERS}
+        removed: list[dict[str, Any]] = []
+        if action.startswith("remove_file-"):
+            name = action.split("-", 1)[1]
+            removed = [f for f in draft.files if ingest.staged_name(f) == name]
+        draft.files = [f for f in draft.files if f not in removed]
+        draft.files += [ingest.staged_record(f) for f in files]
+        draft.fields = answers
+        draft.find_agency = None
+        anchor = ""
+        if action in ("add_officer", "add_witness"):
+            kind = "officer" if action == "add_officer" else "witness"
+            count = forms.form_count(answers, f"{kind}_count")
+            if count < (forms.MAX_OFFICERS if kind == "officer" else forms.MAX_WITNESSES):
+                answers[f"{kind}_count"] = [str(count + 1)]
+                anchor = f"#{kind}-{count}"
+        elif action.startswith("find_agency-"):
+            index = action.rsplit("-", 1)[1]
+            if index.isdigit():
+                draft.find_agency = int(index)
+                anchor = f"#officer-{index}-agency"
+        elif action.startswith("remove_file-"):
+            anchor = "#s-evidence"
+        if action in ("add_officer", "add_witness") and not anchor:  # already at the most
+            anchor = "#s-officers" if action == "add_officer" else "#s-witnesses"
+        await drafts.save(draft)
+        await drafts.remove_files(removed)
+        response: Response[Any]
+        if anchor or removed:
+            response = _see("/complaint", anchor)
+        else:
+            # "Continue", Enter in any field, or anything else: check the answers.
+            data, errors = await _draft_input(draft)
+            errors = {**errors, **{k: v for k, v in file_errors.items() if k not in errors}}
+            if errors:
+                response = no_store(await _form_page(data, errors, draft, status_code=422,
+                                                     files_refused="files" in file_errors))
+            else:
+                response = _see("/complaint/review")
+        return _with_draft_cookie(response, draft.token)
+
+    # --- check your answers, send ----------------------------------------------------------
+
+    @get("/complaint/review", name="intake.review", opt=PUBLIC_OPT)
+    async def review(self, request: Request[Any, Any, Any], changed: FromQuery[str] = ""
+                     ) -> Response[Any]:
+        token = _draft_token(request)
+        draft = await drafts.load(token)
+        if draft is None:
+            if token and await once.previous(drafts.form_key(token)) is not None:
+                return _see("/complaint/sent")
+            return _see("/complaint", query="" if token is None else "expired=1")
+        data, errors = await _draft_input(draft)
         if errors:
-            return Template("public/complaint.html.j2", context=_form_context(
-                data, errors, files_dropped=bool(files) or "files" in errors or bool(
-                    fields.get("had_files"))), status_code=422)
-        if not await rate_limit_allows("file", _address(request)):
-            # Nothing typed is lost: the form comes back with a sentence saying to wait.
-            return Template("public/complaint.html.j2", context=_form_context(data, {
-                "form": _("Too many complaints were sent from this connection in the last "
-                          "hour. Everything you typed is still below: please wait an hour and "
-                          "send it again (files must be attached again).")},
-                files_dropped=bool(files)), status_code=429)
-        actor = Actor.public(ip_address=None)
+            return no_store(await _form_page(data, errors, draft, status_code=422))
+        return no_store(self._review_page(data, draft, changed=bool(changed)))
+
+    @staticmethod
+    def _review_page(data: forms.ComplaintInput, draft: drafts.Draft, *, changed: bool = False,
+                     errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+        return Template("public/review.html.j2", status_code=status_code, context={
+            "data": data, "forms": forms, "files": draft.files,
+            "review_token": draft.review_token, "changed": changed, "errors": errors or {},
+            "lang_query": lang_query(), "human_size": ingest.human_size,
+        })
+
+    @post("/complaint/send", name="intake.send", opt=FORM_OPT,
+          request_max_body_size=FORM_BODY_LIMIT)
+    async def send(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        form = await request.form()
+        review_token = str(form.get("review_token", ""))[:100]
+        token = _draft_token(request)
+        if token is None:
+            return _see("/complaint", query="expired=1")
+        key = drafts.form_key(token)
+        if await once.previous(key) is not None:
+            return _see("/complaint/sent")  # sent already: show that confirmation again
+        draft = await drafts.load(token)
+        if draft is None:
+            return _see("/complaint", query="expired=1")
+        data, errors = await _draft_input(draft)
+        if errors:
+            return no_store(await _form_page(data, errors, draft, status_code=422))
+        if review_token != draft.review_token:
+            # The answers changed since this page was shown (another tab): check them again.
+            return _see("/complaint/review", query="changed=1")
+        if not await rate_limit_allows("file", address(request)):
+            return no_store(self._review_page(data, draft, status_code=429, errors={"form": _(
+                "Too many complaints were sent from this connection in the last hour. Your "
+                "answers are kept: please wait an hour and send them again.")}))
+        staged = draft.staged_files()
         try:
-            filed = await IntakeService(actor).file_complaint(
-                data, channel="web", attach_files=_attach(files, actor))
+            filed = await IntakeService(Actor.public(ip_address=None)).file_draft(
+                data, token=token, review_token=review_token, files=staged)
         except Exception:
             log.exception("filing a complaint failed; nothing was stored")
-            errors = {"form": _(
-                "We could not store your complaint because of a problem on our side. Nothing "
-                "was stored. Everything you typed is still below: please send it again in a "
-                "moment (files must be attached again).")}
-            return Template("public/complaint.html.j2", context=_form_context(
-                data, errors, files_dropped=bool(files)), status_code=422)
-        # The e-mailed receipt is a job promised by the filing (rendered and sent by a worker).
-        return Template("public/confirmation.html.j2", context={
+            # Files promoted before the failure were removed with the rest: say which.
+            lost = [s for s in staged if s.storage_key is not None]
+            if lost:
+                draft.files = [ingest.staged_record(s) for s in staged if s.storage_key is None]
+                await drafts.save(draft)
+            message = _("We could not store your complaint because of a problem on our side. "
+                        "Nothing was stored. Your answers are kept: please send them again in "
+                        "a moment.")
+            if lost:
+                message += " " + _("Please attach your files again: %(names)s.",
+                                   names=", ".join(s.original_name for s in lost))
+            return no_store(self._review_page(data, draft, status_code=422,
+                                              errors={"form": message}))
+        if filed is None:  # the draft changed under this request: check again
+            return _see("/complaint/review", query="changed=1")
+        # The e-mailed receipt is a job promised by the filing (a worker sends it).
+        return _see("/complaint/sent")
+
+    @get("/complaint/sent", name="intake.sent", opt=PUBLIC_OPT)
+    async def sent(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """The confirmation, as often as it is asked for within an hour of sending (reload,
+        back and forward): the access code is shown again only to this browser."""
+        token = _draft_token(request)
+        previous = await once.previous(drafts.form_key(token)) if token else None
+        if previous is None or previous.case_id is None:
+            return _see("/complaint")
+        filed = await IntakeService(Actor.public(None)).filed_complaint(previous)
+        if filed is None:
+            return _see("/complaint")
+        return no_store(Template("public/confirmation.html.j2", context={
             "filed": filed, "receipt_token": receipt_token(filed.case_id),
-            "lang_query": _lang_query(), "email_sent": bool(data.email),
-        }, status_code=201)
+            "lang_query": lang_query(), "email_sent": filed.email_given,
+            "draft_hours": get_settings().complaint_draft_hours,
+        }))
 
     @get("/complaint/receipt/{token:str}", name="intake.receipt", opt=PUBLIC_OPT)
     async def receipt_download(self, request: Request[Any, Any, Any], token: FromPath[str]
@@ -333,114 +337,10 @@ class PublicController(Controller):
             return public_error(request, 404, _(
                 "This receipt link has expired. You can still download your receipt from the "
                 "status page with your tracking number and access code."), _("Link expired"))
-        return await _receipt_response(case_id)
-
-    # --- status --------------------------------------------------------------------------
-
-    @get("/status", name="intake.status", opt=PUBLIC_OPT)
-    async def status_form(self) -> Template:
-        return Template("public/status_lookup.html.j2", context={
-            "errors": {}, "tracking_number": "", "lang_query": _lang_query()})
-
-    @post("/status", name="intake.status.lookup", opt=PUBLIC_OPT,
-          request_max_body_size=FORM_BODY_LIMIT)
-    async def status_lookup(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        form = await request.form()
-        number = str(form.get("tracking_number", ""))[:40]
-        code = str(form.get("access_code", ""))[:80]
-        case = await _checked_lookup(request, number, code)
-        if isinstance(case, Response):
-            return case
-        return await _status_page(case, code)
-
-    @post("/status/receipt", name="intake.status.receipt", opt=PUBLIC_OPT,
-          request_max_body_size=FORM_BODY_LIMIT)
-    async def status_receipt(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        form = await request.form()
-        case = await _checked_lookup(request, str(form.get("tracking_number", ""))[:40],
-                                     str(form.get("access_code", ""))[:80])
-        if isinstance(case, Response):
-            return case
-        return await _receipt_response(case["id"])
-
-    @post("/status/add", name="intake.follow_up", opt=UPLOAD_OPT,
-          request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def add_follow_up(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        fields, files, file_errors = await _read_form(request, with_files=True)
-        try:
-            number = (fields.get("tracking_number") or [""])[0][:40]
-            code = (fields.get("access_code") or [""])[0][:80]
-            message, errors = forms.parse_follow_up(fields)
-            if not await rate_limit_allows("lookup", _address(request)):
-                # Nothing typed is lost: the message comes back, ready to send again later.
-                return Template("public/follow_up_wait.html.j2", context={
-                    "errors": {"form": _(
-                        "You have sent many requests from this connection in the last hour. "
-                        "For your safety, please wait an hour before trying again.")},
-                    "tracking_number": number, "access_code": code,
-                    "message": (fields.get("message") or [""])[0][:7000],
-                    "files_dropped": bool(files), "lang_query": _lang_query()},
-                    status_code=429)
-            case = await _checked_lookup(request, number, code, limited=False)
-            if isinstance(case, Response):
-                return case
-            errors = {**errors, **file_errors}
-            if not errors and not message and not files:
-                errors["message"] = _("Write something, or attach a file, before sending.")
-            if errors:
-                return await _status_page(case, code, errors=errors, message=message,
-                                          files_dropped=bool(files) or "files" in errors,
-                                          status_code=422)
-            actor = Actor.public(ip_address=None)
-            try:
-                added = await IntakeService(actor).add_follow_up(
-                    case["id"], message, language=get_language(),
-                    attach_files=_attach(files, actor))
-            except Exception:
-                log.exception("adding a follow-up failed; nothing was stored")
-                return await _status_page(case, code, errors={"form": _(
-                    "We could not store this because of a problem on our side. Nothing was "
-                    "stored. Please send it again in a moment (files must be attached again)."
-                )}, message=message, files_dropped=bool(files), status_code=422)
-            return await _status_page(case, code, added=added)
-        finally:
-            await _discard(files)
+        return await receipt_response(case_id)
 
 
-async def _checked_lookup(request: Request[Any, Any, Any], number: str,
-                          code: str, *, limited: bool = True) -> dict[str, Any] | Response[Any]:
-    """The case, or the response to give: 429 when over the limit (unless the caller counted
-    this request already: ``limited=False``), and one generic answer for any wrong number or
-    code."""
-    if limited and not await rate_limit_allows("lookup", _address(request)):
-        return public_error(request, 429)
-    case = await IntakeService(Actor.public(None)).find_case(number, code)
-    if case is None:
-        return Template("public/status_lookup.html.j2", context={
-            "errors": {"form": _(
-                "We could not find a complaint with that tracking number and access code. "
-                "Check both and try again. Letters and numbers that look alike (such as O "
-                "and 0) are never used, and dashes and spaces do not matter.")},
-            "tracking_number": number, "lang_query": _lang_query()}, status_code=422)
-    return case
-
-
-async def _status_page(case: dict[str, Any], code: str, *, errors: dict[str, str] | None = None,
-                       message: str = "", files_dropped: bool = False,
-                       added: dict[str, Any] | None = None, status_code: int = 200) -> Template:
-    from casetracker.intake.tables import FollowUp
-
-    follow_ups = await FollowUp.select(FollowUp.received_at).where(
-        FollowUp.case == case["id"]).order_by(FollowUp.received_at)
-    return Template("public/status.html.j2", context={
-        "case": case, "access_code": code, "status_text": _status_text(case),
-        "next_text": _next_step_text(case), "follow_ups": follow_ups,
-        "errors": errors or {}, "message": message, "files_dropped": files_dropped,
-        "added": added, "limits": _limits(), "lang_query": _lang_query(),
-    }, status_code=status_code)
-
-
-async def _receipt_response(case_id: int) -> Response[bytes]:
+async def receipt_response(case_id: int) -> Response[bytes]:
     view = await build_receipt(case_id)
     pdf = await render_receipt_pdf(view)
     return Response(pdf, media_type="application/pdf", headers={
@@ -449,9 +349,4 @@ async def _receipt_response(case_id: int) -> Response[bytes]:
     })
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-__all__ = ["PUBLIC_EXCEPTION_HANDLERS", "PermissionDeniedException", "PublicController",
-           "public_error"]
+__all__ = ["PUBLIC_EXCEPTION_HANDLERS", "PublicController", "public_error"]

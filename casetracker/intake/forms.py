@@ -126,6 +126,13 @@ US_STATES: list[tuple[str, Any]] = [
     ("MP", L("Northern Mariana Islands")), ("AS", L("American Samoa")),
 ]
 STATE_CODES = {code for code, _name in US_STATES}
+MONTHS = [
+    ("1", L("January")), ("2", L("February")), ("3", L("March")), ("4", L("April")),
+    ("5", L("May")), ("6", L("June")), ("7", L("July")), ("8", L("August")),
+    ("9", L("September")), ("10", L("October")), ("11", L("November")), ("12", L("December")),
+]
+_IDENTITY_FIELDS = [("name", L("Your name")), ("email", L("E-mail")), ("phone", L("Phone")),
+                    ("address", L("Postal address"))]
 HONEYPOT = "fax_number"  # hidden from people; bots fill it
 
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -165,6 +172,7 @@ class OfficerEntry:
     badge: str = ""
     agency: str = ""  # what they typed, or the chosen registry agency's "Name, ST"
     agency_id: int | None = None
+    agency_chosen: bool = False  # picked from "Find agency" in this request: the link wins
     rank: str = ""
     description: str = ""
     vehicle: str = ""
@@ -252,6 +260,12 @@ def _count(fields: Fields, name: str, default: int, maximum: int) -> int:
     return max(0, min(value, maximum))
 
 
+def form_count(fields: Fields, name: str) -> int:
+    """How many officer or witness blocks the form shows (``officer_count``)."""
+    maximum = MAX_OFFICERS if name.startswith("officer") else MAX_WITNESSES
+    return _count(fields, name, 1, maximum)
+
+
 class _Checker:
     def __init__(self) -> None:
         self.errors: dict[str, str] = {}
@@ -311,6 +325,9 @@ def parse_complaint(fields: Fields, *, language: str = "en",
             setattr(entry, key, check.text(field_id, _first(fields, field_id), limit, multiline))
         raw_id = _first(fields, f"officer-{index}-agency_id").strip()
         entry.agency_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else None
+        choice = _first(fields, f"officer-{index}-agency_choice").strip()
+        if choice.isdigit() and len(choice) < 10:
+            entry.agency_id, entry.agency_chosen = int(choice), True
         data.officers.append(entry)
 
     witness_count = _count(fields, "witness_count", 1, MAX_WITNESSES)
@@ -351,12 +368,14 @@ def parse_complaint(fields: Fields, *, language: str = "en",
             "Enter a phone number using digits (spaces, dashes and + are fine), or leave it "
             "empty."))
     if data.anonymous:
-        # Anonymous means we keep no identity at all: say so rather than silently dropping it.
-        for name in ("name", "email", "phone", "address"):
-            if getattr(data, name):
-                check.errors.setdefault(name, _(
-                    "You chose to file anonymously, so please leave your name and contact "
-                    "details empty, or untick “File anonymously”."))
+        # Anonymous means we keep no identity at all: say so (once, by the choice) rather than
+        # silently dropping what was typed.
+        filled = [str(label) for name, label in _IDENTITY_FIELDS if getattr(data, name)]
+        if filled:
+            check.errors.setdefault("anonymous", _(
+                "You chose to file anonymously, so we cannot keep your name or contact "
+                "details. Empty these fields: %(fields)s. Or untick “File anonymously”.",
+                fields=", ".join(filled)))
     else:
         if data.preferred_contact == "email" and not data.email:
             check.errors.setdefault("email", _(

@@ -1,7 +1,9 @@
-"""Intake's background jobs: the receipt e-mailed to the complainant."""
+"""Intake's background jobs: the receipt e-mailed to the complainant, and the sweep of
+abandoned complaint drafts."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from casetracker import jobs
@@ -52,3 +54,14 @@ async def send_receipt(payload: dict[str, Any]) -> None:
         filename = receipt_filename(case["tracking_number"])
     await deliver_now(contact["email"], subject, body, (Attachment(filename, pdf),),
                       key=receipt_key(case_id))
+
+
+@jobs.periodic("intake.sweep_drafts", label=N_("Remove abandoned complaint drafts and their "
+                                                "files"), every=timedelta(minutes=15))
+async def sweep_drafts(payload: dict[str, Any]) -> None:
+    """Drafts past their time go with their staged files; expired one-time keys are
+    forgotten and access codes kept for the confirmation page blanked after their hour."""
+    from casetracker.intake import drafts
+
+    while (await drafts.sweep())["drafts"]:
+        pass

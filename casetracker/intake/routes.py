@@ -1,6 +1,7 @@
-"""Public intake routes: the public site and the partner intake API."""
+"""Public intake routes: the complaint form, the status pages and the partner intake API."""
 
 from casetracker.intake.api import ComplaintsApiController
 from casetracker.intake.controllers import PublicController
+from casetracker.intake.status import StatusController
 
-ROUTE_HANDLERS = [PublicController, ComplaintsApiController]
+ROUTE_HANDLERS = [PublicController, StatusController, ComplaintsApiController]

@@ -118,3 +118,94 @@ STATUS_STAGE = {
 
 def public_stage(status: str) -> str:
     return STATUS_STAGE.get(status or "", "reviewing")
+
+
+# --- drafts and one-time submission keys ------------------------------------------------------
+# A key the visitor holds (the draft cookie's token, an API client's Idempotency-Key) is never
+# stored: rows are found by an HMAC of it, and what they keep for the visitor is sealed with a
+# key derived from it. Reading the database (or a backup) shows neither drafts nor access codes.
+
+SEALED_PREFIX = "s1:"
+
+
+def key_hash(secret_key: str, kind: str, key: str) -> str:
+    """The stored form of a visitor's key: HMAC-SHA256(secret, "<kind>:<key>")."""
+    message = f"{kind}:{key}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _sealing_key(secret_key: str, kind: str, key: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=secret_key.encode(),
+                info=f"casetracker intake {kind} v1".encode())
+    return hkdf.derive(key.encode())
+
+
+def seal(text: str, *, secret_key: str, kind: str, key: str) -> str:
+    """AES-256-GCM under a key derived from the visitor's key and the app's secret."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    box = AESGCM(_sealing_key(secret_key, kind, key)).encrypt(nonce, text.encode(), kind.encode())
+    return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + box).decode("ascii")
+
+
+def unseal(token: str, *, secret_key: str, kind: str, key: str) -> str | None:
+    """The sealed text, or None when it does not open (another key, altered, blanked)."""
+    import base64
+    import binascii
+
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if not token or not token.startswith(SEALED_PREFIX):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token[len(SEALED_PREFIX):].encode("ascii"))
+        clear = AESGCM(_sealing_key(secret_key, kind, key)).decrypt(raw[:12], raw[12:],
+                                                                     kind.encode())
+    except (binascii.Error, ValueError, InvalidTag):
+        return None
+    return clear.decode()
+
+
+def fingerprint(value: object) -> str:
+    """SHA-256 of a JSON-able value written canonically (sorted keys, no spaces)."""
+    import json
+
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{16,255}$")
+
+
+def valid_idempotency_key(value: str) -> bool:
+    """16 to 255 visible ASCII characters: a UUID or another random value the client made."""
+    return bool(IDEMPOTENCY_KEY_RE.match(value or ""))
+
+
+def signed_cookie_value(secret_key: str, name: str, token: str, expires_epoch: int) -> str:
+    """``token.expiry.signature``: a cookie that says when it stops being valid."""
+    body = f"{token}.{expires_epoch}"
+    signature = hmac.new(secret_key.encode(), f"cookie:{name}:{body}".encode(),
+                         hashlib.sha256).hexdigest()[:32]
+    return f"{body}.{signature}"
+
+
+def read_signed_cookie(secret_key: str, name: str, value: str | None, now_epoch: float
+                       ) -> str | None:
+    """The token of a cookie made by ``signed_cookie_value``, or None (forged, expired)."""
+    if not value or value.count(".") != 2:
+        return None
+    token, expiry, signature = value.split(".")
+    if not expiry.isdigit() or int(expiry) < now_epoch or not token:
+        return None
+    expected = signed_cookie_value(secret_key, name, token, int(expiry)).rsplit(".", 1)[1]
+    return token if hmac.compare_digest(expected, signature) else None

@@ -19,9 +19,16 @@ from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
 from casetracker.cases import clocks
 from casetracker.cases.tables import Case, CaseOfficer, Witness
-from casetracker.intake import rules
+from casetracker.intake import once, rules
 from casetracker.intake.forms import ComplaintInput, OfficerEntry
-from casetracker.intake.tables import ComplainantContact, FollowUp, PublicRateHit
+from casetracker.intake.tables import (
+    ComplainantContact,
+    ConsentChange,
+    FollowUp,
+    PublicRateHit,
+)
+from casetracker.registry import lookup
+from casetracker.registry import rules as registry_rules
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 from casetracker.settings import Settings, get_settings
 
@@ -39,90 +46,67 @@ def agency_label(row: dict[str, Any]) -> str:
 
 
 async def search_agencies(query: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Agencies by name or state. Uses the registry's search when it exists."""
+    """Agencies for the public form, by name or state (``registry.lookup``), each office once:
+    two spellings the registry flags as "possibly the same office" (names differing only in
+    case, spacing or apostrophe style, in one state) are one choice."""
     query = (query or "").strip()[:200]
     if not query:
         return []
-    registry_search = None
-    for module_name in ("casetracker.registry.lookup", "casetracker.registry.services"):
-        try:
-            module = __import__(module_name, fromlist=["search_agencies"])
-        except ImportError:
-            continue
-        registry_search = getattr(module, "search_agencies", None)
-        if registry_search is not None:
-            break
-    if registry_search is not None:
-        try:
-            rows = await registry_search(query, limit)
-            return [_agency_dict(row) for row in rows][:limit]
-        except Exception:
-            log.exception("registry search_agencies failed; using the intake fallback")
-    return await _search_agencies_fallback(query, limit)
+    rows = await lookup.search_agencies(query, min(100, limit * 3))
+    return _one_per_office(rows)[:limit]
 
 
-def _agency_dict(row: Any) -> dict[str, Any]:
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k, None)
-    return {"id": get("id"), "name": get("name") or "", "state": get("state") or "",
-            "county": get("county") or ""}
-
-
-async def _search_agencies_fallback(query: str, limit: int) -> list[dict[str, Any]]:
-    cols = (Agency.id, Agency.name, Agency.state, Agency.county)
-    name_part, _sep, state_part = query.rpartition(",")
-    if state_part.strip() and len(state_part.strip()) == 2 and name_part.strip():
-        rows = await Agency.select(*cols).where(
-            (Agency.state == state_part.strip().upper())
-            & (_ilike(Agency.name, f"%{_like_escape(name_part.strip())}%"))
-        ).order_by(Agency.name).limit(limit)
-        if rows:
-            return rows
-    clause = _ilike(Agency.name, f"%{_like_escape(query)}%")
-    if len(query) == 2 and query.isalpha():
-        clause = clause | (Agency.state == query.upper())
-    return await Agency.select(*cols).where(clause).order_by(Agency.state, Agency.name).limit(limit)
-
-
-def _ilike(column: Any, pattern: str) -> Any:
-    """Case-insensitive LIKE: SQLite's LIKE already ignores ASCII case (Piccolo warns on ILIKE
-    there); PostgreSQL needs ILIKE."""
-    return column.like(pattern) if db.is_sqlite() else column.ilike(pattern)
-
-
-def _like_escape(text: str) -> str:
-    return re.sub(r"[%_\\]", " ", text)
+def _one_per_office(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Twins grouped, in the order first seen; the one to link is the spelling with an active
+    or pending agreement, else the first recorded."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(registry_rules.similar_agency_key(row["state"], row["name"]),
+                          []).append(row)
+    chosen = []
+    for twins in groups.values():
+        best = min(twins, key=lambda r: (0 if r.get("models") else 1, r["id"]))
+        chosen.append({"id": best["id"], "name": best["name"], "state": best["state"],
+                       "county": best.get("county") or "", "label": agency_label(best)})
+    return chosen
 
 
 async def resolve_officer_agencies(officers: Sequence[OfficerEntry]) -> None:
-    """Link each officer's typed agency to the registry when it is unambiguous.
+    """Link each officer's agency to the registry when it is unambiguous.
 
-    A chosen id is kept when it exists (and the text shows its name); typed text that equals
-    one agency's "Name, ST" or, alone, one agency's name, is linked; anything else stays free
-    text for triage to link."""
+    An agency chosen from "Find agency" (or kept from an earlier choice while the text still
+    shows its name) is the link; typed text that names one office ("Name, ST", or a name
+    alone that only one office has; the two spellings of one office count once) is linked;
+    anything else stays free text for triage to link."""
     for officer in officers:
         if officer.agency_id is not None:
             row = await Agency.select(Agency.id, Agency.name, Agency.state).where(
                 Agency.id == officer.agency_id).first()
-            if row is not None and (not officer.agency or officer.agency == agency_label(row)):
+            if row is not None and (officer.agency_chosen or not officer.agency
+                                    or officer.agency == agency_label(row)):
                 officer.agency = agency_label(row)
                 continue
             officer.agency_id = None
         if not officer.agency:
             continue
-        text = officer.agency.strip()
-        name, _sep, state = text.rpartition(",")
-        candidates: list[dict[str, Any]] = []
-        if name.strip() and len(state.strip()) == 2:
-            candidates = await Agency.select(Agency.id, Agency.name, Agency.state).where(
-                (Agency.state == state.strip().upper()) & (_ilike(Agency.name,
-                    _like_escape(name.strip())))
-            ).limit(2)
-        if not candidates:
-            candidates = await Agency.select(Agency.id, Agency.name, Agency.state).where(
-                _ilike(Agency.name, _like_escape(text))).limit(2)
-        if len(candidates) == 1:
-            officer.agency_id = candidates[0]["id"]
-            officer.agency = agency_label(candidates[0])
+        match = await _office_named(officer.agency)
+        if match is not None:
+            officer.agency_id = match["id"]
+            officer.agency = match["label"]
+
+
+async def _office_named(text: str) -> dict[str, Any] | None:
+    """The one office whose name (with or without ", ST") is ``text``, or None."""
+    text = text.strip()
+    name, _sep, state = text.rpartition(",")
+    wanted_state = registry_rules.state_code(state) if name.strip() else None
+    wanted_name = registry_rules.normalise_name(name if wanted_state else text)
+    rows = await lookup.search_agencies(name if wanted_state else text, 100)
+    exact = [r for r in rows
+             if registry_rules.normalise_name(r["name"]) == wanted_name
+             and (wanted_state is None or r["state"] == wanted_state)]
+    offices = _one_per_office(exact)
+    return offices[0] if len(offices) == 1 else None
 
 
 # --- the ICE notification rule -------------------------------------------------------------
@@ -180,6 +164,22 @@ async def ice_notice_rule(officers: Sequence[OfficerEntry]) -> tuple[bool, dict[
     return required, links
 
 
+def attach_staged(files: Sequence[Any], actor: Actor) -> AttachFiles | None:
+    """The hook that stores staged files as the complainant's evidence inside the filing's
+    transaction (None when there are none)."""
+    if not files:
+        return None
+
+    async def attach(case_id: int, follow_up_id: int | None) -> int:
+        from casetracker.evidence.ingest import EvidenceService
+
+        items = await EvidenceService(actor).attach(
+            case_id, list(files), source="complainant", follow_up_id=follow_up_id)
+        return len(items)
+
+    return attach
+
+
 def _transaction(*, with_files: bool) -> Any:
     """One write transaction; with files, the evidence module's variant that also removes
     the files it stored when the transaction fails."""
@@ -196,12 +196,37 @@ def _transaction(*, with_files: bool) -> Any:
 class FiledComplaint:
     case_id: int
     tracking_number: str
-    access_code: str  # shown once, never stored
+    access_code: str  # never stored in clear; "" when a replay comes after it was forgotten
     received_at: datetime
     triage_due_at: datetime | None
     resolution_due_at: datetime | None
     files_stored: int
     language: str
+    replayed: bool = False  # a one-time key seen before: nothing was filed this time
+    email_given: bool = False  # an e-mail address came with it (the receipt goes there)
+
+    def answer(self) -> dict[str, Any]:
+        """What a replay of the same submission shows again (sealed with its key)."""
+        return {"case_id": self.case_id, "tracking_number": self.tracking_number,
+                "access_code": self.access_code, "received_at": self.received_at.isoformat(),
+                "triage_due_at": _iso(self.triage_due_at),
+                "resolution_due_at": _iso(self.resolution_due_at),
+                "files_stored": self.files_stored, "language": self.language}
+
+    @classmethod
+    def from_previous(cls, previous: once.Previous, case: dict[str, Any], *,
+                      email_given: bool = False) -> FiledComplaint:
+        answer = previous.answer or {}
+        return cls(case_id=case["id"], tracking_number=case["tracking_number"],
+                   access_code=str(answer.get("access_code") or ""),
+                   received_at=case["received_at"], triage_due_at=case["triage_due_at"],
+                   resolution_due_at=case["resolution_due_at"],
+                   files_stored=int(answer.get("files_stored") or 0),
+                   language=case["language"], replayed=True, email_given=email_given)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 class IntakeService:
@@ -210,13 +235,18 @@ class IntakeService:
         self.settings = settings or get_settings()
 
     async def file_complaint(self, data: ComplaintInput, *, channel: str = "web",
-                             attach_files: AttachFiles | None = None) -> FiledComplaint:
-        """Store the complaint and all its parts in one transaction, or nothing."""
+                             attach_files: AttachFiles | None = None,
+                             once_key: once.OnceKey | None = None,
+                             received_at: datetime | None = None) -> FiledComplaint:
+        """Store the complaint and all its parts in one transaction, or nothing.
+
+        With ``once_key``, a key seen before files nothing and gives the first filing back
+        (``replayed``); the key is recorded in the same transaction as the case."""
         officers = data.named_officers
         witnesses = data.named_witnesses
         await resolve_officer_agencies(officers)
         ice_required, officer_links = await ice_notice_rule(officers)
-        received_at = datetime.now(UTC)
+        received_at = received_at or datetime.now(UTC)
         deadlines = clocks.intake_deadlines(
             received_at, ice_notice_required=ice_required,
             calendar=clocks.BusinessCalendar.from_settings(self.settings),
@@ -226,6 +256,12 @@ class IntakeService:
         first_agency = next((o.agency_id for o in officers if o.agency_id is not None), None)
         files_stored = 0
         async with _transaction(with_files=attach_files is not None):
+            if once_key is not None:
+                previous = await once.claim(once_key, self.settings)
+                if previous is not None:
+                    replay = await self.filed_complaint(previous)
+                    if replay is not None:
+                        return replay
             tracking_number = await self._unused_tracking_number()
             case = Case(
                 tracking_number=tracking_number,
@@ -305,12 +341,52 @@ class IntakeService:
                          "anonymous": data.anonymous, "late_filing": case.late_filing,
                          "ice_notification_required": ice_required},
             )
-        return FiledComplaint(
-            case_id=case.id, tracking_number=tracking_number, access_code=access_code,
-            received_at=received_at, triage_due_at=deadlines["triage_due_at"],
-            resolution_due_at=deadlines["resolution_due_at"], files_stored=files_stored,
-            language=data.language,
-        )
+            filed = FiledComplaint(
+                case_id=case.id, tracking_number=tracking_number, access_code=access_code,
+                received_at=received_at, triage_due_at=deadlines["triage_due_at"],
+                resolution_due_at=deadlines["resolution_due_at"], files_stored=files_stored,
+                language=data.language, email_given=bool(data.email and not data.anonymous),
+            )
+            if once_key is not None:
+                await once.record(once_key, case_id=case.id, answer=filed.answer(),
+                                  settings=self.settings)
+        return filed
+
+    async def filed_complaint(self, previous: once.Previous) -> FiledComplaint | None:
+        """The complaint a one-time key filed before, as it was answered then (the access
+        code only while the answer is kept)."""
+        if previous.case_id is None:
+            return None
+        case = await Case.select().where(Case.id == previous.case_id).first()
+        if case is None:
+            return None
+        email_given = await ComplainantContact.exists().where(
+            (ComplainantContact.case == case["id"]) & (ComplainantContact.email != ""))
+        return FiledComplaint.from_previous(previous, case, email_given=email_given)
+
+    async def file_draft(self, data: ComplaintInput, *, token: str, review_token: str,
+                         files: Sequence[Any]) -> FiledComplaint | None:
+        """Send a complaint draft (``intake.drafts``): the complaint, its files and the
+        draft's removal in one transaction, once per draft. A second send of the same draft
+        gives the first filing back (``replayed``); None when the draft is gone or changed
+        since its review page was shown (``review_token``)."""
+        from casetracker.evidence.ingest import ingest_transaction
+        from casetracker.intake import drafts
+
+        key = drafts.form_key(token)
+        async with ingest_transaction():
+            row = await drafts.locked_row(token, self.settings)
+            if row is None:
+                previous = await once.previous(key, self.settings)
+                return await self.filed_complaint(previous) if previous else None
+            if not drafts.review_token_matches(row["review_token_hash"], review_token,
+                                               self.settings):
+                return None
+            filed = await self.file_complaint(
+                data, channel="web", attach_files=attach_staged(files, self.actor),
+                once_key=key)
+            await drafts.delete_row(token, self.settings)
+        return filed
 
     async def _unused_tracking_number(self) -> str:
         for _attempt in range(20):
@@ -335,10 +411,41 @@ class IntakeService:
             return None
         return row
 
+    async def public_case(self, case_id: int) -> dict[str, Any] | None:
+        """The case as its status page shows it (the cookie already proved the codes)."""
+        return await Case.select().where(Case.id == case_id).first()
+
+    async def public_history(self, case_id: int) -> dict[str, list[dict[str, Any]]]:
+        """What the status page lists: the dates of the person's additions (and, once letters
+        exist, what we told them)."""
+        follow_ups = await FollowUp.select(FollowUp.id, FollowUp.received_at).where(
+            FollowUp.case == case_id).order_by(FollowUp.received_at)
+        return {"follow_ups": follow_ups, "letters": []}
+
+    async def follow_up_summary(self, case_id: int, follow_up_id: int) -> dict[str, Any] | None:
+        """For the "we added this" message after the redirect: when, and how many files."""
+        from casetracker.evidence.tables import EvidenceItem
+
+        row = await FollowUp.select(FollowUp.id, FollowUp.received_at).where(
+            (FollowUp.id == follow_up_id) & (FollowUp.case == case_id)).first()
+        if row is None:
+            return None
+        files = await EvidenceItem.count().where(EvidenceItem.follow_up == follow_up_id)
+        return {"id": row["id"], "received_at": row["received_at"], "files": files}
+
     async def add_follow_up(self, case_id: int, message: str, *, language: str,
-                            attach_files: AttachFiles | None = None) -> dict[str, Any]:
+                            attach_files: AttachFiles | None = None,
+                            once_key: once.OnceKey | None = None) -> dict[str, Any]:
+        """The complainant's addition, its files, the audit event and a notification to the
+        lead investigator (or, with none, the intake staff), in one transaction. With
+        ``once_key``, a second send of the same form adds nothing."""
         received_at = datetime.now(UTC)
         async with _transaction(with_files=attach_files is not None):
+            if once_key is not None:
+                previous = await once.claim(once_key, self.settings)
+                if previous is not None and previous.answer:
+                    return {"id": previous.answer.get("follow_up_id"),
+                            "received_at": received_at, "files": 0, "replayed": True}
             follow_up = FollowUp(case=case_id, received_at=received_at, message=message,
                                  language=language)
             await follow_up.save()
@@ -348,12 +455,74 @@ class IntakeService:
             await audit.record("complaint.follow_up", actor=self.actor, object_type="follow_up",
                                object_id=follow_up.id, case_id=case_id,
                                details={"files": files_stored, "characters": len(message)})
+            await _tell_staff_about_follow_up(case_id, files_stored)
+            if once_key is not None:
+                await once.record(once_key, case_id=case_id,
+                                  answer={"follow_up_id": follow_up.id}, settings=self.settings)
         return {"id": follow_up.id, "received_at": received_at, "files": files_stored}
+
+    async def change_consent(self, case_id: int, *, share_agency: bool, share_ice: bool,
+                             recorded_by: int | None = None) -> bool:
+        """The complainant's choice about sharing their identity, as a dated change (no row
+        when nothing changed). False for anonymous complaints: there is no identity."""
+        async with db.write_transaction():
+            case = await Case.select(Case.anonymous, Case.consent_share_agency,
+                                     Case.consent_share_ice).where(Case.id == case_id).first()
+            if case is None or case["anonymous"]:
+                return False
+            if (case["consent_share_agency"], case["consent_share_ice"]) == (share_agency,
+                                                                            share_ice):
+                return False
+            now = datetime.now(UTC)
+            await Case.update({Case.consent_share_agency: share_agency,
+                               Case.consent_share_ice: share_ice, Case.updated_at: now}).where(
+                Case.id == case_id)
+            await ConsentChange.insert(ConsentChange(
+                case=case_id, share_agency=share_agency, share_ice=share_ice, changed_at=now,
+                source="staff" if recorded_by else "complainant", recorded_by=recorded_by))
+            await audit.record("complaint.consent_changed", actor=self.actor,
+                               object_type="case", object_id=case_id, case_id=case_id,
+                               details={"share_agency": share_agency, "share_ice": share_ice,
+                                        "before": {"share_agency": case["consent_share_agency"],
+                                                   "share_ice": case["consent_share_ice"]}})
+        return True
+
+
+async def _tell_staff_about_follow_up(case_id: int, files: int) -> None:
+    """A notification to the lead investigator, or to every active intake staff member when
+    the case has no lead yet (inside the caller's transaction)."""
+    from casetracker.accounts.notifications import notify
+    from casetracker.accounts.tables import User
+    from casetracker.web.i18n import DEFAULT_LANGUAGE, using_language
+    from casetracker.web.i18n import gettext as _
+
+    case = await Case.select(Case.tracking_number, Case.lead_investigator).where(
+        Case.id == case_id).first()
+    if case is None:
+        return
+    with using_language(DEFAULT_LANGUAGE):  # for staff, whatever the complainant's language
+        message = _("The complainant added information to %(number)s.",
+                    number=case["tracking_number"])
+        if files:
+            message += " " + _("Files attached: %(count)s.", count=files)
+    link = f"/cases/{case_id}#from-complainant"
+    if case["lead_investigator"] is not None:
+        await notify(case["lead_investigator"], message, link)
+        return
+    intake_staff = await User.select(User.id).where(
+        (User.role == "intake") & (User.active == True))  # noqa: E712 - SQL, not Python
+    for user in intake_staff:
+        await notify(user["id"], message, link)
 
 
 # --- rate limits -------------------------------------------------------------------------------
 
 RATE_WINDOW = timedelta(hours=1)
+
+
+# Drafts started per address and hour, as a multiple of the filing limit: people start again
+# and correct mistakes, but each draft may hold files.
+DRAFTS_PER_FILING = 3
 
 
 async def rate_limit_allows(bucket: str, address: str | None, *,
@@ -363,6 +532,8 @@ async def rate_limit_allows(bucket: str, address: str | None, *,
     Rows older than the window are deleted here, so hashed addresses are kept at most an hour."""
     settings = settings or get_settings()
     limit = settings.public_rate_limit_per_hour
+    if bucket == "draft":
+        limit *= DRAFTS_PER_FILING
     if limit <= 0:
         return True
     key = rules.address_key(settings.secret_key, address)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Boolean, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from casetracker.accounts.tables import User
 from casetracker.cases.tables import Case
 
 
@@ -45,3 +46,56 @@ class PublicRateHit(Table, tablename="public_rate_hit"):
     bucket = Varchar(length=16, index=True)  # "file" | "lookup"
     key_hash = Varchar(length=64, index=True)
     at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class ComplaintDraft(Table, tablename="complaint_draft"):
+    """A complaint being written on the public form, from its first POST until it is sent,
+    discarded or abandoned (docs/intake.md, "Drafts").
+
+    Bound to one browser by the ``ct_draft`` cookie: only an HMAC of the cookie's random token
+    is stored (``key_hash``), and what was typed is sealed with a key derived from that token
+    (``sealed``, AES-GCM), so the database alone never shows a draft. ``staged_names`` are the
+    random names of the files staged for it (held from the evidence sweep until
+    ``expires_at``), kept in clear so that the sweep can remove an abandoned draft's files."""
+
+    key_hash = Varchar(length=64, unique=True)
+    sealed = Text(default="")
+    staged_names = JSON(default=[])
+    review_token_hash = Varchar(length=64, default="")  # the one-time "Send" token shown last
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class IntakeSubmission(Table, tablename="intake_submission"):
+    """One-time submission keys: the complaint form's draft, an API client's
+    ``Idempotency-Key``, a follow-up form's token. The first request with a key does the work;
+    any later one gets the same answer and changes nothing.
+
+    ``key_hash`` is an HMAC of the kind and key; ``fingerprint`` a SHA-256 of what was sent
+    (the same key with another body is refused); ``answer`` the sealed answer (it holds the
+    access code, so it opens only with the key itself, and is blanked after
+    ``answer_until``)."""
+
+    key_hash = Varchar(length=64, unique=True)
+    kind = Varchar(length=12, default="form")  # form | api | follow_up
+    fingerprint = Varchar(length=64, default="")
+    case = ForeignKey(references=Case, null=True, default=None, index=True)
+    answer = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    answer_until = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class ConsentChange(Table, tablename="consent_change"):
+    """A dated change to who may know the complainant's identity: made by the complainant on
+    the status page, or recorded by staff from what the complainant told them. The case holds
+    the current values (``Case.consent_share_agency``, ``consent_share_ice``); these rows are
+    their history. Shown only to staff who may see the complainant's contact details."""
+
+    case = ForeignKey(references=Case, index=True)
+    share_agency = Boolean(default=False)
+    share_ice = Boolean(default=False)
+    changed_at = Timestamptz(default=TimestamptzNow())
+    source = Varchar(length=12, default="complainant")  # complainant | staff
+    recorded_by = ForeignKey(references=User, null=True, default=None)

@@ -22,7 +22,6 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from piccolo.columns.combination import WhereRaw
 from casetracker import db
 from casetracker.jobs import api, rules
 from casetracker.jobs.tables import Job
+from casetracker.ops import metrics
 from casetracker.settings import Settings, get_settings
 
 log = logging.getLogger("casetracker.jobs")
@@ -40,22 +40,6 @@ PENDING, RUNNING, DONE, FAILED = (s.value for s in Job.Status)
 
 def worker_name() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-@dataclass
-class RunnerStats:
-    """What this process did, for the metrics endpoint."""
-
-    done: dict[str, int] = field(default_factory=dict)
-    retried: dict[str, int] = field(default_factory=dict)
-    failed: dict[str, int] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def count(self, bucket: dict[str, int], name: str) -> None:
-        bucket[name] = bucket.get(name, 0) + 1
-
-
-STATS = RunnerStats()
 
 
 async def claim(worker: str, *, limit: int, lease: timedelta, job_id: int | None = None,
@@ -157,12 +141,13 @@ async def execute(row: dict[str, Any], worker: str) -> str:
         # The payload may hold personal data: log the job, not its payload.
         log.warning("job %s (%s) try %s failed: %s; now %s", row["id"], row["name"],
                     row["attempts"], error, status, exc_info=not isinstance(exc, TimeoutError))
-        STATS.count(STATS.failed if status == FAILED else STATS.retried, row["name"])
+        metrics.JOBS.labels(job=row["name"], outcome="failed" if status == FAILED
+                            else "retry").inc()
+        metrics.JOB_SECONDS.labels(job=row["name"]).observe(time.monotonic() - started)
         return status
     await _record_success(row, worker)
-    STATS.count(STATS.done, row["name"])
-    STATS.seconds[row["name"]] = STATS.seconds.get(row["name"], 0.0) + (
-        time.monotonic() - started)
+    metrics.JOBS.labels(job=row["name"], outcome="done").inc()
+    metrics.JOB_SECONDS.labels(job=row["name"]).observe(time.monotonic() - started)
     return DONE
 
 

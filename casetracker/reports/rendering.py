@@ -23,11 +23,13 @@ import json
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from casetracker.ops import metrics
 from casetracker.settings import PROJECT_ROOT, get_settings
 
 log = logging.getLogger("casetracker.reports")
@@ -235,10 +237,16 @@ async def render_pdf(
     # The time limit is for rendering, not for waiting in line: a document waits (for as long
     # as it takes) until a worker is free, and only then is the clock started. A burst of
     # renders slows down; none is abandoned for having waited.
+    queued = time.monotonic()
     async with _render_slot(max(1, settings.pdf_workers)):
-        return await _render_now(settings, template_name, html, title=title,
-                                 attachment_json=attachment_json, lang=lang,
-                                 limit_seconds=timeout)
+        started = time.monotonic()
+        metrics.PDF_RENDER_WAIT_SECONDS.observe(started - queued)
+        pdf = await _render_now(settings, template_name, html, title=title,
+                                attachment_json=attachment_json, lang=lang,
+                                limit_seconds=timeout)
+        metrics.PDF_RENDER_SECONDS.labels(template=template_name).observe(
+            time.monotonic() - started)
+        return pdf
 
 
 _slots: dict[tuple[int, int], asyncio.Semaphore] = {}

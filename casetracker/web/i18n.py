@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 
@@ -120,26 +120,48 @@ _ = gettext
 
 
 # --- dates in words, in the current language (CLDR patterns through Babel) ------------------
-# "3 de marzo de 2026" / "March 3, 2026". Callers convert timestamps to the local zone first
-# (web.templating does). Newer CLDR puts a narrow no-break space before "PM": it becomes a plain
-# space, so plain-text e-mail and copied text (and tests reading a PDF's text) see "2:05 PM".
+# For a U.S. audience: "March 3, 2026, 2:05 PM EST" / "3 de marzo de 2026, 2:05 p.m. EST" (U.S.
+# Spanish: 12-hour clock). Times always carry the zone's abbreviation, so a person reading
+# in another zone knows which clock is meant. Callers convert timestamps to the local zone
+# first (web.templating does). Newer CLDR puts a narrow no-break space before "PM": it becomes a
+# plain space, so plain-text e-mail and copied text (and tests reading a PDF's text) see "2:05 PM".
+
+_CLDR_LOCALES = {"en": "en_US", "es": "es_US"}
+
+
+def _cldr_locale() -> str:
+    language = get_language()
+    return _CLDR_LOCALES.get(language, language)
+
 
 def format_day(value: date) -> str:
-    """A day in words: "3 de marzo de 2026"."""
+    """A day in words: "March 3, 2026" / "3 de marzo de 2026"."""
     if isinstance(value, datetime):
         value = value.date()
-    return babel_dates.format_date(value, format="long", locale=get_language())
+    return babel_dates.format_date(value, format="long", locale=_cldr_locale())
 
 
 def format_month(value: date) -> str:
     """A month and year, for dates given without the day: "marzo de 2026"."""
-    return babel_dates.format_skeleton("yMMMM", value, locale=get_language())
+    return babel_dates.format_skeleton("yMMMM", value, locale=_cldr_locale())
+
+
+def format_clock(value: datetime) -> str:
+    """A time of day with its zone: "2:05 PM EST" / "2:05 p.m. EST"."""
+    text = babel_dates.format_time(value, format="short", locale=_cldr_locale())
+    zone = value.tzname() or ""
+    return f"{text} {zone}".replace("\u202f", " ").strip()
+
+
+def format_time_of_day(value: time) -> str:
+    """A time without a date or zone (when an incident happened, as the person gave it):
+    "9:40 PM" / "9:40 p.m."."""
+    text = babel_dates.format_time(value, format="short", locale=_cldr_locale())
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 def format_moment(value: datetime) -> str:
-    """A day and a time of day: "3 de marzo de 2026, 14:05" / "March 3, 2026, 2:05 PM"."""
-    language = get_language()
-    glue = str(babel_dates.get_datetime_format("long", locale=language))
-    time_text = babel_dates.format_time(value, format="short", locale=language)
-    text = glue.replace("{1}", format_day(value)).replace("{0}", time_text)
-    return text.replace("\u202f", " ")
+    """A day and a time of day: "March 3, 2026, 2:05 PM EST"."""
+    glue = str(babel_dates.get_datetime_format("long", locale=_cldr_locale()))
+    text = glue.replace("{1}", format_day(value)).replace("{0}", format_clock(value))
+    return text.replace("\u202f", " ").replace("\u00a0", " ")

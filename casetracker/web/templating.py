@@ -96,6 +96,19 @@ def month_year(value: date | str | None) -> str:
     return i18n.format_month(_to_local(value))
 
 
+def time_of_day(value: str | None) -> str:
+    """"21:40" as people read it in their language: "9:40 PM" / "9:40 p.m."."""
+    from datetime import time
+
+    if not value:
+        return ""
+    try:
+        hours, minutes = str(value).split(":")[:2]
+        return i18n.format_time_of_day(time(int(hours), int(minutes)))
+    except ValueError:
+        return str(value)
+
+
 def nl2br(value: str | None) -> Markup:
     """Escape, then keep line breaks: user text stays text."""
     from markupsafe import escape
@@ -103,6 +116,17 @@ def nl2br(value: str | None) -> Markup:
     if not value:
         return Markup("")
     return Markup("<br>").join(escape(line) for line in str(value).splitlines())
+
+
+def filesize(value: int | None) -> str:
+    """Bytes for people: "12 KB", "3.4 MB"."""
+    from casetracker.evidence.ingest import human_size
+
+    return human_size(int(value or 0))
+
+
+def basename(value: str | Path | None) -> str:
+    return Path(str(value or "")).name
 
 
 def current_user(request: Any) -> Any:
@@ -122,10 +146,13 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["localtime"] = local_time
     env.filters["date"] = format_date
     env.filters["nl2br"] = nl2br
+    env.filters["filesize"] = filesize
+    env.filters["basename"] = basename
     # Public pages and the receipt: dates in words, in the reader's language.
     env.filters["long_date"] = long_date
     env.filters["long_datetime"] = long_datetime
     env.filters["month_year"] = month_year
+    env.filters["time_of_day"] = time_of_day
     env.globals["current_language"] = i18n.get_language
     env.globals["languages"] = i18n.LANGUAGE_NAMES
     env.globals["settings"] = get_settings

@@ -172,7 +172,7 @@ async def shot(page: Any, name: str) -> None:
 
 async def fill_spanish_complaint(page: Any, tmp_path: Path) -> None:
     await page.fill("#incident_day", "3")
-    await page.fill("#incident_month", "11")
+    await page.select_option("#incident_month", "11")
     await page.fill("#incident_year", "2026")
     await page.fill("#incident_location", "Calle 5 y Avenida Central")
     await page.select_option("#incident_state", "TX")
@@ -204,7 +204,10 @@ async def test_spanish_complaint_on_a_phone(server: str, chromium: Any, tmp_path
     assert width <= 360, width
     await shot(page, "complaint-es-360")
     await fill_spanish_complaint(page, tmp_path)
-    await page.click("button.big[value=submit]")
+    await page.click("button.big[value=review]")
+    await page.wait_for_selector("text=Revise sus respuestas")
+    await shot(page, "review-es-360")
+    await page.click("button[data-send-once]")
     await page.wait_for_selector("#tracking-number")
     assert "Recibimos su queja" in await page.content()
     number = await page.text_content("#tracking-number")
@@ -223,12 +226,14 @@ async def test_form_works_without_javascript(server: str, chromium: Any) -> None
     await page.click("text=Add another officer")
     await page.wait_for_selector("#officer-1-name")
     assert await page.input_value("#officer-0-name") == "First Officer"
-    await page.click("button.big[value=submit]")  # nothing typed in the narrative
+    await page.click("button.big[value=review]")  # nothing typed in the narrative
     await page.wait_for_selector(".error-summary")
     assert await page.get_attribute("#narrative", "aria-invalid") == "true"
     await page.click(".error-summary a[href='#narrative']")
     await page.fill("#narrative", "Typed without JavaScript.")
-    await page.click("button.big[value=submit]")
+    await page.click("button.big[value=review]")
+    await page.wait_for_selector("text=Check your answers")
+    await page.click("button[data-send-once]")
     await page.wait_for_selector("#tracking-number")
     await context.close()
 
@@ -261,14 +266,20 @@ async def test_public_pages_pass_axe(server: str, chromium: Any, tmp_path: Path)
                 await shot(page, f"{path.strip('/') or 'home'}-{lang}-{width}")
             # the form with errors, and the confirmation
             await page.goto(f"{server}/complaint?lang={lang}")
-            await page.click("button.big[value=submit]")
+            await page.click("button.big[value=review]")
             await page.wait_for_selector(".error-summary")
             found = await axe_scan(page, axe)
             if found:
                 problems[f"errors {lang} @{width}"] = found
             await shot(page, f"complaint-errors-{lang}-{width}")
             await page.fill("#narrative", "Scan me.")
-            await page.click("button.big[value=submit]")
+            await page.click("button.big[value=review]")
+            await page.wait_for_selector("button[data-send-once]")
+            found = await axe_scan(page, axe)
+            if found:
+                problems[f"review {lang} @{width}"] = found
+            await shot(page, f"review-{lang}-{width}")
+            await page.click("button[data-send-once]")
             await page.wait_for_selector("#tracking-number")
             found = await axe_scan(page, axe)
             if found:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from casetracker import jobs
@@ -113,3 +114,51 @@ async def test_api_filing_with_an_email_sends_the_receipt(browser: Browser, sett
     text = mails[0].read_text(errors="replace")
     assert response.json()["tracking_number"] in text
     assert response.json()["access_code"] not in text
+
+
+# --- Idempotency-Key ---------------------------------------------------------------------------
+
+async def test_the_same_idempotency_key_twice_files_once_with_the_same_answer(
+        browser: Browser, settings: Any) -> None:
+    import asyncio
+
+    key = {"Idempotency-Key": "5f0c1a3e-6d2b-4c8e-9a7f-2b1d3c4e5f60"}
+    first = await browser.client.post("/api/v1/complaints", json=BODY, headers=key)
+    again = await browser.client.post("/api/v1/complaints", json=BODY, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()  # the access code too: the client may have lost it
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert await Case.count() == 1
+    # At once, from a client that timed out and retried: still one case.
+    other = {"Idempotency-Key": "0e6e2f8c-9a55-4f1b-8a0d-cc0a51b3e7a2"}
+    answers = await asyncio.gather(*(browser.client.post("/api/v1/complaints", json=BODY,
+                                                         headers=other) for _ in range(3)))
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["tracking_number"] for a in answers}) == 1
+    assert await Case.count() == 2
+    # Without a key, each request files (as before).
+    assert (await browser.client.post("/api/v1/complaints", json=BODY)).status_code == 201
+    assert await Case.count() == 3
+    # One e-mailed receipt per complaint, not per request.
+    await jobs.run_due()
+    messages = list(Path(settings.outbox_dir).glob("*.eml"))  # noqa: ASYNC240
+    assert len(messages) == 3
+
+
+async def test_the_same_idempotency_key_with_another_body_is_refused(browser: Browser) -> None:
+    key = {"Idempotency-Key": "a4d7b7e0-1111-4c2b-9b8a-3f6d2e1c0b9a"}
+    assert (await browser.client.post("/api/v1/complaints", json=BODY,
+                                      headers=key)).status_code == 201
+    changed = await browser.client.post("/api/v1/complaints", headers=key,
+                                        json={**BODY, "narrative": "Something else entirely."})
+    assert changed.status_code == 422
+    assert "already used for a different request" in changed.json()["errors"]["idempotency_key"]
+    assert await Case.count() == 1
+
+
+async def test_a_weak_idempotency_key_is_refused(browser: Browser) -> None:
+    response = await browser.client.post("/api/v1/complaints", json=BODY,
+                                         headers={"Idempotency-Key": "1"})
+    assert response.status_code == 422 and "idempotency_key" in response.json()["errors"]
+    assert not await Case.exists()

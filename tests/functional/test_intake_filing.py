@@ -1,4 +1,5 @@
-"""Filing a complaint through the real public form, with the real CSRF token."""
+"""Filing a complaint through the real public form, with the real CSRF token: the form, "Check
+your answers", "Send my complaint", the confirmation."""
 
 from __future__ import annotations
 
@@ -26,35 +27,35 @@ from tests.factories_intake import (
     incident_date_of,
     pdf_text,
     png_bytes,
+    review_and_send,
+    save_form,
+    send_complaint,
     stored_files,
 )
 from tests.factories_registry import make_agency, make_agreement, make_designation, make_officer
 
-NO_FILE = [("files", ("", b"", "application/octet-stream"))]  # an empty <input type=file>
-
 
 async def post_complaint(browser: Browser, fields: dict[str, Any], files: Any = None,
-                         lang: str = "en", **kwargs: Any) -> Any:
-    token = await browser.csrf_for(f"/complaint?lang={lang}")
-    return await browser.client.post(f"/complaint?lang={lang}",
-                                     data={"_csrf_token": token, **fields},
-                                     files=files or NO_FILE,
-                                     **kwargs)
+                         lang: str = "en") -> Any:
+    """The form posted with "Continue": 303 to the review page, or the form with its
+    mistakes."""
+    return await save_form(browser, {**fields, "action": "review"}, files, lang)
 
 
 async def test_english_complaint_with_officers_witnesses_and_files(browser: Browser,
                                                                    settings: Any) -> None:
     fields = complaint_fields()
-    response = await post_complaint(browser, fields, files=[
+    response = await send_complaint(browser, fields, files=[
         ("files", ("stop.png", png_bytes(), "image/png")),
         ("files", ("ticket.pdf", PDF_BYTES, "application/pdf")),
     ])
-    assert response.status_code == 201, response.text[:3000]
+    assert response.status_code == 200, response.text[:3000]
     assert "We received your complaint" in response.text
+    assert response.headers["cache-control"] == "no-store"
     number = TRACKING.search(response.text).group(1)
     code = ACCESS.search(response.text).group(1)
     assert rules.TRACKING_RE.match(number)
-    assert "This is the only time we show the access code" in response.text
+    assert "Write the access code down now" in response.text
 
     case = await Case.select().where(Case.tracking_number == number).first()
     assert case["status"] == "received" and case["channel"] == "web" and case["language"] == "en"
@@ -104,11 +105,11 @@ async def test_spanish_anonymous_complaint(browser: Browser, settings: Any) -> N
     assert "Presentar una queja" in page.text and 'lang="es"' in page.text
     fields = complaint_fields(anonymous="1", name="", email="", phone="", preferred_contact="",
                               narrative="Me pidieron los papeles sin motivo. Ñandú, acción.")
-    response = await post_complaint(browser, fields, lang="es", files=[
+    response = await send_complaint(browser, fields, lang="es", files=[
         ("files", ("foto.png", png_bytes("blue"), "image/png")),
         ("files", ("multa.pdf", PDF_BYTES, "application/pdf")),
     ])
-    assert response.status_code == 201, response.text[:3000]
+    assert response.status_code == 200, response.text[:3000]
     assert "Recibimos su queja" in response.text
     number = TRACKING.search(response.text).group(1)
     case = await Case.select().where(Case.tracking_number == number).first()
@@ -126,27 +127,28 @@ async def test_spanish_anonymous_complaint(browser: Browser, settings: Any) -> N
 
 
 async def test_add_another_officer_and_witness_keeps_everything_typed(browser: Browser) -> None:
-    token = await browser.csrf_for("/complaint")
-    fields = complaint_fields(action="add_officer")
-    response = await browser.client.post("/complaint", data={"_csrf_token": token, **fields})
-    assert response.status_code == 200
+    saved = await save_form(browser, complaint_fields(action="add_officer"), files=[
+        ("files", ("stop.png", png_bytes(), "image/png"))])
+    assert saved.status_code == 303 and saved.headers["location"] == "/complaint?lang=en#officer-2"
+    response = await browser.get(saved.headers["location"])
     assert 'id="officer-2"' in response.text  # a third, blank block
     assert 'value="Daniel Reyes"' in response.text and 'value="Ana Flores"' in response.text
     assert "asked for my papers" in response.text
     assert 'name="officer_count" value="3"' in response.text
-    fields = complaint_fields(action="add_witness")
-    response = await browser.client.post("/complaint", data={"_csrf_token": token, **fields})
-    assert 'id="witness-2"' in response.text
+    assert "stop.png" in response.text  # the file chosen stays chosen
+    saved = await save_form(browser, complaint_fields(action="add_witness"))
+    response = await browser.get(saved.headers["location"])
+    assert 'id="witness-2"' in response.text and "stop.png" in response.text
     assert not await Case.exists()
 
 
 async def test_find_agency_without_javascript(browser: Browser) -> None:
     await make_agency("Harlow County Sheriff's Office", state="FL")
     await make_agency("Harlow Police Department", state="GA")
-    token = await browser.csrf_for("/complaint")
     fields = complaint_fields(**{"officer-0-agency": "Harlow", "action": "find_agency-0"})
-    response = await browser.client.post("/complaint", data={"_csrf_token": token, **fields})
-    assert response.status_code == 200
+    saved = await save_form(browser, fields)
+    assert saved.status_code == 303
+    response = await browser.get(saved.headers["location"])
     assert "Which agency did you mean?" in response.text
     assert "Harlow County Sheriff&#39;s Office, FL" in response.text
     suggestions = await browser.client.get("/complaint/agencies?q=harlow")
@@ -160,8 +162,8 @@ async def test_designated_officer_starts_the_ice_clock(browser: Browser) -> None
     officer = await make_officer(agency, name="Daniel Reyes", badge_number="4471")
     await make_designation(officer, agreement)
     fields = complaint_fields(**{"officer-0-agency": "Harlow County Sheriff's Office, FL"})
-    response = await post_complaint(browser, fields)
-    assert response.status_code == 201, response.text[:2000]
+    response = await send_complaint(browser, fields)
+    assert response.status_code == 200, response.text[:2000]
     case = await Case.select().order_by(Case.id, ascending=False).first()
     assert case["ice_notification_required"] is True and case["ice_notification_due_at"]
     assert case["agency"] == agency.id
@@ -176,16 +178,16 @@ async def test_unnamed_officer_of_an_agency_with_an_active_agreement_starts_the_
     await make_agreement(agency, model="JEM")
     fields = complaint_fields(**{"officer-0-name": "", "officer-0-badge": "",
                                  "officer-0-agency": "Harlow County Sheriff's Office, FL"})
-    response = await post_complaint(browser, fields)
-    assert response.status_code == 201
+    response = await send_complaint(browser, fields)
+    assert response.status_code == 200
     case = await Case.select().first()
     assert case["ice_notification_required"] is True and case["officer_unidentified"] is True
 
 
 async def test_no_registry_match_means_no_ice_clock(browser: Browser) -> None:
-    response = await post_complaint(browser, complaint_fields(
+    response = await send_complaint(browser, complaint_fields(
         **{"officer-0-agency": "Some town police"}))
-    assert response.status_code == 201
+    assert response.status_code == 200
     case = await Case.select().first()
     assert case["ice_notification_required"] is False and case["ice_notification_due_at"] is None
     officer = await CaseOfficer.select().where(CaseOfficer.position == 0).first()
@@ -193,8 +195,8 @@ async def test_no_registry_match_means_no_ice_clock(browser: Browser) -> None:
 
 
 async def test_late_filing_is_accepted_and_flagged(browser: Browser) -> None:
-    response = await post_complaint(browser, complaint_fields(incident_year="2024"))
-    assert response.status_code == 201
+    response = await send_complaint(browser, complaint_fields(incident_year="2024"))
+    assert response.status_code == 200
     assert (await Case.select(Case.late_filing).first())["late_filing"] is True
 
 
@@ -209,7 +211,7 @@ async def test_missing_narrative_comes_back_with_everything_kept(browser: Browse
     assert 'aria-invalid="true"' in text
     assert 'aria-describedby="narrative-hint narrative-error"' in text
     assert 'value="Daniel Reyes"' in text and 'value="maria@example.org"' in text
-    assert "Please attach your files again." in text
+    assert "Files you attached" in text and "stop.png" in text  # kept, not to choose again
     assert not await Case.exists()
 
 
@@ -236,7 +238,7 @@ async def test_errors_come_back_in_spanish(browser: Browser) -> None:
     ({"incident_time": "25:99"}, "incident_time", "like 14:30"),
     ({"email": "not-an-address"}, "email", "name@example.com"),
     ({"incident_state": "XX"}, "incident_state", "Choose a state"),
-    ({"anonymous": "1"}, "name", "file anonymously"),
+    ({"anonymous": "1"}, "anonymous", "file anonymously"),
     ({"preferred_contact": "phone", "phone": ""}, "phone", "add your phone number"),
 ])
 async def test_malformed_input_gets_a_clear_error(browser: Browser, overrides: dict[str, str],
@@ -256,8 +258,8 @@ async def test_script_payloads_are_shown_escaped(browser: Browser) -> None:
     assert "<script>alert" not in response.text and "<img src=x" not in response.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in response.text
     # Stored as typed, shown escaped on the receipt too.
-    response = await post_complaint(browser, complaint_fields(**{"officer-0-name": payload}))
-    assert response.status_code == 201
+    response = await send_complaint(browser, complaint_fields(**{"officer-0-name": payload}))
+    assert response.status_code == 200
     link = RECEIPT_LINK.search(response.text).group(1)
     assert "<script>alert" in pdf_text((await browser.client.get(link)).content)
 
@@ -308,14 +310,16 @@ async def test_database_failure_mid_submission_leaves_nothing(browser: Browser, 
     async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services.audit, "record", broken)
-    response = await post_complaint(browser, complaint_fields(), files=[
+    saved = await post_complaint(browser, complaint_fields(), files=[
         ("files", ("stop.png", png_bytes(), "image/png")),
         ("files", ("ticket.pdf", PDF_BYTES, "application/pdf")),
     ])
+    assert saved.status_code == 303
+    monkeypatch.setattr(services.audit, "record", broken)
+    response = await review_and_send(browser)
     assert response.status_code == 422
-    assert "problem on our side" in response.text and 'value="Daniel Reyes"' in response.text
-    assert "Please attach your files again." in response.text
+    assert "problem on our side" in response.text and "Daniel Reyes" in response.text
+    assert "Please attach your files again: stop.png, ticket.pdf." in response.text
     assert not await Case.exists()
     assert not await CaseOfficer.exists() and not await Witness.exists()
     assert not await ComplainantContact.exists() and not await EvidenceItem.exists()
@@ -348,11 +352,12 @@ async def test_oversized_body_gets_a_413_page_in_spanish(browser: Browser) -> No
 async def test_filing_is_rate_limited(browser: Browser, settings: Any) -> None:
     configure(settings.replace(public_rate_limit_per_hour=2))
     for _ in range(2):
-        assert (await post_complaint(browser, complaint_fields())).status_code == 201
-    response = await post_complaint(browser, complaint_fields(), lang="es")
+        assert (await send_complaint(browser, complaint_fields())).status_code == 200
+    assert (await post_complaint(browser, complaint_fields(), lang="es")).status_code == 303
+    response = await review_and_send(browser, lang="es")
     assert response.status_code == 429
     assert "Se enviaron demasiadas quejas" in response.text
-    assert 'value="Daniel Reyes"' in response.text  # nothing typed is lost
+    assert "Daniel Reyes" in response.text  # nothing typed is lost: the answers are kept
     assert await Case.count() == 2
 
 
@@ -400,7 +405,7 @@ async def test_wrong_or_broken_bodies_get_a_clear_400(browser: Browser) -> None:
 
 async def test_declared_body_over_the_route_limit_is_refused_before_reading(
         browser: Browser) -> None:
-    from casetracker.intake.controllers import UPLOAD_BODY_LIMIT
+    from casetracker.intake.public import UPLOAD_BODY_LIMIT
 
     token = await browser.csrf_for("/complaint?lang=es")
 

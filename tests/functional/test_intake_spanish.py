@@ -21,8 +21,11 @@ from tests.factories_intake import (
     RECEIPT_LINK,
     TRACKING,
     complaint_fields,
+    look_up,
     pdf_text,
     png_bytes,
+    post_follow_up,
+    send_complaint,
 )
 
 MESES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
@@ -80,17 +83,9 @@ def spanish_complaint(**overrides: Any) -> dict[str, Any]:
 
 async def file_complaint(browser: Browser, fields: dict[str, Any], lang: str,
                          files: Any = None) -> Any:
-    token = await browser.csrf_for(f"/complaint?lang={lang}")
-    response = await browser.client.post(
-        f"/complaint?lang={lang}", data={"_csrf_token": token, **fields},
-        files=files or [("files", ("", b"", "application/octet-stream"))])
-    assert response.status_code == 201, response.text[:3000]
+    response = await send_complaint(browser, fields, files, lang)
+    assert response.status_code == 200, response.text[:3000]
     return response
-
-
-async def look_up(browser: Browser, number: str, code: str, lang: str) -> Any:
-    return await browser.submit(f"/status?lang={lang}", f"/status?lang={lang}",
-                                data={"tracking_number": number, "access_code": code})
 
 
 def assert_spanish_receipt(text: str, case: dict[str, Any]) -> None:
@@ -152,8 +147,7 @@ async def test_receipt_follows_the_language_of_the_person_asking(browser: Browse
     code = ACCESS.search(response.text).group(1)
     case = await Case.select().where(Case.tracking_number == number).first()
     await look_up(browser, number, code, "es")
-    receipt = await browser.client.post("/status/receipt?lang=es", data={
-        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code})
+    receipt = await browser.client.get("/status/complaint/receipt?lang=es")
     assert receipt.headers["content-type"] == "application/pdf"
     assert_spanish_receipt(pdf_text(receipt.content), case)
 
@@ -190,10 +184,9 @@ async def test_status_page_in_spanish_outcome_and_dates(browser: Browser) -> Non
     assert "Office of Inspector General" not in page
 
     before = en_palabras(local_day(datetime.now(ZoneInfo("UTC"))))
-    follow_up = await browser.client.post("/status/add?lang=es", data={
-        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code,
-        "message": "Otro dato."}, files=[("files", ("", b"", "application/octet-stream"))])
-    assert follow_up.status_code == 200, follow_up.text[:2000]
+    follow_up = await post_follow_up(browser, "Otro dato.", lang="es")
+    assert follow_up.status_code == 303, follow_up.text[:2000]
+    follow_up = await browser.get(follow_up.headers["location"])
     after = en_palabras(local_day(datetime.now(ZoneInfo("UTC"))))  # a run may cross midnight
     assert any(f"Gracias. Agregamos esto a su queja el {day}" in one_line(follow_up.text)
                for day in {before, after})

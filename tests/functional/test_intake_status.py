@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,11 @@ from tests.factories_intake import (
     ELF_BYTES,
     TRACKING,
     complaint_fields,
+    look_up,
     pdf_text,
     png_bytes,
+    post_follow_up,
+    send_complaint,
     stored_files,
 )
 
@@ -25,16 +29,9 @@ GENERIC = "We could not find a complaint with that tracking number and access co
 
 
 async def file_one(browser: Browser, lang: str = "en") -> tuple[str, str]:
-    token = await browser.csrf_for(f"/complaint?lang={lang}")
-    response = await browser.client.post(f"/complaint?lang={lang}",
-                                         data={"_csrf_token": token, **complaint_fields()})
-    assert response.status_code == 201, response.text[:2000]
+    response = await send_complaint(browser, complaint_fields(), lang=lang)
+    assert response.status_code == 200, response.text[:2000]
     return TRACKING.search(response.text).group(1), ACCESS.search(response.text).group(1)
-
-
-async def look_up(browser: Browser, number: str, code: str, lang: str = "en") -> Any:
-    return await browser.submit(f"/status?lang={lang}", f"/status?lang={lang}",
-                                data={"tracking_number": number, "access_code": code})
 
 
 async def test_status_in_plain_words_with_dates(browser: Browser) -> None:
@@ -77,11 +74,12 @@ async def test_follow_up_with_files_is_stored_with_its_own_time(browser: Browser
     number, code = await file_one(browser)
     page = await look_up(browser, number, code)
     assert 'action="/status/add' in page.text
-    response = await browser.client.post("/status/add?lang=en", data={
-        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code,
-        "message": "I found the name of the second deputy: Smith.",
-    }, files=[("files", ("later.png", png_bytes("green"), "image/png"))])
-    assert response.status_code == 200, response.text[:2000]
+    assert code not in page.text  # the page never carries the access code
+    response = await post_follow_up(browser, "I found the name of the second deputy: Smith.",
+                                    files=[("files", ("later.png", png_bytes("green"),
+                                                      "image/png"))], page=page)
+    assert response.status_code == 303, response.text[:2000]
+    response = await browser.get(response.headers["location"])
     assert "We added this to your complaint" in response.text
     assert "1 file was attached." in response.text
     case = await Case.select(Case.id).where(Case.tracking_number == number).first()
@@ -91,8 +89,7 @@ async def test_follow_up_with_files_is_stored_with_its_own_time(browser: Browser
     assert item["original_name"] == "later.png" and item["case"] == case["id"]
     assert await AuditEvent.exists().where(AuditEvent.action == "complaint.follow_up")
     # Later follow-ups do not change the receipt of what was first submitted.
-    receipt = await browser.client.post("/status/receipt?lang=en", data={
-        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code})
+    receipt = await browser.client.get("/status/complaint/receipt?lang=en")
     assert receipt.headers["content-type"] == "application/pdf"
     text = pdf_text(receipt.content)
     assert number in text and "later.png" not in text
@@ -101,11 +98,9 @@ async def test_follow_up_with_files_is_stored_with_its_own_time(browser: Browser
 async def test_follow_up_in_spanish_with_a_refused_file_keeps_the_text(browser: Browser,
                                                                        settings: Any) -> None:
     number, code = await file_one(browser, "es")
-    await look_up(browser, number, code, "es")
-    response = await browser.client.post("/status/add?lang=es", data={
-        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code,
-        "message": "Más información.",
-    }, files=[("files", ("foto.jpg", ELF_BYTES, "image/jpeg"))])
+    page = await look_up(browser, number, code, "es")
+    response = await post_follow_up(browser, "Más información.", lang="es", page=page,
+                                    files=[("files", ("foto.jpg", ELF_BYTES, "image/jpeg"))])
     assert response.status_code == 422
     assert "Más información." in response.text
     assert "Vuelva a adjuntar sus archivos." in response.text
@@ -113,15 +108,27 @@ async def test_follow_up_in_spanish_with_a_refused_file_keeps_the_text(browser: 
     assert stored_files(Path(settings.evidence_dir)) == []
 
 
-async def test_follow_up_needs_the_right_code(browser: Browser) -> None:
+async def test_follow_up_needs_the_status_pages_cookie(browser: Browser, new_browser: Any
+                                                       ) -> None:
     number, code = await file_one(browser)
-    await look_up(browser, number, code)
-    response = await browser.client.post("/status/add?lang=en", data={
-        "_csrf_token": browser.last_csrf, "tracking_number": number,
-        "access_code": "WRONG-CODE", "message": "hello"},
+    page = await look_up(browser, number, code)
+    # Another browser (no cookie from the look-up) cannot add to the complaint.
+    other = new_browser()
+    await other.get("/status")
+    once = re.search(r'name="once" value="([^"]+)"', page.text).group(1)
+    response = await other.client.post("/status/add?lang=en", data={
+        "_csrf_token": other.last_csrf, "once": once, "message": "hello"},
         files=[("files", ("", b"", "application/octet-stream"))])
-    assert response.status_code == 422 and GENERIC in response.text
+    assert response.status_code == 422 and "closes after 30 minutes" in response.text
+    # A forged or expired cookie is no better.
+    other.client.cookies.set("ct_status", "1x00.9999999999.forged", path="/status")
+    assert (await other.get("/status/complaint")).status_code == 303
     assert not await FollowUp.exists()
+    # "Leave this page" ends it in this browser too.
+    left = await browser.client.post("/status/leave?lang=en",
+                                     data={"_csrf_token": browser.last_csrf})
+    assert left.status_code == 303
+    assert (await browser.get("/status/complaint")).status_code == 303
 
 
 async def test_lookups_are_rate_limited_per_address(browser: Browser, new_browser: Any,
@@ -145,14 +152,12 @@ async def test_a_rate_limited_follow_up_keeps_what_was_typed(browser: Browser,
     page = await look_up(browser, number, code, lang="es")
     configure(settings.replace(public_rate_limit_per_hour=1))  # the look-up used it up
     typed = "Encontré el nombre del segundo agente: <b>Smith</b>."
-    response = await browser.client.post("/status/add?lang=es", data={
-        "_csrf_token": browser.last_csrf, "tracking_number": number, "access_code": code,
-        "message": typed,
-    }, files=[("files", ("later.png", png_bytes("green"), "image/png"))])
+    response = await post_follow_up(browser, typed, lang="es", page=page, files=[
+        ("files", ("later.png", png_bytes("green"), "image/png"))])
     assert response.status_code == 429
-    assert "Espere antes de enviar" in response.text and 'lang="es"' in response.text
+    assert "espere una hora" in response.text and 'lang="es"' in response.text
     assert "Encontré el nombre del segundo agente: &lt;b&gt;Smith&lt;/b&gt;." in response.text
-    assert f'value="{number}"' in response.text and 'action="/status/add?lang=es"' in response.text
+    assert number in response.text and 'action="/status/add?lang=es"' in response.text
     assert "Vuelva a adjuntar sus archivos." in response.text
     assert not await FollowUp.exists()
     assert page.status_code == 200
@@ -171,8 +176,8 @@ async def test_receipt_link_is_signed_and_expires(browser: Browser) -> None:
 
 async def test_follow_up_without_csrf_token_is_refused(browser: Browser, settings: Any) -> None:
     number, code = await file_one(browser)
-    response = await browser.client.post("/status/add?lang=en", data={
-        "tracking_number": number, "access_code": code, "message": "forged"},
+    await look_up(browser, number, code)
+    response = await browser.client.post("/status/add?lang=en", data={"message": "forged"},
         files=[("files", ("x.png", png_bytes(), "image/png"))])
     assert response.status_code == 403 and "Your form expired" in response.text
     assert not await FollowUp.exists()

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from casetracker.cases.case_page import case_clocks
 from casetracker.cases.clocks import (
     BusinessCalendar,
     ClockRules,
@@ -16,7 +17,6 @@ from casetracker.cases.clocks import (
     is_late_filing,
     results_due,
 )
-from casetracker.cases.services import case_clocks
 
 NY = ZoneInfo("America/New_York")
 CAL = BusinessCalendar(zone="America/New_York")

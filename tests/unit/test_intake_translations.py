@@ -110,21 +110,28 @@ def test_placeholders_survive_translation(msgid: str) -> None:
 # --- dates: in words, in the reader's language -----------------------------------------------
 
 def test_dates_read_naturally_in_spanish_and_english() -> None:
-    from casetracker.web.templating import long_date, long_datetime, month_year
+    """For a U.S. audience: month before day in English, a 12-hour clock in both languages,
+    and every time with its zone."""
+    from casetracker.web.templating import long_date, long_datetime, month_year, time_of_day
 
-    moment = datetime(2026, 3, 3, 19, 5, tzinfo=UTC)  # 14:05 in New York
+    moment = datetime(2026, 3, 3, 19, 5, tzinfo=UTC)  # 2:05 PM in New York (EST)
+    summer = datetime(2026, 7, 4, 16, 30, tzinfo=UTC)  # 12:30 PM, daylight time (EDT)
     with i18n.using_language("es"):
         assert long_date(date(2026, 3, 3)) == "3 de marzo de 2026"
         assert long_date("2026-03-03") == "3 de marzo de 2026"
-        assert long_datetime(moment) == "3 de marzo de 2026, 14:05"
-        assert long_datetime(moment.isoformat()) == "3 de marzo de 2026, 14:05"
+        assert long_datetime(moment) == "3 de marzo de 2026, 2:05 p.m. EST"
+        assert long_datetime(moment.isoformat()) == "3 de marzo de 2026, 2:05 p.m. EST"
+        assert long_datetime(summer) == "4 de julio de 2026, 12:30 p.m. EDT"
         assert month_year("2026-03-01") == "marzo de 2026"
+        assert time_of_day("21:40") == "9:40 p.m."
         # a deadline stored at 04:30 UTC falls on the previous day in the local zone
         assert long_date("2026-03-04T04:30:00+00:00") == "3 de marzo de 2026"
     with i18n.using_language("en"):
-        assert long_date(date(2026, 3, 3)) == "March 3, 2026"
-        assert long_datetime(moment) == "March 3, 2026, 2:05 PM"
+        assert long_date(date(2026, 3, 27)) == "March 27, 2026"
+        assert long_datetime(moment) == "March 3, 2026, 2:05 PM EST"
+        assert long_datetime(summer) == "July 4, 2026, 12:30 PM EDT"
         assert month_year(date(2026, 3, 1)) == "March 2026"
+        assert time_of_day("21:40") == "9:40 PM" and time_of_day("") == ""
     assert long_date(None) == "" and long_datetime("") == ""
 
 

@@ -1,0 +1,137 @@
+"""What every kind of case work shares: loading a case under a lock, the policy checks, the
+audit event, notifications, and the two audited reads (the case, the complainant's contact).
+
+Every verb (in triage.py, assignment.py, investigation.py, review.py, referrals.py,
+designations.py) loads the case inside one write transaction (locked on PostgreSQL; SQLite's
+``BEGIN IMMEDIATE`` already serialises writers), checks the policy and the pure rules, writes,
+and records the audit event in the same transaction: a change and its audit row commit together
+or not at all. E-mail goes out only after the commit (a failed e-mail never undoes a change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from casetracker import db
+from casetracker.accounts.tables import Notification, User
+from casetracker.audit import services as audit
+from casetracker.auth import policies
+from casetracker.auth.actor import Actor
+from casetracker.cases import clocks, rules
+from casetracker.cases.tables import Allegation, Case
+from casetracker.errors import NotFound
+from casetracker.settings import Settings, get_settings
+from casetracker.web.i18n import gettext as _
+
+
+@dataclass
+class PendingMail:
+    to: str
+    subject: str
+    body: str
+
+
+@dataclass
+class Outbox:
+    """E-mails promised inside a transaction, sent once it has committed."""
+
+    messages: list[PendingMail] = field(default_factory=list)
+
+
+class CaseWork:
+    """The shared base of the case verbs: the acting user, settings, clocks and helpers."""
+
+    def __init__(self, actor: Actor, settings: Settings | None = None,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.actor = actor
+        self.settings = settings or get_settings()
+        self._now = now or (lambda: datetime.now(UTC))
+        self.calendar = clocks.BusinessCalendar.from_settings(self.settings)
+        self.clock_rules = clocks.ClockRules.from_settings(self.settings)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._now()
+
+    def today(self) -> date:
+        return self.now().astimezone(ZoneInfo(self.settings.timezone)).date()
+
+    async def _load(self, case_id: int, *, lock: bool = False) -> dict[str, Any]:
+        query = Case.select().where(Case.id == case_id)
+        if lock and not db.is_sqlite():
+            query = query.lock_rows()
+        row = await query.first()
+        if row is None:
+            raise NotFound(_("There is no such case."))
+        return row
+
+    async def _audit(self, action: str, case_id: int, object_type: str = "case",
+                     object_id: object = "", /, **details: Any) -> None:
+        await audit.record(action, actor=self.actor, object_type=object_type,
+                           object_id=object_id or case_id, case_id=case_id, details=details)
+
+    async def _update_case(self, case_id: int, values: dict[str, Any]) -> None:
+        values = {**values, "updated_at": self.now()}
+        await Case.update({getattr(Case, k): v for k, v in values.items()}).where(
+            Case.id == case_id)
+
+    async def _allegations(self, case_id: int) -> list[dict[str, Any]]:
+        return await Allegation.select().where(Allegation.case == case_id).order_by(Allegation.id)
+
+    async def _transition(self, case_id: int, name: str) -> tuple[dict[str, Any],
+                                                                  rules.Transition]:
+        case = await self._load(case_id, lock=True)
+        policies.ensure_may_transition(self.actor, case, name)
+        return case, rules.transition_for(name)
+
+    async def _act(self, case_id: int, action: str, what: str) -> dict[str, Any]:
+        case = await self._load(case_id, lock=True)
+        policies.ensure_may_act_on_case(self.actor, case, action, what)
+        return case
+
+    async def _notify(self, user_id: int, message: str, link: str, outbox: Outbox,
+                      subject: str) -> None:
+        await Notification.insert(Notification(user=user_id, message=message, link=link))
+        user = await User.select(User.email, User.name, User.active).where(
+            User.id == user_id).first()
+        if user and user["active"] and user["email"]:
+            body = (f"{message}\n\n{self.settings.base_url.rstrip('/')}{link}\n\n"
+                    f"-- {self.settings.organisation_name}")
+            outbox.messages.append(PendingMail(user["email"], subject, body))
+
+    async def _send(self, outbox: Outbox) -> None:
+        from casetracker.mail import send_mail
+
+        for message in outbox.messages:
+            await send_mail(message.to, message.subject, message.body, settings=self.settings)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def view_case(self, case_id: int) -> dict[str, Any]:
+        """The case row, for someone allowed to see it; the read is audited (case.view)."""
+        case = await self._load(case_id)
+        policies.ensure_may_view_case(self.actor, case)
+        async with db.write_transaction():
+            await self._audit("case.view", case_id)
+        return case
+
+    async def view_contact(self, case: dict[str, Any]) -> dict[str, Any] | None:
+        """The complainant's contact details, only for those allowed; every view is audited."""
+        if not policies.may_view_complainant_contact(self.actor, case):
+            return None
+        from casetracker.intake.tables import ComplainantContact
+
+        contact = await ComplainantContact.select().where(
+            ComplainantContact.case == case["id"]).first()
+        if contact is None:
+            return None
+        async with db.write_transaction():
+            await self._audit("case.contact.view", case["id"], "complainant_contact",
+                              contact["id"])
+        return contact
+

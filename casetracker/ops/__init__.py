@@ -1,0 +1,1 @@
+"""Operations: readiness of the parts the app depends on, and Prometheus metrics."""
