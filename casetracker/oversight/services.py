@@ -438,11 +438,13 @@ async def load_recommendation_counts(period: Period, scope: Scope) -> dict[str, 
 async def issued_recommendations(period: Period, scope: Scope) -> list[dict[str, Any]]:
     """The recommendations issued in the period (for the periodic report)."""
     rows = await _recommendation_rows(period, scope) or []
-    from casetracker.reports.viewmodels import long_date
+    from casetracker.reports.viewmodels import local_date, long_date
+    from casetracker.settings import get_settings
 
+    zone = get_settings().timezone
     return [{"number": r["number"] or f"#{r['id']}", "agency": f"{r['agency']} ({r['state']})",
              "kind": r["kind"], "action": r["action"], "subject": r["subject"],
-             "issued": long_date(r["issued_at"].date()) if r["issued_at"] else "",
+             "issued": long_date(local_date(r["issued_at"], zone)) if r["issued_at"] else "",
              "outcome": r["outcome"]}
             for r in rows if r["issued"]]
 
