@@ -27,7 +27,9 @@ _TMP = Path(tempfile.mkdtemp(prefix="casetracker-bench-"))
 os.environ.setdefault("CASETRACKER_VAR_DIR", str(_TMP / "var"))
 os.environ.setdefault("CASETRACKER_SECRET_KEY", "bench-secret-key-not-for-production-000000")
 
-ICE = ROOT.parent / "shared" / "data" / "ice-287g"
+# the shared data folder: CASETRACKER_SHARED_DATA, or ../shared/data beside the repository
+SHARED_DATA = Path(os.environ.get("CASETRACKER_SHARED_DATA") or ROOT.parent / "shared" / "data")
+ICE = SHARED_DATA / "ice-287g"
 JULY = ICE / "participatingAgencies07182025pm.xlsx"
 MAY = ICE / "participatingAgencies05162025am.xlsx"
 PG_ADMIN = os.environ.get("CASETRACKER_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -80,6 +80,9 @@ async def run_feature_hooks(app: Litestar, name: str) -> None:
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Litestar:
+    # The tests build one app per process and reuse it (tests/conftest.py, _app_for): the
+    # folders and the database in the settings must be read at request time (get_settings(),
+    # app.state), never captured here, apart from the session store the tests replace.
     settings = configure(settings or get_settings())
     modules = _feature_modules()
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from casetracker import db
-from casetracker.settings import get_settings
+from casetracker.settings import configure, get_settings, load_settings
 
 FEATURE_CLI_MODULES = (
     "casetracker.accounts.cli",
@@ -99,6 +99,17 @@ async def _prepare_to_serve() -> None:
         click.echo(banner, err=True)
 
 
+def _serve_where_asked(host: str | None, port: int | None) -> None:
+    """``run --host/--port`` become the settings of this process and of its workers (they
+    read the environment), so the banner, e-mails and links name the address the server
+    listens on when ``CASETRACKER_BASE_URL`` is not set."""
+    if host:
+        os.environ["CASETRACKER_HOST"] = host
+    if port:
+        os.environ["CASETRACKER_PORT"] = str(port)
+    configure(load_settings())
+
+
 def _share_metrics_across_workers() -> None:
     """Each server process counts its own requests; Prometheus's multiprocess mode lets
     /metrics on any of them report the sum. It must be set before prometheus_client is first
@@ -122,6 +133,8 @@ def _wrap_run_command(litestar_run: click.Command) -> click.Command:
 
     @wraps(original_callback)
     def callback(*args: Any, **kwargs: Any) -> Any:
+        _serve_where_asked(kwargs.get("host"), kwargs.get("port"))
+
         @with_database
         async def prepare() -> None:
             await _prepare_to_serve()

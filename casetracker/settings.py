@@ -126,10 +126,23 @@ def _load_or_create_secret(var_dir: Path) -> str:
     return key
 
 
+def default_base_url(host: str, port: int) -> str:
+    """The address people reach a server started on ``host``:``port`` when
+    ``CASETRACKER_BASE_URL`` is not set (a server listening on every interface is reached on
+    this machine through the loopback address)."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - recognising, not binding
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def load_settings() -> Settings:
     var_dir = Path(_env("VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
     database_url = _env("DATABASE_URL", f"sqlite:///{var_dir / 'casetracker.sqlite3'}")
     secret_key = os.environ.get("CASETRACKER_SECRET_KEY") or _load_or_create_secret(var_dir)
+    host = _env("HOST", "127.0.0.1")
+    port = _env_int("PORT", 8000)
     return Settings(
         var_dir=var_dir,
         database_url=database_url,
@@ -139,9 +152,9 @@ def load_settings() -> Settings:
         outbox_dir=Path(_env("OUTBOX_DIR", str(var_dir / "outbox"))),
         session_dir=Path(_env("SESSION_DIR", str(var_dir / "sessions"))),
         debug=_env_bool("DEBUG", False),
-        host=_env("HOST", "127.0.0.1"),
-        port=_env_int("PORT", 8000),
-        base_url=_env("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        host=host,
+        port=port,
+        base_url=(_env("BASE_URL", "") or default_base_url(host, port)).rstrip("/"),
         timezone=_env("TIMEZONE", "America/New_York"),
         organisation_name=_env("ORGANISATION_NAME", "287(g) Oversight Office"),
         session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 30),

@@ -3,9 +3,15 @@
 - ``CASETRACKER_TEST_ENGINES`` picks the engines (default "sqlite,postgres"). PostgreSQL tests
   skip with the reason printed when no server answers, unless ``CASETRACKER_TEST_REQUIRE_ALL``
   is set (CI sets it), in which case they fail.
-- The schema always comes from running the migrations: once per engine into a template
-  database, which each test then copies (a file copy on SQLite, CREATE DATABASE ... TEMPLATE
-  on PostgreSQL), so every test starts from an empty, migrated database.
+- The schema always comes from running the migrations: once per engine and test process
+  into a template database, so every test starts from an empty, migrated database: on SQLite
+  a copy of the template file; on PostgreSQL one working database per test process, put back
+  to the template's state before each test (``tests/pg_reset.py``: the tables the previous
+  test filled are emptied, the migrations' rows and the sequences restored). Each PostgreSQL
+  test still gets its own ``database_url`` (the ``application_name`` in it names the test), so
+  anything keyed on the URL, like the oversight figures' cache, starts empty, as on SQLite.
+- Runs in parallel with pytest-xdist (``make test`` uses ``-n auto``): each worker has its own
+  temporary folder, template and working database.
 - Functional tests talk HTTP to the real app in the test's own event loop, with the real
   CSRF token (see ``Browser``).
 """
@@ -13,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import shutil
@@ -44,13 +51,41 @@ ENGINES = [e.strip()
            for e in os.environ.get("CASETRACKER_TEST_ENGINES", "sqlite,postgres").split(",")
            if e.strip()]
 REQUIRE_ALL = os.environ.get("CASETRACKER_TEST_REQUIRE_ALL", "") not in ("", "0", "false")
-RUN_ID = uuid.uuid4().hex[:8]
+# Shared by the pytest-xdist workers of one run (their databases share this prefix, so the
+# controlling process can drop whatever a crashed worker left); each worker adds its name.
+_RUN_UUID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+RUN_ID = _RUN_UUID[:8]
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+# The real data (ICE's sheets, complaint extracts) is not in the repository: it is expected in
+# ../shared/data beside the clone, or wherever CASETRACKER_SHARED_DATA says. Tests that need it
+# carry @pytest.mark.shared_data("ice-287g/...") and skip, with the reason, when it is absent
+# (a failure when CASETRACKER_TEST_REQUIRE_ALL is set, as in CI).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("CASETRACKER_SHARED_DATA")
+                   or REPO_ROOT.parent / "shared" / "data").expanduser()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if WORKER == "main" and hasattr(config.option, "testrunuid") and not config.option.testrunuid:
+        config.option.testrunuid = _RUN_UUID  # the workers' RUN_ID is then this process's
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return [f"casetracker engines: {', '.join(ENGINES)}; require all: {REQUIRE_ALL}"]
+    return [f"casetracker engines: {', '.join(ENGINES)}; require all: {REQUIRE_ALL}; "
+            f"shared data: {SHARED_DATA}"]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("shared_data"):
+        missing = [name for name in mark.args if not (SHARED_DATA / name).exists()]
+        if missing:
+            reason = (f"shared data missing: {', '.join(missing)} not found under {SHARED_DATA} "
+                      "(put the shared folder beside the repository or set "
+                      "CASETRACKER_SHARED_DATA to its data folder)")
+            if REQUIRE_ALL:
+                pytest.fail(reason)
+            pytest.skip(reason)
 
 
 def _dsn_for(database: str) -> str:
@@ -81,6 +116,8 @@ async def _postgres_available() -> str | None:
 
 
 _templates: dict[str, str] = {}
+_pg_work: dict[str, Any] = {}
+_test_numbers = itertools.count(1)
 
 
 async def _template_for(engine: str) -> str:
@@ -95,7 +132,7 @@ async def _template_for(engine: str) -> str:
         await db.close_database()
         _templates[engine] = str(path)
     else:
-        name = f"ct_tmpl_{RUN_ID}"
+        name = f"ct_{RUN_ID}_{WORKER}_tmpl"
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
         await _pg_admin(f'CREATE DATABASE "{name}"')
         settings = configure(load_settings().replace(database_url=_dsn_for(name), db_pool_max=2))
@@ -140,37 +177,120 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         yield current
         await db.close_database()
     else:
-        name = f"ct_{RUN_ID}_{uuid.uuid4().hex[:10]}"
-        await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_templates["postgres"]}"')
-        current = configure(base.replace(database_url=_dsn_for(name), db_pool_min=1, db_pool_max=4))
+        work = _pg_work.get("database")
+        if work is None:
+            from tests.pg_reset import ResettableDatabase
+
+            work = ResettableDatabase(name=f"ct_{RUN_ID}_{WORKER}", template=template,
+                                      admin_dsn=PG_ADMIN_DSN)
+            await work.create()
+            _pg_work["database"] = work
+        await work.reset()
+        url = f"{work.dsn()}?application_name=ct_test_{WORKER}_{next(_test_numbers)}"
+        current = configure(base.replace(database_url=url, db_pool_min=1, db_pool_max=4))
         await db.open_database(current)
         try:
             yield current
         finally:
             await db.close_database()
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _drop_run_databases() -> None:
+    """Drop this process's databases; the controlling process (or a run without workers) also
+    drops whatever a crashed worker of this run left."""
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        names = [f"ct_{RUN_ID}_{WORKER}", f"ct_{RUN_ID}_{WORKER}_tmpl"]
+        if WORKER == "main":
+            names += [r["datname"] for r in await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE $1", f"ct\\_{RUN_ID}\\_%")]
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if "postgres" in _templates:
+    if "postgres" in _templates or (WORKER == "main" and "postgres" in ENGINES):
         try:
-            template = _templates["postgres"]
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+            asyncio.run(_drop_run_databases())
         except Exception:  # noqa: S110 - best effort clean-up
             pass
     shutil.rmtree(_TMP, ignore_errors=True)
 
 
+# What differs from one test to the next in the settings (the database and every folder under
+# the test's var/) is read by the app when asked (get_settings(), app.state, the session
+# store), not when it is built; the rest of the settings picks the app.
+_apps: dict[Any, Any] = {}
+_MAX_APPS = 4
+
+
+def _per_test_settings(settings: Any) -> dict[str, None]:
+    import dataclasses
+
+    fields = {"database_url": None, "var_dir": None}
+    for item in dataclasses.fields(settings):
+        value = getattr(settings, item.name)
+        if isinstance(value, Path) and value.is_relative_to(settings.var_dir):
+            fields[item.name] = None
+    return fields
+
+
+def _app_for(settings: Any) -> Any:
+    """``create_app(settings)``, built once per test process for each distinct rest of the
+    settings: building the app (registering ~250 routes, compiling templates afresh) was about
+    half of the CPU time of a functional test. The app gets this test's settings in
+    ``app.state`` and a session store in this test's folder, exactly as a fresh app would."""
+    from litestar.stores.file import FileStore
+
+    from casetracker.app import create_app
+
+    key = settings.replace(**_per_test_settings(settings))
+    application = _apps.get(key)
+    if application is None:
+        while len(_apps) >= _MAX_APPS:
+            _apps.pop(next(iter(_apps)))
+        application = _apps[key] = create_app(settings, manage_database=False)
+        return application
+    configure(settings)  # as create_app does
+    settings.session_dir.mkdir(parents=True, exist_ok=True)
+    application.stores.register("sessions", FileStore(path=settings.session_dir),
+                                allow_override=True)
+    application.state["settings"] = settings
+    application.state["require_2fa_roles"] = settings.require_2fa_roles
+    return application
+
+
+def _app_shape(application: Any) -> tuple[Any, ...]:
+    return (len(application.routes), tuple(sorted(application.state)))
+
+
+def _forget_app_if_changed(application: Any, shape: tuple[Any, ...]) -> None:
+    """A test that changed its app (``app.register(handler)``, new state) leaves it to
+    nobody else: the next test builds a fresh one."""
+    if _app_shape(application) != shape:
+        for key, cached in list(_apps.items()):
+            if cached is application:
+                del _apps[key]
+
+
 @pytest.fixture
 async def app(settings: Any) -> AsyncIterator[Any]:
-    from casetracker.app import create_app, run_feature_hooks
+    from casetracker.app import run_feature_hooks
 
-    application = create_app(settings, manage_database=False)
+    application = _app_for(settings)
+    shape = _app_shape(application)
     # The fixture's set-up and tear-down run in different tasks, which Litestar's own lifespan
     # (anyio cancel scopes) refuses; the database is already open, so run the feature hooks.
     await run_feature_hooks(application, "ON_STARTUP")
-    yield application
-    await run_feature_hooks(application, "ON_SHUTDOWN")
+    try:
+        yield application
+        await run_feature_hooks(application, "ON_SHUTDOWN")
+    finally:
+        _forget_app_if_changed(application, shape)
 
 
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -275,3 +395,4 @@ async def login_as(browser: Browser, role: str, **kwargs: Any) -> Any:
     user = await make_user(role, **kwargs)
     await browser.login(user.email, DEFAULT_PASSWORD)
     return user
+

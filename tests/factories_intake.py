@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.pdf import pdf_layout_text as pdf_text  # noqa: F401 - intake tests import it from here
+
 TRACKING = re.compile(r'id="tracking-number">(CT-[0-9A-Z]{4}-[0-9A-Z]{4})<')
 ACCESS = re.compile(r'id="access-code">([0-9A-Z-]{24})<')
 RECEIPT_LINK = re.compile(r'href="(/complaint/receipt/[^"?]+)')
@@ -72,20 +74,6 @@ def stored_files(evidence_dir: Path) -> list[Path]:
         return []
     return [p for p in evidence_dir.rglob("*") if p.is_file()]
 
-
-def pdf_text(data: bytes) -> str:
-    import shutil
-    import subprocess
-    import tempfile
-
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
-        handle.write(data)
-        handle.flush()
-        tool = shutil.which("pdftotext") or "pdftotext"
-        command = [tool, "-layout", handle.name, "-"]
-        # a fixed tool on our own temporary file
-        return subprocess.run(command, check=True,  # noqa: S603
-                              capture_output=True).stdout.decode()
 
 
 # --- the form as a person goes through it: form → check your answers → send → confirmation ---

@@ -1,12 +1,10 @@
 """Rows for report tests: registry entries, cases with sustained findings, evidence; and how
-report tests read a PDF (pypdf only: no system tools)."""
+report tests read a PDF: ``pdf_text`` and ``squeezed`` from tests/pdf.py, like every test."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,6 +13,7 @@ from casetracker.cases.tables import Allegation, Case, CaseOfficer
 from casetracker.evidence.tables import CustodyEvent, EvidenceItem
 from casetracker.intake.tables import ComplainantContact
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
+from tests.pdf import pdf_text, squeezed  # noqa: F401 - report tests import them from here
 
 _n = itertools.count(1)
 
@@ -141,17 +140,6 @@ async def rows_of(table: Any, **where: Any) -> list[dict[str, Any]]:
 
 # --- reading PDFs ------------------------------------------------------------------------------
 
-def pdf_text(data: bytes) -> str:
-    """The document's text in reading order (pypdf), pages joined by newlines."""
-    from pypdf import PdfReader
-
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-
-
-def squeezed(text: str) -> str:
-    """Without whitespace, hyphens and quotation marks of any style: to compare text that
-    wraps across lines."""
-    return re.sub(r"[\s\-\u2010\u201c\u201d\"]+", "", text).replace("\u2019", "'")
 
 
 # --- one agreement of each model and text ------------------------------------------------------

@@ -14,7 +14,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the account does not exist, so timing does not tell.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+# Made at the first sign-in, not at import: every command-line start paid ~0.3 s for it.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+    return _DUMMY_HASH
 
 MIN_LENGTH = 12
 
@@ -25,7 +33,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -28,6 +28,7 @@ LANGUAGE_COOKIE = "ct_lang"
 _current_language: ContextVar[str] = ContextVar("casetracker_language", default=DEFAULT_LANGUAGE)
 
 
+@cache  # the catalogs are read once per process; asked on every request
 def available_languages() -> tuple[str, ...]:
     langs = [DEFAULT_LANGUAGE]
     if LOCALE_DIR.exists():

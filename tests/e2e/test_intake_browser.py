@@ -3,12 +3,13 @@ JavaScript, and an axe-core scan of every public page.
 
 Skips with the reason printed when Chromium, Playwright or axe-core is missing, unless
 CASETRACKER_TEST_REQUIRE_ALL is set, in which case it fails. The app runs under uvicorn in a
-subprocess on a free localhost port, on its own SQLite database.
+subprocess on a free localhost port, on its own database of the engine under test.
 Set CASETRACKER_E2E_SCREENSHOTS=<dir> to keep screenshots at 360 px and 1280 px.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -24,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REQUIRE_ALL
+from tests.conftest import REQUIRE_ALL, RUN_ID, _dsn_for, _pg_admin, _postgres_available
 from tests.factories_intake import png_bytes
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +49,16 @@ def unavailable(reason: str) -> None:
 
 
 def ensure_axe() -> str:
-    """axe-core from the npm registry, installed into tests/e2e/node_modules once."""
+    """axe-core from the npm registry, installed into tests/e2e/node_modules once (under a
+    lock: two pytest-xdist workers may ask at the same time)."""
+    import fcntl
+
+    with open(Path(tempfile.gettempdir()) / "casetracker-e2e-npm.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _install_axe()
+
+
+def _install_axe() -> str:
     if not AXE_JS.exists():
         npm = shutil.which("npm")
         if npm is None:
@@ -86,23 +97,41 @@ def require_browser() -> None:
         unavailable("the playwright package is not installed")
 
 
+@contextmanager
+def served_database(engine_name: str, var_dir: Path) -> Iterator[str]:
+    """A database URL of the engine under test for a served app: a file in ``var_dir``, or a
+    new PostgreSQL database, dropped afterwards (PostgreSQL unavailable: the test is reported
+    unavailable, a failure in CI)."""
+    if engine_name != "postgres":
+        yield f"sqlite:///{var_dir / 'e2e.sqlite3'}"
+        return
+    if reason := asyncio.run(_postgres_available()):
+        unavailable(reason)
+    name = f"ct_e2e_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _dsn_for(name)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """The real app under uvicorn, migrated, on a free port."""
+def server(engine_name: str) -> Iterator[str]:
+    """The real app under uvicorn, migrated, on a free port, on the engine under test."""
     require_browser()
     var_dir = Path(tempfile.mkdtemp(prefix="casetracker-e2e-"))
-    env = {**os.environ,
-           "CASETRACKER_VAR_DIR": str(var_dir),
-           "CASETRACKER_DATABASE_URL": f"sqlite:///{var_dir / 'e2e.sqlite3'}",
-           "CASETRACKER_PUBLIC_RATE_LIMIT_PER_HOUR": "1000",
-           "CASETRACKER_PDF_WORKERS": "0",
-           "PICCOLO_CONF": "casetracker.piccolo_conf"}
-    python = sys.executable
-    subprocess.run([python, "-m", "casetracker", "migrate"], cwd=ROOT, env=env, check=True,  # noqa: S603
-                   capture_output=True, timeout=120)
     try:
-        with serving(env) as base:
-            yield base
+        with served_database(engine_name, var_dir) as database_url:
+            env = {**os.environ,
+                   "CASETRACKER_VAR_DIR": str(var_dir),
+                   "CASETRACKER_DATABASE_URL": database_url,
+                   "CASETRACKER_PUBLIC_RATE_LIMIT_PER_HOUR": "1000",
+                   "CASETRACKER_PDF_WORKERS": "0",
+                   "PICCOLO_CONF": "casetracker.piccolo_conf"}
+            subprocess.run([sys.executable, "-m", "casetracker", "migrate"],
+                           cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+            with serving(env) as base:
+                yield base
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 

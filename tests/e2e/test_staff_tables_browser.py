@@ -11,29 +11,26 @@ which case it fails. Set CASETRACKER_E2E_SCREENSHOTS=<dir> to keep screenshots.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import RUN_ID, _dsn_for, _pg_admin, _postgres_available
 from tests.e2e.test_intake_browser import (
     ROOT,
     axe_scan,
     ensure_axe,
     launched_chromium,
     require_browser,
+    served_database,
     serving,
     shot,
-    unavailable,
 )
 
 pytestmark = pytest.mark.e2e
@@ -57,30 +54,21 @@ def staff_server(engine_name: str) -> Iterator[str]:
     """The real app under uvicorn on a seeded database of the engine under test."""
     require_browser()
     var_dir = Path(tempfile.mkdtemp(prefix="casetracker-e2e-staff-"))
-    pg_database = ""
-    if engine_name == "postgres":
-        if reason := asyncio.run(_postgres_available()):
-            unavailable(reason)
-        pg_database = f"ct_e2e_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{pg_database}"'))
-        database_url = _dsn_for(pg_database)
-    else:
-        database_url = f"sqlite:///{var_dir / 'e2e.sqlite3'}"
-    env = {**os.environ,
-           "CASETRACKER_VAR_DIR": str(var_dir),
-           "CASETRACKER_DATABASE_URL": database_url,
-           "CASETRACKER_PDF_WORKERS": "0",
-           "CASETRACKER_REQUIRE_2FA_ROLES": "administrator",
-           "PICCOLO_CONF": "casetracker.piccolo_conf"}
     try:
-        _run_cli(["cases", "seed", "--count", SEEDED_CASES], env)  # migrates first
-        _run_cli(["users", "create", "--email", SUPERVISOR_EMAIL, "--name", "Sam Supervisor",
-                  "--role", "supervisor", "--password-stdin"], env, SUPERVISOR_PASSWORD + "\n")
-        with serving(env) as base:
-            yield base
+        with served_database(engine_name, var_dir) as database_url:
+            env = {**os.environ,
+                   "CASETRACKER_VAR_DIR": str(var_dir),
+                   "CASETRACKER_DATABASE_URL": database_url,
+                   "CASETRACKER_PDF_WORKERS": "0",
+                   "CASETRACKER_REQUIRE_2FA_ROLES": "administrator",
+                   "PICCOLO_CONF": "casetracker.piccolo_conf"}
+            _run_cli(["cases", "seed", "--count", SEEDED_CASES], env)  # migrates first
+            _run_cli(["users", "create", "--email", SUPERVISOR_EMAIL, "--name",
+                      "Sam Supervisor", "--role", "supervisor", "--password-stdin"], env,
+                     SUPERVISOR_PASSWORD + "\n")
+            with serving(env) as base:
+                yield base
     finally:
-        if pg_database:
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)'))
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

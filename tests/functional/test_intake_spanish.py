@@ -2,8 +2,8 @@
 they chose, dates), the confirmation and status pages, and the e-mail.
 
 Complaints go through the real form with the real CSRF token; the receipt is read with
-pdftotext. Expected dates are written here by hand (month names below), not by the code under
-test."""
+pypdf (tests/pdf.py). Expected dates are written here by hand (month names below), not by the
+code under test."""
 
 from __future__ import annotations
 

@@ -7,12 +7,12 @@ import csv
 import io
 import json
 import re
-import subprocess
 from typing import Any
 
 from casetracker.settings import configure
 from tests.conftest import Browser, login_as
 from tests.integration.test_oversight_services import build_world
+from tests.pdf import pdf_layout_text
 
 PERIOD = "from=2024-01-01&to=2024-12-31"
 
@@ -97,18 +97,14 @@ async def test_rules_can_be_changed(settings: Any, browser: Browser) -> None:
     assert r.text.count('name="flag_key"') == 3  # 3 complaints no longer reach a warning
 
 
-async def test_oversight_pdf_contains_the_figures(settings: Any, browser: Browser,
-                                                  tmp_path: Any) -> None:
+async def test_oversight_pdf_contains_the_figures(settings: Any, browser: Browser) -> None:
     configure(settings.replace(pdf_workers=0))
     await build_world()
     await login_as(browser, "oversight")
     r = await browser.get(f"/oversight/report.pdf?{PERIOD}")
     assert r.status_code == 200, r.text[:500]
     assert r.headers["content-type"] == "application/pdf"
-    path = tmp_path / "report.pdf"
-    path.write_bytes(r.content)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,  # noqa: ASYNC221, S603, S607
-                          text=True, check=True).stdout
+    text = pdf_layout_text(r.content)
     assert "Oversight report" in text and "2024-01-01" in text
     assert "33.3%" in text and "50.0%" in text and "40.0%" in text  # merits, profiling, 90 days
     assert "151" in text  # 90th percentile days to disposition

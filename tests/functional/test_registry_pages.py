@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from casetracker.audit.tables import AuditEvent
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 from tests.conftest import Browser, login_as
@@ -212,6 +214,7 @@ async def test_registry_requires_sign_in(browser: Browser) -> None:
     assert response.status_code == 303 and "/login" in response.headers["location"]
 
 
+@pytest.mark.shared_data("ice-287g/participatingAgencies07182025pm.xlsx")
 async def test_keyset_pages_walk_the_whole_july_sheet_once(browser: Browser) -> None:
     import re
 

@@ -98,7 +98,7 @@ async def _draft_recommendation(browser: Any, settings: Any, original_name: str)
 
 async def _preview_text(browser: Any, detail: str, classification: str) -> str:
     from casetracker.reports.tables import Recommendation
-    from tests.factories_reports import pdf_text
+    from tests.pdf import pdf_text
 
     rec_id = int(detail.rstrip("/").rsplit("/", 1)[-1])
     await Recommendation.update({Recommendation.classification: classification}).where(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from datetime import datetime
 from typing import Any
 
@@ -32,17 +31,17 @@ from tests.factories_intake import (
     ACCESS,
     RECEIPT_LINK,
     TRACKING,
-    pdf_text,
     png_bytes,
     send_complaint,
 )
 from tests.factories_intake import look_up as look_up_as_public
+from tests.pdf import pdf_layout_text, pdf_text
 
 ICE_SHEET = SHARED_DATA / "ice-287g" / "participatingAgencies07182025pm.xlsx"
 NARRATIVE = ("El agente me detuvo sin motivo frente a la tienda y me preguntó por mis papeles "
              "antes que nada, solo porque hablo español.")
 
-pytestmark = pytest.mark.skipif(not ICE_SHEET.exists(), reason=f"{ICE_SHEET} not found")
+pytestmark = pytest.mark.shared_data("ice-287g/participatingAgencies07182025pm.xlsx")
 
 
 async def act(browser: Browser, case_id: int, action: str, data: dict[str, Any] | None = None
@@ -56,12 +55,6 @@ def section(page: str, heading_id: str) -> str:
     start = page.index(f'id="{heading_id}"')
     end = page.find("</section>", start)
     return page[start:end if end != -1 else len(page)]
-
-
-def reading_order_text(pdf: bytes) -> str:
-    """pdftotext without -layout: each table cell's lines follow each other."""
-    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,  # noqa: S607
-                          check=True).stdout.decode()
 
 
 def plain(html: str) -> str:
@@ -128,7 +121,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     code = ACCESS.search(response.text).group(1)
     receipt = await public.client.get(RECEIPT_LINK.search(response.text).group(1))
     assert receipt.status_code == 200 and receipt.headers["content-type"] == "application/pdf"
-    receipt_text = re.sub(r"\s+", " ", pdf_text(receipt.content))
+    receipt_text = re.sub(r"\s+", " ", pdf_layout_text(receipt.content))
     assert number in receipt_text and "solo porque hablo español" in receipt_text
     assert "foto.png" in receipt_text and "Ana Flores" in receipt_text
 
@@ -258,7 +251,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert "complaint.filed" not in timeline and "evidence.receive" not in timeline
     report = await supervisor_b.get(f"/cases/{cid}/report.pdf")
     assert report.status_code == 200 and report.headers["content-type"] == "application/pdf"
-    report_text = re.sub(r"\s+", " ", pdf_text(report.content))
+    report_text = re.sub(r"\s+", " ", pdf_layout_text(report.content))
     assert "solo porque hablo español" in report_text and sha[:20] in report_text
     assert "Ana Flores — 555-0100 — Lo vi todo desde la acera." in report_text
     for label in ("Complaint filed", "Evidence received", "Investigation opened",
@@ -307,9 +300,9 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     second = await oversight_b.get(f"{detail}/document.pdf")
     assert first.status_code == 200 and first.headers["content-type"] == "application/pdf"
     assert first.content == second.content
-    text = pdf_text(first.content)
+    text = pdf_layout_text(first.content)
     # the hash wraps inside its table cell: read the text in reading order, without spaces
-    flat = re.sub(r"\s+", "", reading_order_text(first.content))
+    flat = re.sub(r"\s+", "", pdf_text(first.content))
     assert "Daniel Reyes Whitfield" in re.sub(r"\s+", " ", text)
     assert re.search(r"racial\s+profiling", text, re.I)
     assert re.search(r"sustained", text, re.I)

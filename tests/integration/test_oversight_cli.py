@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import click
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 from casetracker import db
 from casetracker.cli import register_commands
 from casetracker.settings import configure, load_settings
+from tests.pdf import pdf_layout_text
 
 MAPPING = Path(__file__).resolve().parents[2] / "docs" / "legacy-mapping-chicago.toml"
 
@@ -47,7 +47,6 @@ def test_import_then_report_from_the_command_line(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["reports", "oversight", "--from", "2015-01-01", "--to",
                                  "2015-12-31", str(out)])
     assert result.exit_code == 0, result.output
-    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,  # noqa: S603, S607
-                          text=True, check=True).stdout
+    text = pdf_layout_text(out.read_bytes())
     assert "12 complaints received from 2015-01-01 to 2015-12-31" in text
     assert "USE OF PROFANITY: 6" in text  # original categories kept

@@ -207,7 +207,10 @@ def _sample(tmp: Path, complaints: int = 2000) -> tuple[Path, Path, Path, dict[s
     return paths[0], paths[1], paths[2], expected
 
 
-@pytest.mark.skipif(not CHICAGO.exists(), reason="shared Chicago data not present")
+@pytest.mark.shared_data(
+    "complaints/chicago-cpdp/complaints-complaints_2000-2018_2018-03.csv.gz",
+    "complaints/chicago-cpdp/complaints-accused_2000-2018_2018-03.csv.gz",
+    "complaints/chicago-cpdp/complaints-complainants_2000-2018_2018-03.csv.gz")
 async def test_legacy_import_reproduces_the_counts_of_the_files(settings: Any,
                                                                  tmp_path: Path) -> None:
     from casetracker.audit.tables import AuditEvent

@@ -26,7 +26,7 @@ def run(args: list[str], settings: Any) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not PENDING.exists(), reason="shared data missing")
+@pytest.mark.shared_data("ice-287g/pendingAgencies07182025pm.xlsx")
 async def test_import_ice_prints_a_summary_and_fails_on_unreadable_files(
         settings: Any, tmp_path: Path) -> None:
     result = run(["registry", "import-ice", str(PENDING)], settings)

@@ -1,4 +1,4 @@
-"""Importing ICE's real 287(g) sheets (../shared/data/ice-287g) on both engines."""
+"""Importing ICE's real 287(g) sheets (the shared data folder's ice-287g/) on both engines."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ JULY = ICE / "participatingAgencies07182025pm.xlsx"
 MAY = ICE / "participatingAgencies05162025am.xlsx"
 PENDING = ICE / "pendingAgencies07182025pm.xlsx"
 
-pytestmark = pytest.mark.skipif(not JULY.exists(), reason=f"shared data missing at {ICE}")
+pytestmark = pytest.mark.shared_data("ice-287g/participatingAgencies07182025pm.xlsx",
+                                      "ice-287g/participatingAgencies05162025am.xlsx",
+                                      "ice-287g/pendingAgencies07182025pm.xlsx")
 
 
 def service() -> RegistryService:
