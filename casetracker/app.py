@@ -14,19 +14,20 @@ from litestar.config.csrf import CSRFConfig
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
-from litestar.stores.file import FileStore
 
 from casetracker import db
 from casetracker.accounts.middleware import SessionUserMiddleware
-from casetracker.accounts.sessions import SessionConfig
+from casetracker.accounts.sessions import SessionConfig, make_session_store
 from casetracker.auth.guards import PUBLIC, session_guard
 from casetracker.settings import Settings, configure, get_settings
 from casetracker.web.errors import EXCEPTION_HANDLERS
 from casetracker.web.language import LanguageMiddleware
-from casetracker.web.security import SecurityHeadersMiddleware
+from casetracker.web.openapi import SECURITY_SCHEMES
+from casetracker.web.security import security_headers
 from casetracker.web.templating import template_config
 
 log = logging.getLogger("casetracker")
@@ -46,6 +47,8 @@ FEATURE_ROUTE_MODULES = (
     # last: its runner starts after every other feature and stops before them
     "casetracker.jobs.routes",
 )
+
+SESSION_GRACE_MINUTES = 12 * 60
 
 STATIC_DIR = __import__("pathlib").Path(__file__).resolve().parent / "static"
 
@@ -85,6 +88,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     # app.state), never captured here, apart from the session store the tests replace.
     settings = configure(settings or get_settings())
     modules = _feature_modules()
+    from casetracker.storage import get_store
+
+    get_store(settings)  # an unknown backend or an S3 backend without a bucket fails here
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -95,13 +101,18 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             yield
         finally:
             await run_feature_hooks(app, "ON_SHUTDOWN")
+            from casetracker.storage import close_stores
+
+            await close_stores()
             if manage_database:
                 await db.close_database()
 
-    settings.session_dir.mkdir(parents=True, exist_ok=True)
     session_config = SessionConfig(
         key="ct_session",
-        max_age=settings.session_idle_minutes * 60,
+        # The stored session (and its cookie) outlive the idle limit, which the session
+        # middleware enforces itself: were the store to drop an idle session first, the
+        # middleware could never tell the person that their session ended after inactivity.
+        max_age=(settings.session_idle_minutes + SESSION_GRACE_MINUTES) * 60,
         renew_on_access=True,
         httponly=True,
         samesite="lax",
@@ -123,13 +134,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         route_handlers=route_handlers,
         plugins=[CaseTrackerCLIPlugin()],
         lifespan=[lifespan],
+        before_send=[security_headers(hsts=settings.secure_cookies)],
         middleware=[
             PrometheusConfig(
                 app_name="casetracker", prefix="casetracker",
                 # route templates ("/cases/{case_id:int}"), never the ids people asked for
                 group_path=True, exclude=["^/static/", "^/metrics$"],
             ).middleware,
-            SecurityHeadersMiddleware(hsts=settings.secure_cookies),
             LanguageMiddleware(),
             session_config.middleware,
             SessionUserMiddleware(),
@@ -143,7 +154,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             cookie_samesite="lax",
             header_name="x-csrftoken",
         ),
-        stores={"sessions": FileStore(path=settings.session_dir)},
+        # Files under CASETRACKER_SESSION_DIR, or Redis when CASETRACKER_REDIS_URL is set.
+        stores={"sessions": make_session_store(settings)},
         template_config=template_config(),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
@@ -157,6 +169,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                                   opt={PUBLIC: True, "skip_session": True}),
             description="Partner intake and case API. Authenticate case endpoints with a "
             "personal API token: `Authorization: Bearer <token>`.",
+            components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         include_in_schema=False,
         logging_config=LoggingConfig(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -41,15 +43,39 @@ def with_database(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         async def main() -> T:
-            await db.open_database(get_settings())
+            settings = get_settings()
+            try:
+                await db.open_database(settings)
+            except Exception as exc:
+                _exit_if_unreachable(exc, settings)
+                raise
             try:
                 return await func(*args, **kwargs)
+            except Exception as exc:
+                # SQLite opens its file, and PostgreSQL may connect, only at the first query.
+                _exit_if_unreachable(exc, settings)
+                raise
             finally:
+                from casetracker.storage import close_stores
+
+                await close_stores()
                 await db.close_database()
 
         return asyncio.run(main())
 
     return wrapper
+
+
+def _exit_if_unreachable(exc: BaseException, settings: Any) -> None:
+    """A wrong database address, role, password or port: one line saying which setting to fix,
+    exit status 1 (not a traceback)."""
+    if isinstance(exc, db.DatabaseSettingError):
+        problem: str | None = str(exc)
+    else:
+        problem = db.connection_problem(exc, settings)
+    if problem:
+        click.echo(f"Error: {problem}", err=True)
+        sys.exit(1)
 
 
 @click.command("migrate", help="Apply every pending database migration (safe to run twice).")
@@ -184,6 +210,18 @@ class CaseTrackerCLIPlugin:
 def main() -> None:
     os.environ.setdefault("LITESTAR_APP", "casetracker.app:create_app")
     os.environ.setdefault("PICCOLO_CONF", "casetracker.piccolo_conf")
+    from casetracker.settings import SettingError
+
+    # Piccolo announces the server version on every connection and warns when it cannot fetch
+    # it; a wrong database setting is reported once, in one line, by with_database.
+    logging.getLogger("piccolo").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore",
+                            message=".*Unable to (fetch server version|connect to database)")
+    try:
+        get_settings()  # a malformed setting is named here, before anything else starts
+    except SettingError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
     if sys.argv[1:2] == ["run"]:
         _share_metrics_across_workers()
     from litestar.cli.main import litestar_group

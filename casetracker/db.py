@@ -185,10 +185,14 @@ def make_engine(settings: Settings) -> Engine:
         return CaseTrackerSQLiteEngine(path=str(path), timeout=30, zone=settings.timezone)
     if settings.database_url.startswith(("postgres://", "postgresql://")):
         return PostgresEngine(config={"dsn": settings.database_url})
-    raise ValueError(
+    raise DatabaseSettingError(
         "CASETRACKER_DATABASE_URL must start with sqlite:/// or postgresql:// "
         f"(got {urlparse(settings.database_url).scheme!r})"
     )
+
+
+class DatabaseSettingError(ValueError):
+    """The database setting itself is wrong (its message names the setting)."""
 
 
 def all_table_classes() -> list[type[Table]]:
@@ -310,6 +314,42 @@ async def lock_in_transaction(namespace: int, name: str) -> None:
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
     await engine.run_querystring(QueryString("SELECT pg_advisory_xact_lock({}, {})",
                                              namespace, key))
+
+
+def connection_problem(exc: BaseException, settings: Settings) -> str | None:
+    """One sentence naming why the database cannot be used and the setting to fix, for errors
+    that mean "wrong address, role, password, port or database"; None for anything else."""
+    url = settings.database_url
+    where = "CASETRACKER_DATABASE_URL"
+    if settings.is_sqlite:
+        if isinstance(exc, sqlite3.OperationalError | OSError):
+            return (f"Cannot open the SQLite database {settings.sqlite_path} ({exc}). Fix "
+                    f"{where} or CASETRACKER_VAR_DIR, or the folder's permissions.")
+        return None
+    parsed = urlparse(url)
+    try:
+        host = f"{parsed.hostname or 'localhost'}:{parsed.port or 5432}"
+    except ValueError:
+        return f"The port in {where} is not a number ({parsed.netloc.rsplit(':', 1)[-1]!r})."
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return None
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return f"PostgreSQL at {host} says: {exc}. Create the database, or fix {where}."
+    if isinstance(exc, asyncpg.InvalidPasswordError):
+        return f"PostgreSQL at {host} says: {exc}. Fix the password in {where}."
+    if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):
+        return (f"PostgreSQL at {host} says: {exc}. Fix the user (role) in {where}, or create "
+                "the role.")
+    if isinstance(exc, asyncpg.PostgresError):
+        return f"PostgreSQL at {host} refused the connection: {exc}. Check {where}."
+    if isinstance(exc, TimeoutError | OSError):
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (
+            str(exc) or type(exc).__name__)
+        return (f"Cannot reach PostgreSQL at {host} ({reason}). Check the host and port in "
+                f"{where}, and that the server is running.")
+    return None
 
 
 def is_unique_violation(exc: BaseException) -> bool:

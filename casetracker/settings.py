@@ -19,9 +19,18 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"CASETRACKER_{name}", default)
 
 
+class SettingError(ValueError):
+    """A setting that cannot be read; the message names it and what it should be."""
+
+
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(f"CASETRACKER_{name}")
-    return int(raw) if raw not in (None, "") else default
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingError(f"CASETRACKER_{name} must be a whole number (it is {raw!r}).") from None
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -43,8 +52,17 @@ class Settings:
     var_dir: Path
     database_url: str
     secret_key: str
-    evidence_backend: str = "local"
+    storage_backend: str = "local"  # "local" or "s3": evidence and issued documents
     evidence_dir: Path = field(default=Path("var/evidence"))
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    s3_prefix: str = ""
+    s3_addressing_style: str = "auto"
+    s3_part_mb: int = 8
+    redis_namespace: str = "casetracker"
     outbox_dir: Path = field(default=Path("var/outbox"))
     session_dir: Path = field(default=Path("var/sessions"))
     debug: bool = False
@@ -54,9 +72,11 @@ class Settings:
     timezone: str = "America/New_York"
     organisation_name: str = "287(g) Oversight Office"
     session_idle_minutes: int = 30
+    session_max_hours: int = 12
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     require_2fa_roles: tuple[str, ...] = ("administrator",)
+    password_min_length: int = 12
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""
@@ -83,7 +103,7 @@ class Settings:
     training_cycle_days: int = 730
     db_pool_min: int = 1
     db_pool_max: int = 10
-    redis_url: str = ""
+    redis_url: str = field(default="", repr=False)  # may hold a password
     queue_name: str = "casetracker"
     metrics_token: str = ""
     jobs_in_process: bool = True
@@ -93,6 +113,11 @@ class Settings:
     audit_checkpoint_sinks: tuple[str, ...] = ("file",)
     audit_checkpoint_email: str = ""
     audit_checkpoint_minutes: int = 60
+
+    @property
+    def evidence_backend(self) -> str:
+        """The storage backend (the older name of ``storage_backend``)."""
+        return self.storage_backend
 
     @property
     def is_sqlite(self) -> bool:
@@ -147,8 +172,18 @@ def load_settings() -> Settings:
         var_dir=var_dir,
         database_url=database_url,
         secret_key=secret_key,
-        evidence_backend=_env("EVIDENCE_BACKEND", "local"),
+        # CASETRACKER_EVIDENCE_BACKEND is the older name, still honoured.
+        storage_backend=_env("STORAGE_BACKEND", _env("EVIDENCE_BACKEND", "local")).strip().lower(),
         evidence_dir=Path(_env("EVIDENCE_DIR", str(var_dir / "evidence"))),
+        s3_endpoint=_env("S3_ENDPOINT", "").strip(),
+        s3_bucket=_env("S3_BUCKET", "").strip(),
+        s3_region=_env("S3_REGION", "us-east-1").strip(),
+        s3_access_key_id=_env("S3_ACCESS_KEY_ID", ""),
+        s3_secret_access_key=_env("S3_SECRET_ACCESS_KEY", ""),
+        s3_prefix=_env("S3_PREFIX", "").strip().strip("/"),
+        s3_addressing_style=_env("S3_ADDRESSING_STYLE", "auto").strip().lower(),
+        s3_part_mb=_env_int("S3_PART_MB", 8),
+        redis_namespace=_env("REDIS_NAMESPACE", "casetracker").strip(),
         outbox_dir=Path(_env("OUTBOX_DIR", str(var_dir / "outbox"))),
         session_dir=Path(_env("SESSION_DIR", str(var_dir / "sessions"))),
         debug=_env_bool("DEBUG", False),
@@ -158,9 +193,11 @@ def load_settings() -> Settings:
         timezone=_env("TIMEZONE", "America/New_York"),
         organisation_name=_env("ORGANISATION_NAME", "287(g) Oversight Office"),
         session_idle_minutes=_env_int("SESSION_IDLE_MINUTES", 30),
+        session_max_hours=_env_int("SESSION_MAX_HOURS", 12),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
         login_lockout_minutes=_env_int("LOGIN_LOCKOUT_MINUTES", 15),
         require_2fa_roles=_env_list("REQUIRE_2FA_ROLES", ("administrator",)),
+        password_min_length=_env_int("PASSWORD_MIN_LENGTH", 12),
         smtp_host=_env("SMTP_HOST", ""),
         smtp_port=_env_int("SMTP_PORT", 587),
         smtp_user=_env("SMTP_USER", ""),
@@ -187,7 +224,7 @@ def load_settings() -> Settings:
         training_cycle_days=_env_int("TRAINING_CYCLE_DAYS", 730),
         db_pool_min=_env_int("DB_POOL_MIN", 1),
         db_pool_max=_env_int("DB_POOL_MAX", 10),
-        redis_url=_env("REDIS_URL", ""),
+        redis_url=_env("REDIS_URL", "").strip(),
         queue_name=_env("QUEUE_NAME", "casetracker"),
         metrics_token=_env("METRICS_TOKEN", ""),
         jobs_in_process=_env_bool("JOBS_IN_PROCESS", True),

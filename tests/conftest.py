@@ -14,6 +14,14 @@
   temporary folder, template and working database.
 - Functional tests talk HTTP to the real app in the test's own event loop, with the real
   CSRF token (see ``Browser``).
+- Storage and sessions: every test uses the embedded defaults (local disk, session files)
+  unless its module or function is marked ``storage_backends`` (then it runs once per backend
+  in ``CASETRACKER_TEST_STORAGE``, default "local,s3") or ``session_stores`` (once per store
+  in ``CASETRACKER_TEST_SESSIONS``, default "files,redis"). S3 is a real SeaweedFS started
+  once per run on free ports (tests/servers.py), each test under its own key prefix; Redis is
+  the one at ``CASETRACKER_TEST_REDIS_URL`` (default redis://127.0.0.1:6379/0), each test
+  under its own key namespace, all removed at the end. Both skip with the reason printed
+  when they cannot be had, and fail instead under ``CASETRACKER_TEST_REQUIRE_ALL``.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +53,7 @@ from casetracker.accounts import passwords as _passwords  # noqa: E402
 _passwords._hasher = _passwords.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _passwords._DUMMY_HASH = _passwords._hasher.hash("not-a-real-password")
 from casetracker.settings import configure, load_settings  # noqa: E402
+from casetracker.storage import close_stores  # noqa: E402
 
 PG_ADMIN_DSN = os.environ.get("CASETRACKER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 ENGINES = [e.strip()
@@ -56,6 +65,13 @@ REQUIRE_ALL = os.environ.get("CASETRACKER_TEST_REQUIRE_ALL", "") not in ("", "0"
 _RUN_UUID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
 RUN_ID = _RUN_UUID[:8]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+STORAGE_BACKENDS = [b.strip() for b in os.environ.get(
+    "CASETRACKER_TEST_STORAGE", "local,s3").split(",") if b.strip()]
+SESSION_STORES = [b.strip() for b in os.environ.get(
+    "CASETRACKER_TEST_SESSIONS", "files,redis").split(",") if b.strip()]
+REDIS_URL = os.environ.get("CASETRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_NAMESPACE = f"ct_test_{RUN_ID}_{WORKER}"  # a worker cleans up only its own keys
+S3_BUCKET = "casetracker-test"
 
 # The real data (ICE's sheets, complaint extracts) is not in the repository: it is expected in
 # ../shared/data beside the clone, or wherever CASETRACKER_SHARED_DATA says. Tests that need it
@@ -73,6 +89,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"casetracker engines: {', '.join(ENGINES)}; require all: {REQUIRE_ALL}; "
+            f"storage (marked tests): {', '.join(STORAGE_BACKENDS)}; "
+            f"sessions (marked tests): {', '.join(SESSION_STORES)}; "
             f"shared data: {SHARED_DATA}"]
 
 
@@ -86,6 +104,91 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             if REQUIRE_ALL:
                 pytest.fail(reason)
             pytest.skip(reason)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    explicit = {name.strip() for mark in metafunc.definition.iter_markers("parametrize")
+                for name in (mark.args[0].split(",") if isinstance(mark.args[0], str)
+                             else mark.args[0])}
+    for marker, name, values in (("storage_backends", "storage_backend", STORAGE_BACKENDS),
+                                 ("session_stores", "session_store", SESSION_STORES)):
+        if (metafunc.definition.get_closest_marker(marker) and name in metafunc.fixturenames
+                and name not in explicit):  # a test may pin one with its own parametrize
+            metafunc.parametrize(name, values, indirect=True)
+
+
+@pytest.fixture
+def storage_backend(request: pytest.FixtureRequest) -> str:
+    """"local" unless the test is marked ``storage_backends`` (then each in turn)."""
+    return getattr(request, "param", "local")
+
+
+@pytest.fixture
+def session_store(request: pytest.FixtureRequest) -> str:
+    """"files" unless the test is marked ``session_stores`` (then each in turn)."""
+    return getattr(request, "param", "files")
+
+
+def _unavailable(reason: str) -> None:
+    if REQUIRE_ALL:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[Any]:
+    """One SeaweedFS for the whole run, started on first use (about 4 s), stopped at the end;
+    the reason it could not start otherwise (a string)."""
+    from tests.servers import start_seaweedfs
+
+    try:
+        server = start_seaweedfs(_TMP / "seaweedfs")
+        server.create_bucket(S3_BUCKET)
+    except Exception as exc:
+        yield f"SeaweedFS (S3) could not start: {exc}"
+        return
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_redis_status: dict[str, Any] = {}
+
+
+def _redis_unavailable() -> str | None:
+    if "reason" not in _redis_status:
+        from tests.servers import redis_reason
+
+        _redis_status["reason"] = redis_reason(REDIS_URL)
+    return _redis_status["reason"]
+
+
+def _with_backends(base: Any, request: pytest.FixtureRequest, storage_backend: str,
+                   session_store: str) -> Any:
+    """``base`` switched to the storage backend and session store under test."""
+    if storage_backend == "s3":
+        server = request.getfixturevalue("seaweedfs")
+        if isinstance(server, str):
+            _unavailable(server)
+        from tests.servers import S3_ACCESS_KEY, S3_SECRET_KEY
+
+        base = base.replace(storage_backend="s3", s3_endpoint=server.endpoint,
+                            s3_bucket=S3_BUCKET, s3_access_key_id=S3_ACCESS_KEY,
+                            s3_secret_access_key=S3_SECRET_KEY,
+                            s3_prefix=f"run-{RUN_ID}/{uuid.uuid4().hex[:12]}")
+    elif storage_backend != "local":
+        raise ValueError(f"unknown storage backend {storage_backend!r}")
+    if session_store == "redis":
+        reason = _redis_unavailable()
+        if reason:
+            _unavailable(reason)
+        _redis_status["used"] = True
+        own = f"{REDIS_NAMESPACE}_{uuid.uuid4().hex[:10]}"  # sessions and job queue
+        base = base.replace(redis_url=REDIS_URL, redis_namespace=own, queue_name=own)
+    elif session_store != "files":
+        raise ValueError(f"unknown session store {session_store!r}")
+    return base
 
 
 def _dsn_for(database: str) -> str:
@@ -149,8 +252,10 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
-    """Settings for a fresh, migrated, bound database of the engine under test."""
+async def settings(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest,
+                   storage_backend: str, session_store: str) -> AsyncIterator[Any]:
+    """Settings for a fresh, migrated, bound database of the engine under test (and the
+    storage backend and session store under test)."""
     var_dir = tmp_path / "var"
     var_dir.mkdir()
     base = load_settings().replace(
@@ -162,6 +267,7 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         jobs_in_process=False,
         audit_checkpoint_dir=var_dir / "audit-checkpoints",
     )
+    base = _with_backends(base, request, storage_backend, session_store)
     if engine_name == "postgres":
         reason = await _postgres_available()
         if reason:
@@ -174,8 +280,11 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         shutil.copyfile(template, path)
         current = configure(base.replace(database_url=f"sqlite:///{path}"))
         await db.open_database(current)
-        yield current
-        await db.close_database()
+        try:
+            yield current
+        finally:
+            await close_stores()
+            await db.close_database()
     else:
         work = _pg_work.get("database")
         if work is None:
@@ -192,6 +301,7 @@ async def settings(engine_name: str, tmp_path: Path) -> AsyncIterator[Any]:
         try:
             yield current
         finally:
+            await close_stores()
             await db.close_database()
 
 
@@ -213,6 +323,13 @@ async def _drop_run_databases() -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _redis_status.get("used"):
+        try:
+            from tests.servers import delete_redis_keys
+
+            delete_redis_keys(REDIS_URL, f"{REDIS_NAMESPACE}_*")
+        except Exception:  # noqa: S110 - best effort clean-up
+            pass
     if "postgres" in _templates or (WORKER == "main" and "postgres" in ENGINES):
         try:
             asyncio.run(_drop_run_databases())
@@ -231,7 +348,10 @@ _MAX_APPS = 4
 def _per_test_settings(settings: Any) -> dict[str, None]:
     import dataclasses
 
-    fields = {"database_url": None, "var_dir": None}
+    # and what the storage and session fixtures give each test (its own key prefix in the
+    # bucket, its own key namespace and job queue in Redis): read when asked, too
+    fields = {"database_url": None, "var_dir": None, "s3_prefix": None,
+              "redis_namespace": None, "queue_name": None}
     for item in dataclasses.fields(settings):
         value = getattr(settings, item.name)
         if isinstance(value, Path) and value.is_relative_to(settings.var_dir):
@@ -244,8 +364,7 @@ def _app_for(settings: Any) -> Any:
     settings: building the app (registering ~250 routes, compiling templates afresh) was about
     half of the CPU time of a functional test. The app gets this test's settings in
     ``app.state`` and a session store in this test's folder, exactly as a fresh app would."""
-    from litestar.stores.file import FileStore
-
+    from casetracker.accounts.sessions import make_session_store
     from casetracker.app import create_app
 
     key = settings.replace(**_per_test_settings(settings))
@@ -256,9 +375,7 @@ def _app_for(settings: Any) -> Any:
         application = _apps[key] = create_app(settings, manage_database=False)
         return application
     configure(settings)  # as create_app does
-    settings.session_dir.mkdir(parents=True, exist_ok=True)
-    application.stores.register("sessions", FileStore(path=settings.session_dir),
-                                allow_override=True)
+    application.stores.register("sessions", make_session_store(settings), allow_override=True)
     application.state["settings"] = settings
     application.state["require_2fa_roles"] = settings.require_2fa_roles
     return application
@@ -290,6 +407,8 @@ async def app(settings: Any) -> AsyncIterator[Any]:
         yield application
         await run_feature_hooks(application, "ON_SHUTDOWN")
     finally:
+        # What Litestar's lifespan would close: the session store's client (Redis).
+        await application.stores.get("sessions").__aexit__(None, None, None)
         _forget_app_if_changed(application, shape)
 
 
@@ -343,11 +462,9 @@ class Browser:
         response = await self.submit("/login", data={"email": email, "password": password})
         assert response.status_code == 303, response.text[:500]
         if response.headers["location"].startswith("/login/2fa"):
-            import pyotp
+            from tests.factories import TEST_TOTP_SECRET, fresh_totp_code
 
-            from tests.factories import TEST_TOTP_SECRET
-
-            code = pyotp.TOTP(totp_secret or TEST_TOTP_SECRET).now()
+            code = await fresh_totp_code(email, totp_secret or TEST_TOTP_SECRET)
             response = await self.submit("/login/2fa", data={"code": code})
             assert response.status_code == 303, response.text[:500]
         return response

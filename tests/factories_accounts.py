@@ -36,3 +36,14 @@ async def audit_actions(**where: Any) -> list[str]:
     for name, value in where.items():
         query = query.where(getattr(AuditEvent, name) == value)
     return [row["action"] for row in await query.order_by(AuditEvent.seq)]
+
+
+async def enrol_2fa(browser: Any) -> str:
+    """Set up two-factor sign-in on the page, as a person would; returns the secret."""
+    import pyotp
+
+    page = await browser.get("/account/2fa")
+    secret = find(SECRET, page.text).replace(" ", "")
+    done = await browser.submit("/account/2fa", data={"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200 and RECOVERY_CODE.search(done.text), done.text[:2000]
+    return secret

@@ -140,13 +140,19 @@ class RoleSettingsController(Controller):
     @get("/", name="admin.roles")
     async def index(self) -> Template:
         return Template("admin/roles.html.j2", context={
-            "roles": ROLES, "ticked": await role_settings.ticked_roles(),
-            "always": role_settings.configured_roles()})
+            "roles": ROLES, "ticked": await role_settings.effective_2fa_roles(),
+            "always": role_settings.configured_roles(),
+            "by_default": role_settings.default_roles()})
 
     @post("/", name="admin.roles.submit")
     async def save(self, request: Request[Any, Any, Any]) -> Redirect:
         form = await request.form()
-        await role_settings.set_ticked_roles(_actor(request), form.getall("require_2fa", []))
+        wanted = await role_settings.set_required_roles(_actor(request),
+                                                        form.getall("require_2fa", []))
         flash(request, _("Saved. People in the ticked roles set up two-factor sign-in at their "
                          "next page view."))
+        if role_settings.default_roles() - wanted:
+            flash(request, _("Some roles that can see complainants' identity or evidence now "
+                             "sign in with a password alone. This is recorded in the audit "
+                             "log."), "warning")
         return Redirect(path="/admin/roles", status_code=303)

@@ -30,7 +30,7 @@ def create_command(email: str, name: str, role: str, password_stdin: bool) -> No
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if problem := password_problem(password, email=email):
+    if problem := password_problem(password, email=email, name=name):
         raise click.ClickException(f"password: {problem}")
 
     @with_database
@@ -101,6 +101,30 @@ def reset_2fa_command(email: str) -> None:
         raise click.ClickException(exc.message or "not found") from exc
     click.echo(f"Two-factor sign-in reset for {user.email}; "  # type: ignore[attr-defined]
                "they set it up again at their next sign-in.")
+
+
+@users_group.command("role-2fa", help="Require two-factor sign-in of a role, or relax it (as "
+                                      "at /admin/roles; recorded in the audit log with the "
+                                      "actor 'cli'). Administrators and the roles in "
+                                      "CASETRACKER_REQUIRE_2FA_ROLES always need it.")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--relax", is_flag=True, help="Let the role sign in with a password alone.")
+def role_2fa_command(role: str, relax: bool) -> None:
+    @with_database
+    async def run() -> frozenset[str]:
+        from casetracker.accounts import role_settings
+        from casetracker.auth.actor import Actor
+
+        current = await role_settings.effective_2fa_roles()
+        wanted = current - {role} if relax else current | {role}
+        return await role_settings.set_required_roles(Actor.system("cli"), wanted)
+
+    required = run()
+    if role in required:
+        click.echo(f"{role}: two-factor sign-in required.")
+    else:
+        click.echo(f"{role}: two-factor sign-in relaxed (password alone); recorded in the "
+                   "audit log.")
 
 
 @users_group.command("list", help="List staff accounts.")

@@ -41,9 +41,12 @@ def _field(data: dict[str, Any], name: str, limit: int = 1024) -> str:
     return str(data.get(name, ""))[:limit]
 
 
-def _locked_message() -> str:
+def _locked_message(state: throttle.ThrottleState | None = None) -> str:
     from casetracker.settings import get_settings
 
+    if state is not None and state.busy:
+        return _("Many people are signing in from your network at this moment. Please try "
+                 "again in a minute.")
     return _("Too many failed sign-in attempts. For your security, sign-in is paused for "
              "%(minutes)s minutes. Wait, then try again, or ask an administrator for help.",
              minutes=get_settings().login_lockout_minutes)
@@ -75,11 +78,13 @@ class LoginController(Controller):
         self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
     ) -> Template:
         from casetracker.accounts.middleware import ENDED_COOKIE
+        from casetracker.settings import get_settings
 
         ended = request.cookies.get(ENDED_COOKIE)
         response = Template("accounts/login.html.j2", context={
             "next": safe_next(next), "email": "", "errors": {},
-            "ended_idle": ended == "idle"})
+            "ended_idle": ended == "idle", "ended_expired": ended == "expired",
+            "max_hours": get_settings().session_max_hours})
         if ended:
             response.delete_cookie(ENDED_COOKIE, path="/login")
         return response
@@ -96,11 +101,11 @@ class LoginController(Controller):
             # The password is not even checked while locked, so guessing gains nothing.
             await _record_lockout(email, ip, attempt.state, "password")
             return Template("accounts/login.html.j2", status_code=429,
-                            context={**context, "errors": {"form": _locked_message()}})
+                            context={**context, "errors": {"form": _locked_message(attempt.state)}})
         user = await services.authenticate(email, password)
         if user is None:
             # The reserved attempt stays counted against the account; now the address too.
-            await throttle.record_address_failure(ip)
+            await throttle.settle_failure(attempt, ip)
             label, who = await _typed_account(email)
             await audit.record("login.failed", actor=Actor(id=None, label=label, ip_address=ip),
                                object_type="user", details=who)
@@ -139,7 +144,7 @@ class LoginController(Controller):
         if attempt.state.locked:
             await _record_lockout(user.email, ip, attempt.state, "second_factor")
             return Template("accounts/login_2fa.html.j2", status_code=429,
-                            context={"errors": {"form": _locked_message()}})
+                            context={"errors": {"form": _locked_message(attempt.state)}})
         code = _field(data, "code", 64).strip()
         try:
             method = await services.verify_second_factor(user.id, code)
@@ -148,7 +153,7 @@ class LoginController(Controller):
             method, unreadable = None, True
         if method is None:
             # The reserved attempt stays counted against the account; now the address too.
-            await throttle.record_address_failure(ip)
+            await throttle.settle_failure(attempt, ip)
             details = {"email": user.email, "stage": "second_factor"}
             if unreadable:
                 details["reason"] = "totp_secret_unreadable"
@@ -186,7 +191,11 @@ class LoginController(Controller):
             await audit.record("logout", actor=Actor.from_user(user, _ip(request)),
                                object_type="user", object_id=user.id)
         request.clear_session()
-        return Redirect(path="/login?signed_out=1", status_code=303)
+        from casetracker.accounts.middleware import SIGNED_IN_COOKIE
+
+        response = Redirect(path="/login?signed_out=1", status_code=303)
+        response.delete_cookie(SIGNED_IN_COOKIE, path="/")
+        return response
 
 
 class AccountController(Controller):

@@ -24,7 +24,11 @@ def _dummy_hash() -> str:
         _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
     return _DUMMY_HASH
 
-MIN_LENGTH = 12
+MIN_LENGTH = 12  # the default of CASETRACKER_PASSWORD_MIN_LENGTH
+# zxcvbn's score (0-4): 3 means "safely unguessable" (about 10^8 guesses or more); below that
+# the password is common, a common pattern, or built from the person's name or e-mail.
+MIN_STRENGTH = 3
+_ESTIMATE_CHARS = 72  # zxcvbn refuses longer input; the first 72 characters are judged
 
 
 def hash_password(password: str) -> str:
@@ -64,17 +68,37 @@ async def verify_password_off_loop(password_hash: str | None, password: str) -> 
                                           limiter=_limiter())
 
 
-def password_problem(password: str, *, email: str = "") -> str | None:
-    """A sentence saying what is wrong with a new password, or None."""
-    if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
+    """A sentence (in the reader's language) saying what is wrong with a new password, or None.
+
+    At least ``CASETRACKER_PASSWORD_MIN_LENGTH`` characters (default 12), and not easy to guess:
+    zxcvbn (its lists of common passwords, names and words, keyboard patterns, dates and
+    substitutions, plus the person's own e-mail and name) must estimate at least 10^8 guesses."""
+    from casetracker.settings import get_settings
+    from casetracker.web.i18n import gettext as _
+
+    min_length = max(8, get_settings().password_min_length)
+    if len(password) < min_length:
+        return _("Use at least %(n)s characters.", n=min_length)
     if len(password) > 1024:
-        return "Use at most 1024 characters."
+        return _("Use at most 1024 characters.")
     if email and password.lower() == email.lower():
-        return "Do not use your e-mail address as your password."
+        return _("Do not use your e-mail address as your password.")
     if len(set(password)) < 5:
-        return "Use a less repetitive password."
+        return _("Use a less repetitive password.")
+    if password_strength(password, email=email, name=name) < MIN_STRENGTH:
+        return _("This password is too easy to guess: it is a common password, a common "
+                 "pattern, or built from your name or e-mail address. Use three or four "
+                 "unrelated words, or a longer phrase.")
     return None
+
+
+def password_strength(password: str, *, email: str = "", name: str = "") -> int:
+    """zxcvbn's score, 0 (guessed at once) to 4."""
+    from zxcvbn import zxcvbn
+
+    hints = [h for h in (email, email.split("@")[0], *name.split()) if h]
+    return int(zxcvbn(password[:_ESTIMATE_CHARS], user_inputs=hints)["score"])
 
 
 def generate_one_time_password() -> str:

@@ -1,5 +1,15 @@
-"""Which roles must use two-factor sign-in: administrators always, the roles named in
-``CASETRACKER_REQUIRE_2FA_ROLES``, and the roles an administrator ticks (RoleSetting).
+"""Which roles must use two-factor sign-in.
+
+- Administrators and the roles named in ``CASETRACKER_REQUIRE_2FA_ROLES``: always (the admin
+  page cannot change it).
+- Every role that can see complainants' identity or evidence
+  (``policies.roles_seeing_identity_or_evidence``): by default. An administrator may *relax*
+  it for such a role at ``/admin/roles``; that is recorded in the audit log
+  (``role_setting.change`` with ``details.relaxed``).
+- Any other role: when an administrator ticks it.
+
+``role_setting`` holds only the administrators' departures from the default (a row per role
+whose choice differs from it), so a role that gains access to evidence later needs 2FA at once.
 
 The middleware refreshes a small per-process cache (at most every ``CACHE_SECONDS``) so that
 the session guard, which is synchronous, can read it; a change made in this process
@@ -10,19 +20,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from casetracker import db
-from casetracker.accounts.rules import roles_requiring_2fa
+from casetracker.accounts.rules import ALWAYS_2FA_ROLES, roles_requiring_2fa
 from casetracker.accounts.tables import Role, RoleSetting
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
+from casetracker.auth.policies import roles_seeing_identity_or_evidence
 from casetracker.settings import get_settings
 
 CACHE_SECONDS = 10.0
 
-# (engine, loaded at (monotonic), roles ticked in the database); the engine itself is kept
-# (compared with "is") so that a new database, as in tests, never reads another's cache.
-_cache: tuple[object, float, frozenset[str]] | None = None
+
+@dataclass(frozen=True)
+class Choices:
+    """The administrators' departures from the default, as stored."""
+    required: frozenset[str]
+    relaxed: frozenset[str]
+
+
+# (engine, loaded at (monotonic), choices); the engine itself is kept (compared with "is") so
+# that a new database, as in tests, never reads another's cache.
+_cache: tuple[object, float, Choices] | None = None
 
 
 def invalidate() -> None:
@@ -30,21 +50,23 @@ def invalidate() -> None:
     _cache = None
 
 
-async def ticked_roles() -> frozenset[str]:
-    """Roles ticked by an administrator (database only), from the cache when fresh."""
+async def stored_choices() -> Choices:
+    """What administrators chose (database only), from the cache when fresh."""
     global _cache
     engine = db.current_engine()
     now = time.monotonic()
     if _cache is not None and _cache[0] is engine and now - _cache[1] < CACHE_SECONDS:
         return _cache[2]
-    rows = await RoleSetting.select(RoleSetting.role).where(RoleSetting.require_2fa == True)  # noqa: E712
-    roles = frozenset(row["role"] for row in rows)
-    _cache = (engine, now, roles)
-    return roles
+    rows = await RoleSetting.select(RoleSetting.role, RoleSetting.require_2fa)
+    choices = Choices(required=frozenset(r["role"] for r in rows if r["require_2fa"]),
+                      relaxed=frozenset(r["role"] for r in rows if not r["require_2fa"]))
+    _cache = (engine, now, choices)
+    return choices
 
 
-async def effective_2fa_roles() -> frozenset[str]:
-    return roles_requiring_2fa(set(get_settings().require_2fa_roles) | await ticked_roles())
+def default_roles() -> frozenset[str]:
+    """Roles that need 2FA unless an administrator relaxes it."""
+    return roles_seeing_identity_or_evidence()
 
 
 def configured_roles() -> frozenset[str]:
@@ -52,22 +74,43 @@ def configured_roles() -> frozenset[str]:
     return roles_requiring_2fa(get_settings().require_2fa_roles)
 
 
-async def set_ticked_roles(actor: Actor, roles: Iterable[str]) -> frozenset[str]:
-    wanted = frozenset(r for r in roles if r in {x.value for x in Role})
+async def effective_2fa_roles() -> frozenset[str]:
+    choices = await stored_choices()
+    return roles_requiring_2fa(get_settings().require_2fa_roles, by_default=default_roles(),
+                               relaxed=choices.relaxed, required=choices.required)
+
+
+async def set_required_roles(actor: Actor, roles: Iterable[str]) -> frozenset[str]:
+    """Make exactly ``roles`` (plus the fixed ones) need 2FA; store departures from the default
+    and audit the change, naming the roles for which it is relaxed."""
+    known = {r.value for r in Role}
+    fixed = configured_roles()
+    wanted = frozenset(r for r in roles if r in known) | fixed
+    defaults = default_roles()
     async with db.write_transaction():
-        current = {row["role"]: row for row in await RoleSetting.select()}
-        for role in Role:
-            require = role.value in wanted
-            row = current.get(role.value)
-            if row is None:
-                await RoleSetting.insert(RoleSetting(role=role.value, require_2fa=require))
-            elif row["require_2fa"] != require:
-                await RoleSetting.update({RoleSetting.require_2fa: require}).where(
-                    RoleSetting.role == role.value)
-        before = sorted(r for r, row in current.items() if row["require_2fa"])
-        if before != sorted(wanted):
+        before = await effective_2fa_roles_uncached()
+        for role in sorted(known):
+            if role in fixed or role in ALWAYS_2FA_ROLES:
+                await RoleSetting.delete().where(RoleSetting.role == role)
+                continue
+            require = role in wanted
+            departs = require != (role in defaults)
+            await RoleSetting.delete().where(RoleSetting.role == role)
+            if departs:
+                await RoleSetting.insert(RoleSetting(role=role, require_2fa=require))
+        if before != wanted:
             await audit.record("role_setting.change", actor=actor, object_type="role_setting",
-                               details={"require_2fa_before": before,
-                                        "require_2fa_after": sorted(wanted)})
+                               details={
+                                   "require_2fa_before": sorted(before),
+                                   "require_2fa_after": sorted(wanted),
+                                   # roles that see identity or evidence and now sign in
+                                   # with a password alone
+                                   "relaxed": sorted(defaults - wanted),
+                               })
     invalidate()
     return wanted
+
+
+async def effective_2fa_roles_uncached() -> frozenset[str]:
+    invalidate()
+    return await effective_2fa_roles()

@@ -8,9 +8,15 @@ from typing import Any
 ALWAYS_2FA_ROLES = frozenset({"administrator"})
 
 
-def roles_requiring_2fa(configured: Iterable[str]) -> frozenset[str]:
-    """Administrators always need a second factor; other roles when an administrator says so."""
-    return ALWAYS_2FA_ROLES | frozenset(configured)
+def roles_requiring_2fa(configured: Iterable[str], *, by_default: Iterable[str] = (),
+                        relaxed: Iterable[str] = (), required: Iterable[str] = ()
+                        ) -> frozenset[str]:
+    """Who must use a second factor: administrators and the ``configured`` roles (server
+    setting) always; the roles that need it ``by_default`` (they see complainants' identity or
+    evidence) unless an administrator ``relaxed`` it; and any role an administrator
+    ``required`` it of."""
+    fixed = ALWAYS_2FA_ROLES | frozenset(configured)
+    return fixed | (frozenset(by_default) - frozenset(relaxed)) | frozenset(required)
 
 
 def requires_2fa_enrolment(user: Any, configured_roles: Iterable[str]) -> bool:

@@ -19,7 +19,7 @@ from casetracker.accounts.passwords import (
     verify_password_off_loop,
 )
 from casetracker.accounts.rules import admin_change_problem
-from casetracker.accounts.tables import Role, User
+from casetracker.accounts.tables import ApiToken, Role, User
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
 from casetracker.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -70,6 +70,21 @@ async def _lock_user_row(user_id: int) -> None:
         await User.raw("SELECT id FROM ct_user WHERE id = {} FOR UPDATE", user_id)
 
 
+async def revoke_api_tokens(user_id: int, *, actor: Actor, reason: str) -> int:
+    """Inside the caller's write transaction: revoke every live API token of the user (a
+    password change or reset, a 2FA reset or disabling must not leave a token that comes back
+    to life later). Audited as ``api_token.revoke_all`` when there was any."""
+    live = await ApiToken.select(ApiToken.id).where(
+        (ApiToken.user == user_id) & ApiToken.revoked_at.is_null())
+    if not live:
+        return 0
+    await ApiToken.update({ApiToken.revoked_at: datetime.now(UTC)}).where(
+        ApiToken.id.is_in([row["id"] for row in live]))
+    await audit.record("api_token.revoke_all", actor=actor, object_type="user",
+                       object_id=user_id, details={"count": len(live), "reason": reason})
+    return len(live)
+
+
 async def get_user(user_id: int) -> User:
     user = await User.objects().where(User.id == user_id).first()
     if user is None:
@@ -101,8 +116,8 @@ class UserService:
             errors["name"] = _("Use at most 200 characters.")
         if role not in ROLE_VALUES:
             errors["role"] = _("Choose one of the roles.")
-        if check_password and (problem := password_problem(password, email=email)):
-            errors["password"] = _(problem)
+        if check_password and (problem := password_problem(password, email=email, name=name)):
+            errors["password"] = problem
         if "email" not in errors and await User.exists().where(User.email == email):
             errors["email"] = _("A user with that e-mail address already exists.")
         if errors:
@@ -172,6 +187,7 @@ class UserService:
                 User.id == user.id)
             await audit.record("user.disable", actor=self.actor, object_type="user",
                                object_id=user.id, details={"email": user.email})
+            await revoke_api_tokens(user.id, actor=self.actor, reason="disabled")
         return await get_user(user_id)
 
     async def enable(self, user_id: int) -> User:
@@ -198,6 +214,7 @@ class UserService:
             }).where(User.id == user.id)
             await audit.record("user.password_reset", actor=self.actor, object_type="user",
                                object_id=user.id, details={"email": user.email})
+            await revoke_api_tokens(user.id, actor=self.actor, reason="password_reset")
         return await get_user(user_id), password
 
     async def reset_2fa(self, user_id: int) -> User:
@@ -214,6 +231,7 @@ class UserService:
             }).where(User.id == user.id)
             await audit.record("user.2fa_reset", actor=self.actor, object_type="user",
                                object_id=user.id, details={"email": user.email})
+            await revoke_api_tokens(user.id, actor=self.actor, reason="2fa_reset")
         return await get_user(user_id)
 
     async def disable_by_email(self, email: str) -> User:
@@ -239,8 +257,8 @@ class AccountService:
         errors: dict[str, str] = {}
         if not await verify_password_off_loop(user.password_hash, current):
             errors["current_password"] = _("Your current password is not right.")
-        if problem := password_problem(new, email=user.email):
-            errors["new_password"] = _(problem)
+        if problem := password_problem(new, email=user.email, name=user.name):
+            errors["new_password"] = problem
         elif new != confirm:
             errors["confirm_password"] = _("The two new passwords are not the same.")
         elif await verify_password_off_loop(user.password_hash, new):
@@ -257,6 +275,7 @@ class AccountService:
             await audit.record("user.password_change", actor=self.actor, object_type="user",
                                object_id=user.id,
                                details={"was_one_time": bool(user.must_change_password)})
+            await revoke_api_tokens(user.id, actor=self.actor, reason="password_change")
         return await get_user(user.id)
 
     async def pending_totp_secret(self) -> str:

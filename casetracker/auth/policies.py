@@ -42,6 +42,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[P]] = {
 
 TRIAGE_STATES = frozenset({"received", "in_triage"})
 
+# Holding any of these means seeing who complained or the evidence: such roles sign in with a
+# second factor unless an administrator relaxes it (CJIS multi-factor authentication).
+IDENTITY_OR_EVIDENCE = frozenset({P.CASE_VIEW_CONTACT, P.EVIDENCE_READ})
+
+
+def roles_seeing_identity_or_evidence() -> frozenset[str]:
+    return frozenset(role for role, granted in ROLE_PERMISSIONS.items()
+                     if granted & IDENTITY_OR_EVIDENCE)
+
 
 def permissions_for(role: str | None) -> frozenset[P]:
     return ROLE_PERMISSIONS.get(role or "", frozenset())

@@ -24,6 +24,7 @@ from casetracker.auth.guards import API
 from casetracker.auth.policies import case_visibility_filter
 from casetracker.cases import listing
 from casetracker.errors import NotFound, ValidationFailed
+from casetracker.web import openapi as doc
 from casetracker.web.i18n import gettext as _
 
 API_OPT = {API: True, "exclude_from_csrf": True, "skip_session": True}
@@ -83,8 +84,41 @@ def case_summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _list_parameters() -> list[Any]:
+    from casetracker.cases.rules import ALL_STATES
+
+    return [
+        doc.query("state", doc.string(pattern=f"^({'|'.join(ALL_STATES)})"
+                                       f"(,({'|'.join(ALL_STATES)}))*$"),
+                  "One state, or several separated by commas: " + ", ".join(ALL_STATES)),
+        doc.query("agency", doc.integer(minimum=1, maximum=listing.MAX_ID), "Agency id"),
+        doc.query("agency_state", doc.string(pattern="^[A-Za-z]{2}$"),
+                  "The agency's state, two letters"),
+        doc.query("model", doc.enum(listing.MODELS), "287(g) model of the agreement"),
+        doc.query("officer_id", doc.integer(minimum=1, maximum=listing.MAX_ID),
+                  "Registry officer id"),
+        doc.query("officer", doc.string(max_length=100), "Officer name or badge, as typed"),
+        doc.query("investigator", doc.string(pattern=r"^([1-9][0-9]{0,8}|none)$"),
+                  "Lead investigator's user id, or `none` for unassigned cases"),
+        doc.query("allegation_type", doc.enum(listing.ALLEGATION_TYPES), "Allegation type"),
+        doc.query("characteristic", doc.enum(listing.CHARACTERISTICS),
+                  "Protected characteristic"),
+        doc.query("received_from", doc.string(format="date"), "Received on or after (YYYY-MM-DD)"),
+        doc.query("received_to", doc.string(format="date"), "Received on or before (YYYY-MM-DD)"),
+        doc.query("overdue", doc.enum(("1", "true", "yes", "on", "0", "false")),
+                  "Only cases with an overdue clock"),
+        doc.query("q", doc.string(max_length=200), "Full-text search"),
+        doc.query("sort", doc.enum(listing.SORTS), "Order (default: newest first)"),
+        doc.query("per_page", doc.integer(minimum=1, maximum=listing.MAX_PAGE_SIZE),
+                  f"Cases per page (default {listing.DEFAULT_PAGE_SIZE})"),
+        doc.query("cursor", doc.string(), "`next_cursor` of the previous page"),
+    ]
+
+
 @get("/api/v1/cases", name="api.cases.list", opt=API_OPT, guards=[api_guard],
-     include_in_schema=True, summary="List cases",
+     include_in_schema=True, summary="List cases", security=doc.BEARER,
+     responses=doc.error_responses(401, 422),
+     operation_class=doc.operation(parameters=_list_parameters()),
      description="The same filters as the case list page (state, agency, model, officer, "
      "investigator, allegation_type, characteristic, received_from, received_to, overdue, q, "
      "sort), `per_page` (1-200) and `cursor` (from `next_cursor`).")
@@ -122,7 +156,8 @@ async def _detail(actor: Actor, case_id: int) -> dict[str, Any]:
 
 
 @get("/api/v1/cases/{case_id:int}", name="api.cases.detail", opt=API_OPT, guards=[api_guard],
-     include_in_schema=True, summary="One case")
+     include_in_schema=True, summary="One case", security=doc.BEARER,
+     responses=doc.error_responses(401, 404))
 async def api_case_detail(request: Request[Any, Any, Any],
                           case_id: FromPath[int]) -> dict[str, Any]:
     actor = _actor(request)
@@ -183,8 +218,23 @@ TRANSITION_NAMES = ("start_triage", "open", "decline", "refer", "assign", "submi
                     "start_review", "return", "resume", "close")
 
 
+TRANSITION_BODY = doc.Schema(
+    type=doc.OpenAPIType.OBJECT, required=["transition"], properties={
+        "transition": doc.enum(TRANSITION_NAMES),
+        "reason": doc.string("decline, refer, assign: why"),
+        "body": doc.string("refer: to whom (e.g. ice_opr, dhs_oig, lea_internal_affairs)"),
+        "body_other": doc.string("refer: the body's name when `body` is other"),
+        "reference_number": doc.string("refer: their case number"),
+        "sent_on": doc.string("refer: when it was sent (YYYY-MM-DD)", format="date"),
+        "investigator_id": doc.integer("assign: the investigator's user id"),
+        "comments": doc.string("return: what the investigator must do"),
+    })
+
+
 @post("/api/v1/cases/{case_id:int}/transitions", name="api.cases.transition", opt=API_OPT,
-      guards=[api_guard], include_in_schema=True, status_code=200,
+      guards=[api_guard], include_in_schema=True, status_code=200, security=doc.BEARER,
+      responses=doc.error_responses(401, 403, 404, 409, 422),
+      operation_class=doc.operation(body=TRANSITION_BODY),
       summary="Move a case to its next state",
       description='`{"transition": "start_triage" | "open" | "decline" (reason) | "refer" '
       '(body, body_other, reason, reference_number) | "assign" (investigator_id, reason) | '
@@ -243,8 +293,25 @@ async def _after_change(actor: Actor, case_id: int) -> dict[str, Any]:
     return await _detail(actor, case_id)
 
 
+def _finding_body() -> Any:
+    from casetracker.cases.rules import FINDING_LABELS, STANDARDS_OF_PROOF
+
+    return doc.Schema(
+        type=doc.OpenAPIType.OBJECT, required=["allegation_id"], properties={
+            "allegation_id": doc.integer("The allegation, from the case's `allegations`"),
+            "kind": doc.enum(("recommended", "final"),
+                             "recommended (the lead investigator) or final (the reviewer)"),
+            "finding": doc.enum(tuple(FINDING_LABELS)),
+            "rationale": doc.string(),
+            "standard": doc.enum(STANDARDS_OF_PROOF),
+            "action": doc.string("Recommended action"),
+        })
+
+
 @post("/api/v1/cases/{case_id:int}/findings", name="api.cases.finding", opt=API_OPT,
-      guards=[api_guard], include_in_schema=True, status_code=200,
+      guards=[api_guard], include_in_schema=True, status_code=200, security=doc.BEARER,
+      responses=doc.error_responses(401, 403, 404, 409, 422),
+      operation_class=doc.operation(body=_finding_body()),
       summary="Record a finding on an allegation",
       description='`{"allegation_id": 1, "kind": "recommended", "finding": "sustained", '
       '"rationale": "...", "standard": "preponderance", "action": "..."}` (the lead '

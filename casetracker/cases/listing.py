@@ -31,6 +31,7 @@ from casetracker.errors import ValidationFailed
 from casetracker.settings import get_settings
 from casetracker.web.i18n import gettext as _
 
+MAX_ID = 2_147_483_647
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
 EXPORT_BATCH_SIZE = 500
@@ -157,7 +158,8 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
         raw = _first(params, key)
         if not raw:
             return None
-        if raw.isascii() and raw.isdigit() and len(raw) < 12:
+        # Ids are 32-bit on PostgreSQL: a larger number matches no row on either engine.
+        if raw.isascii() and raw.isdigit() and len(raw) < 12 and int(raw) <= MAX_ID:
             return int(raw)
         errors[key] = _("Choose a value from the list.")
         return None

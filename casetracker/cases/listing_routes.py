@@ -22,6 +22,7 @@ from casetracker.cases import listing
 from casetracker.cases.api import API_ROUTE_HANDLERS
 from casetracker.cases.controllers import requires_case_access
 from casetracker.errors import ValidationFailed
+from casetracker.web.csv_safety import safe_cell
 from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
 
@@ -123,11 +124,8 @@ def _cell(value: Any) -> str:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
-    text = str(value)
     # Spreadsheets run cells that start with these as formulas (CSV injection).
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
+    return safe_cell(str(value))
 
 
 def export_record(row: dict[str, Any]) -> list[str]:
@@ -185,7 +183,7 @@ async def case_export(request: Request[Any, Any, Any]) -> Stream:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Stream(
         csv_lines(actor, filters),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds the one charset
         headers={"Content-Disposition": f'attachment; filename="cases-{stamp}.csv"',
                  "Cache-Control": "no-store"},
     )

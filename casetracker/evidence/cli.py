@@ -59,8 +59,10 @@ def verify_command(case_id: int | None) -> None:
     sys.exit(code)
 
 
-@evidence_group.command("sweep", help="Remove staging leftovers older than an hour and stored "
-                                      "files no record points to; each is logged.")
+@evidence_group.command("sweep", help="Remove staging leftovers older than an hour, abort "
+                                      "incomplete uploads to the object store older than an "
+                                      "hour, and remove stored files no record points to; "
+                                      "each is logged.")
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
 def sweep_command(dry_run: bool) -> None:
     from casetracker.evidence.services import sweep
@@ -71,8 +73,12 @@ def sweep_command(dry_run: bool) -> None:
         click.echo(f"{verb} staging leftover {name}")
     for key in result["orphans"]:
         click.echo(f"{verb} unreferenced stored file {key}")
+    upload_verb = "would abort" if dry_run else "aborted"
+    for key in result["uploads"]:
+        click.echo(f"{upload_verb} incomplete upload to {key}")
     click.echo(f"{len(result['staging'])} staging leftover(s) and {len(result['orphans'])} "
-               f"unreferenced file(s) {verb}.")
+               f"unreferenced file(s) {verb}; {len(result['uploads'])} incomplete upload(s) "
+               f"{upload_verb}.")
 
 
 CLI_COMMANDS = [evidence_group]

@@ -285,11 +285,8 @@ class EvidenceController(Controller):
         if not item["image_verified"] or item["content_type"] not in PREVIEW_FORMATS.values():
             raise NotFound("No preview for this item.")
         store = get_store(get_settings())
-        path = getattr(store, "path_for", None)
-        if path is None:
-            raise NotFound("No preview for this item.")
         try:
-            png = await anyio.to_thread.run_sync(_render_preview, path(item["storage_key"]))
+            png = await anyio.to_thread.run_sync(_render_preview, store, item["storage_key"])
         except Exception as exc:  # a file Pillow no longer opens gets no preview
             log.warning("preview of evidence item %s failed: %s", item_id, exc)
             raise NotFound("No preview for this item.") from exc
@@ -339,10 +336,11 @@ class EvidenceController(Controller):
         return Redirect(path=f"/evidence/{item_id}", status_code=303)
 
 
-def _render_preview(path: Any) -> bytes:
+def _render_preview(store: Any, key: str) -> bytes:
+    """In a worker thread: the store's file may read from the object store."""
     from PIL import Image, ImageOps
 
-    with Image.open(path) as image:
+    with store.open_file(key) as handle, Image.open(handle) as image:
         if image.format not in PREVIEW_FORMATS:
             raise ValueError("not a previewable format")
         image.seek(0)

@@ -19,11 +19,10 @@ from __future__ import annotations
 import contextvars
 import hmac
 import logging
-import os
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 import anyio.to_thread
@@ -61,10 +60,17 @@ class StagedFile:
     sha256: str
     content_type: str
     kind: str  # image|video|audio|pdf|document|text|other
-    staging_path: Path
+    # Where the bytes wait in the store: the staging key ("staging/<time>-<random>.part"),
+    # on every backend. (The name is kept from when it was a local path; store methods accept
+    # either.)
+    staging_path: str
     image_verified: bool = False  # a PNG/JPEG/GIF/WebP that Pillow opened: may show inline
     storage_key: str | None = None  # set by promote()
     created_new: bool = False  # promote() stored new bytes (rather than finding them stored)
+
+    @property
+    def staging_key(self) -> str:
+        return str(self.staging_path)
 
 
 @dataclass
@@ -122,33 +128,26 @@ def _kinds_text(allowed: frozenset[str]) -> str:
     return ", ".join(_(KIND_LABELS[k]) for k in sorted(allowed) if k in KIND_LABELS)
 
 
-def _prove_image(path: Path) -> str | None:
-    """Pillow's format name when the file really is a previewable raster image."""
+def _prove_image(store: Any, key: str) -> str | None:
+    """Pillow's format name when the staged file really is a previewable raster image.
+    Runs in a worker thread (the store's file may read from the object store)."""
     from PIL import Image
 
     try:
-        with Image.open(path) as image:
+        with store.open_file(key) as handle, Image.open(handle) as image:
             fmt = image.format
             width, height = image.size
             image.verify()
         if fmt not in PREVIEW_FORMATS or width * height > 60_000_000:
             return None
-        with Image.open(path) as image:  # verify() leaves the image unusable: decode for real
+        # verify() leaves the image unusable: decode for real
+        with store.open_file(key) as handle, Image.open(handle) as image:
             if image.format == "JPEG":
                 image.draft("RGB", (2048, 2048))  # decode scaled down: bounded memory
             image.load()
         return fmt
     except Exception:  # anything Pillow cannot open is not a previewable image
         return None
-
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError:
-        log.warning("could not remove staged file %s", path)
 
 
 class _FilePart:
@@ -194,7 +193,7 @@ async def parse_streaming_form(
             csrf_ok = True
 
     result = ParsedUpload(fields={}, files=[], errors={})
-    staged_paths: list[Path] = []
+    staged_keys: list[str] = []
     current_file: _FilePart | None = None
     current_field: tuple[str, bytearray] | None = None
     skipping = False  # the current file part is being drained without storing it
@@ -255,7 +254,7 @@ async def parse_streaming_form(
             return
         file_count += 1
         writer = await store.open_staging()
-        staged_paths.append(writer.path)
+        staged_keys.append(writer.key)
         current_file = _FilePart(name, original, segment.content_type or "", writer)
 
     async def on_data(chunk: bytes) -> None:
@@ -329,7 +328,7 @@ async def parse_streaming_form(
         assert sniffed is not None
         kind, content_type, verified = sniffed.kind, sniffed.content_type, False
         if sniffed.pil_candidate:
-            fmt = await anyio.to_thread.run_sync(_prove_image, part.writer.path)
+            fmt = await anyio.to_thread.run_sync(_prove_image, store, part.writer.key)
             if fmt is not None:
                 verified = True
                 content_type = PREVIEW_FORMATS[fmt]
@@ -337,13 +336,13 @@ async def parse_streaming_form(
                 # claims to be a web image but Pillow cannot open it: keep it, never show it
                 kind, content_type = "other", "application/octet-stream"
                 if kind not in allowed:
-                    _unlink_quietly(part.writer.path)
+                    await store.discard_staging([part.writer.key])
                     error(part.field_name, _("“{name}” is not a readable image.").format(
                         name=part.original_name))
                     return
         result.files.append((part.field_name, StagedFile(
             original_name=part.original_name, size_bytes=part.writer.size, sha256=sha256,
-            content_type=content_type, kind=kind, staging_path=part.writer.path,
+            content_type=content_type, kind=kind, staging_path=part.writer.key,
             image_verified=verified)))
 
     content_length = request.content_length
@@ -373,18 +372,14 @@ async def parse_streaming_form(
             raise PermissionDeniedException("CSRF token verification failed")
     except BaseException:
         # Disconnects, CSRF failures, parser errors, cancellation: nothing stays staged.
-        # Synchronous on purpose so that it also completes in a cancelled task.
+        # discard_staging completes in a cancelled task too (local: no await; object store:
+        # shielded); the writer's own abort also ends an unfinished multipart upload.
         if current_file is not None:
-            try:
-                current_file.writer._handle.close()  # type: ignore[attr-defined]
-            except Exception:  # noqa: S110 - best effort
-                pass
-        for path in staged_paths:
-            _unlink_quietly(path)
+            await current_file.writer.abort()
+        await store.discard_staging(staged_keys)
         raise
     if result.errors:
-        for path in staged_paths:
-            _unlink_quietly(path)
+        await store.discard_staging(staged_keys)
         result.files = []
     return result
 
@@ -415,7 +410,7 @@ async def promote(staged: StagedFile, settings: Any = None) -> str:
     if staged.storage_key is not None:
         return staged.storage_key
     store = get_store(settings or get_settings())
-    key, created = await store.promote(staged.staging_path, staged.sha256)
+    key, created = await store.promote(staged.staging_key, staged.sha256)
     staged.storage_key = key
     staged.created_new = created
     tracker = _promoted_in_txn.get()
@@ -428,7 +423,7 @@ async def promote(staged: StagedFile, settings: Any = None) -> str:
 async def discard(staged: StagedFile) -> None:
     """Remove a staged file that will not be stored (no effect once promoted)."""
     if staged.storage_key is None:
-        _unlink_quietly(Path(staged.staging_path))
+        await get_store(get_settings()).discard_staging([staged.staging_key])
 
 
 async def cleanup_promoted(keys: Iterable[str | StagedFile], settings: Any = None) -> list[str]:
@@ -530,13 +525,13 @@ def staged_from_record(record: dict[str, Any]) -> StagedFile:
     return StagedFile(
         original_name=str(record["original_name"]), size_bytes=int(record["size_bytes"]),
         sha256=str(record["sha256"]), content_type=str(record["content_type"]),
-        kind=str(record["kind"]), staging_path=Path(str(record["staging_path"])),
+        kind=str(record["kind"]), staging_path=str(record["staging_path"]),
         image_verified=bool(record.get("image_verified")))
 
 
 def staged_name(staged: StagedFile | dict[str, Any]) -> str:
     path = staged.staging_path if isinstance(staged, StagedFile) else staged["staging_path"]
-    return Path(str(path)).name
+    return PurePosixPath(str(path)).name
 
 
 async def hold_staged(names: Iterable[str], until: Any) -> None:

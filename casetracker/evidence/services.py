@@ -280,21 +280,28 @@ async def evidence_index(case_id: int, *, include_withdrawn: bool = False
 async def sweep(*, older_than_seconds: float = 3600, dry_run: bool = False
                 ) -> dict[str, list[str]]:
     """Remove staging leftovers older than an hour (except files a feature holds on purpose:
-    ``ingest.hold_staged``) and stored files no record points to (also only when older than
-    an hour, so an upload in flight is never touched). Logs each."""
+    ``ingest.hold_staged``), abort incomplete multipart uploads older than an hour (object
+    store), and remove stored files no record points to (also only when older than an hour,
+    so an upload in flight is never touched). Logs each."""
     import time
 
     settings = get_settings()
     store = get_store(settings)
     removed_staging = []
     held = await held_staging_names(datetime.now(UTC))  # kept on purpose (complaint drafts)
-    for path in await store.staging_leftovers(older_than_seconds):
-        if path.name in held:
+    for key in await store.staging_leftovers(older_than_seconds):
+        name = key.rsplit("/", 1)[-1]
+        if name in held:
             continue
-        log.warning("sweep: removing staging leftover %s", path.name)
-        removed_staging.append(path.name)
+        log.warning("sweep: removing staging leftover %s", name)
+        removed_staging.append(name)
         if not dry_run:
-            await store.remove_staging(path)
+            await store.remove_staging(key)
+    # Object store: multipart uploads a dying process never finished nor aborted (their parts
+    # are stored, and billed, but invisible to a listing of objects).
+    aborted_uploads = await store.abort_incomplete_uploads(older_than_seconds, dry_run=dry_run)
+    for key in aborted_uploads:
+        log.warning("sweep: aborting an incomplete upload to %s", key)
     referenced = {row["storage_key"] for row in await EvidenceItem.select(
         EvidenceItem.storage_key)}
     removed_orphans = []
@@ -314,4 +321,5 @@ async def sweep(*, older_than_seconds: float = 3600, dry_run: bool = False
             removed_orphans.append(key)
             if not dry_run:
                 await store.remove(key)
-    return {"staging": removed_staging, "orphans": removed_orphans}
+    return {"staging": removed_staging, "orphans": removed_orphans,
+            "uploads": aborted_uploads}

@@ -13,78 +13,102 @@ from typing import Annotated, Any, ClassVar
 
 from litestar import Controller, MediaType, Request, Response, post
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.params import Body, HeaderParameter
+from litestar.params import Body, HeaderParameter, KwargDefinition
 
 from casetracker.auth.actor import Actor
 from casetracker.auth.guards import PUBLIC
 from casetracker.intake import forms, once, rules
 from casetracker.intake.services import FiledComplaint, IntakeService, rate_limit_allows
+from casetracker.web import openapi as doc
 from casetracker.web.i18n import get_language
 from casetracker.web.i18n import gettext as _
 
 API_OPT = {PUBLIC: True, "exclude_from_csrf": True, "skip_session": True}
 
 
+def _text(limit: int, description: str = "", **extra: Any) -> Any:
+    """An optional text field as the OpenAPI document shows it: the form's own limit (checked,
+    with a sentence per field, by forms.parse_complaint; not by the decoder)."""
+    return Annotated[str | None, KwargDefinition(max_length=limit, description=description or None,
+                                                 schema_extra=extra or None)]
+
+
+def _choice(choices: Any, description: str = "") -> Any:
+    return Annotated[str | None, KwargDefinition(
+        description=description or None,
+        schema_extra={"enum": [*sorted(forms.choice_keys(choices)), None]})]
+
+
+_O, _W, _C = forms.OFFICER_LIMITS, forms.WITNESS_LIMITS, forms.LIMITS
+
+
 @dataclass
 class OfficerIn:
-    name: str | None = None
-    badge: str | None = None
-    agency: str | None = field(default=None, metadata={
-        "description": "Agency name as typed, or 'Name, ST' as in the registry"})
+    name: _text(_O["name"][0]) = None  # type: ignore[valid-type]
+    badge: _text(_O["badge"][0]) = None  # type: ignore[valid-type]
+    agency: _text(_O["agency"][0],  # type: ignore[valid-type]
+                  "Agency name as typed, or 'Name, ST' as in the registry") = None
     agency_id: int | None = None
-    rank: str | None = None
-    description: str | None = None
-    vehicle: str | None = None
+    rank: _text(_O["rank"][0]) = None  # type: ignore[valid-type]
+    description: _text(_O["description"][0]) = None  # type: ignore[valid-type]
+    vehicle: _text(_O["vehicle"][0]) = None  # type: ignore[valid-type]
 
 
 @dataclass
 class WitnessIn:
-    name: str | None = None
-    contact: str | None = None
-    statement: str | None = None
+    name: _text(_W["name"][0]) = None  # type: ignore[valid-type]
+    contact: _text(_W["contact"][0]) = None  # type: ignore[valid-type]
+    statement: _text(_W["statement"][0]) = None  # type: ignore[valid-type]
 
 
 @dataclass
 class ComplaintIn:
-    """A complaint. Only ``narrative`` is required; everything else is optional."""
+    """A complaint. Only ``narrative`` is required; everything else is optional. Lengths and
+    choices are the public form's."""
 
-    narrative: str
-    incident_date: str | None = field(default=None, metadata={
-        "description": "YYYY-MM-DD, or YYYY-MM when the day is not known"})
-    incident_time: str | None = None
-    incident_location: str | None = None
-    incident_city: str | None = None
-    incident_state: str | None = None
-    incident_setting: str | None = field(default=None, metadata={
-        "description": "traffic_stop | street | jail_booking | home | workplace | other"})
-    context_287g: str | None = field(default=None, metadata={
-        "description": "unknown | jail_screening | warrant_service | field"})
-    officers: list[OfficerIn] = field(default_factory=list)
-    witnesses: list[WitnessIn] = field(default_factory=list)
-    checklist: list[str] = field(default_factory=list)
-    protected: list[str] = field(default_factory=list)
-    protected_other: str | None = None
-    harm: str | None = None
-    complainant_role: str | None = field(default=None, metadata={
-        "description": "victim | third_party"})
-    victim_name: str | None = None
-    relationship: str | None = None
+    narrative: Annotated[str, KwargDefinition(
+        min_length=1, max_length=forms.NARRATIVE_MAX, description="What happened")]
+    incident_date: _text(10, "YYYY-MM-DD, or YYYY-MM when the day is not known",  # type: ignore[valid-type]
+                         pattern=r"^[0-9]{4}-[0-9]{1,2}(-[0-9]{1,2})?$") = None
+    incident_time: _text(_C["incident_time"][0], "HH:MM, 24-hour clock",  # type: ignore[valid-type]
+                         pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$") = None
+    incident_location: _text(_C["incident_location"][0]) = None  # type: ignore[valid-type]
+    incident_city: _text(_C["incident_city"][0]) = None  # type: ignore[valid-type]
+    incident_state: _choice(forms.US_STATES, "Two-letter code") = None  # type: ignore[valid-type]
+    incident_setting: _choice(forms.SETTINGS) = None  # type: ignore[valid-type]
+    context_287g: _choice(forms.CONTEXTS_287G) = None  # type: ignore[valid-type]
+    officers: Annotated[list[OfficerIn], KwargDefinition(max_items=forms.MAX_OFFICERS)] = field(
+        default_factory=list)
+    witnesses: Annotated[list[WitnessIn], KwargDefinition(max_items=forms.MAX_WITNESSES)] = (
+        field(default_factory=list))
+    checklist: Annotated[list[str], KwargDefinition(schema_extra={"items": {
+        "type": "string", "enum": sorted(forms.choice_keys(forms.CHECKLIST))}})] = field(
+        default_factory=list)
+    protected: Annotated[list[str], KwargDefinition(
+        description="What the complainant believes was the basis",
+        schema_extra={"items": {"type": "string",
+                                "enum": sorted(forms.choice_keys(forms.PROTECTED))}})] = field(
+        default_factory=list)
+    protected_other: _text(_C["protected_other"][0]) = None  # type: ignore[valid-type]
+    harm: _text(_C["harm"][0]) = None  # type: ignore[valid-type]
+    complainant_role: _choice(forms.ROLES) = None  # type: ignore[valid-type]
+    victim_name: _text(_C["victim_name"][0]) = None  # type: ignore[valid-type]
+    relationship: _text(_C["relationship"][0]) = None  # type: ignore[valid-type]
     anonymous: bool = False
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    preferred_language: str | None = field(default=None, metadata={
-        "description": "en | es | other"})
-    preferred_language_other: str | None = None
-    preferred_contact: str | None = field(default=None, metadata={
-        "description": "email | phone | mail | none"})
-    safety_notes: str | None = None
+    name: _text(_C["name"][0]) = None  # type: ignore[valid-type]
+    email: _text(_C["email"][0]) = None  # type: ignore[valid-type]
+    phone: _text(_C["phone"][0]) = None  # type: ignore[valid-type]
+    address: _text(_C["address"][0]) = None  # type: ignore[valid-type]
+    preferred_language: _choice(forms.LANGUAGES) = None  # type: ignore[valid-type]
+    preferred_language_other: _text(_C["preferred_language_other"][0]) = None  # type: ignore[valid-type]
+    preferred_contact: _choice(forms.CONTACT_METHODS) = None  # type: ignore[valid-type]
+    safety_notes: _text(_C["safety_notes"][0]) = None  # type: ignore[valid-type]
     interpreter_needed: bool = False
     consent_share_agency: bool = False
     consent_share_ice: bool = False
-    language: str | None = field(default=None, metadata={
-        "description": "Language of the complaint (en, es); default from Accept-Language"})
+    language: Annotated[str | None, KwargDefinition(
+        description="Language of the complaint; default from Accept-Language",
+        schema_extra={"enum": ["en", "es", None]})] = None
 
 
 @dataclass
@@ -99,8 +123,8 @@ class FiledOut:
 
 @dataclass
 class StatusIn:
-    tracking_number: str
-    access_code: str
+    tracking_number: Annotated[str, KwargDefinition(max_length=40, description="CT-XXXX-XXXX")]
+    access_code: Annotated[str, KwargDefinition(max_length=80)]
 
 
 @dataclass
@@ -183,6 +207,7 @@ class ComplaintsApiController(Controller):
 
     @post("/", name="api.complaints.file", opt=API_OPT, include_in_schema=True,
           request_max_body_size=256 * 1024, status_code=201,
+          responses=doc.error_responses(413, 422, 429),
           summary="File a complaint",
           description="Validates exactly as the public form does. Returns the tracking number "
           "and the secret access code (shown once; keep it). Evidence files are sent through "
@@ -237,6 +262,7 @@ class ComplaintsApiController(Controller):
 
     @post("/status", name="api.complaints.status", opt=API_OPT, include_in_schema=True,
           request_max_body_size=16 * 1024, status_code=200,
+          responses=doc.error_responses(404, 413, 422, 429),
           summary="Look up a complaint's status",
           description="Takes the tracking number and access code in the body. A wrong number "
           "or code gets the same 404 answer. Rate limited per address (429).")

@@ -20,7 +20,7 @@ from casetracker.web.templating import HTMLTemplate as Template
 
 log = logging.getLogger("casetracker.intake")
 
-MB = 1024 * 1024
+MB = 1_000_000  # "MB" means 1,000,000 bytes everywhere: settings, hints and error messages
 PUBLIC_OPT = {PUBLIC: True, "skip_session": True}
 FORM_OPT = {PUBLIC: True, "skip_session": True}  # url-encoded forms: the CSRF middleware checks
 UPLOAD_OPT = {PUBLIC: True, "skip_session": True, "exclude_from_csrf": True}

@@ -184,4 +184,6 @@ def to_csv(stats: dict[str, Any]) -> str:
 
 def _safe(text: str) -> str:
     """Neutralise spreadsheet formulas in a CSV cell."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    from casetracker.web.csv_safety import safe_cell
+
+    return safe_cell(text)

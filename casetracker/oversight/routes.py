@@ -166,7 +166,7 @@ async def statistics_page(request: Request[Any, Any, Any]) -> Template:
 async def statistics_csv(request: Request[Any, Any, Any]) -> Response[str]:
     stats = await public.load_public_statistics(_year(request))
     name = f"complaint-statistics-{stats['year'] or 'all-years'}.csv"
-    return Response(content=public.to_csv(stats), media_type="text/csv; charset=utf-8",
+    return Response(content=public.to_csv(stats), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from casetracker import db
@@ -41,6 +39,7 @@ from casetracker.reports.tables import (
     RecommendationOfficer,
 )
 from casetracker.settings import Settings, get_settings, local_today
+from casetracker.storage import ObjectMissing, Store, get_store
 
 log = logging.getLogger("casetracker.reports")
 
@@ -55,28 +54,24 @@ AUTHORED = tuple(f for f in EDITABLE if f != "classification")
 
 # --- storage of issued documents -------------------------------------------------------------
 
-def documents_dir(settings: Settings | None = None) -> Path:
-    """Issued documents live under var/documents/ (content-addressed, read-only).
+def documents_store(settings: Settings | None = None) -> Store:
+    """Issued documents: the ``documents`` area of the configured store (var/documents/ on
+    the local backend, ``documents/`` in the bucket), content-addressed and written once.
 
-    Not the evidence store: its sweep removes stored files no evidence record points to."""
-    return (settings or get_settings()).var_dir / "documents"
+    Not the evidence area: its sweep removes stored files no evidence record points to."""
+    return get_store(settings or get_settings(), "documents")
 
 
-def store_document(data: bytes, settings: Settings | None = None) -> tuple[str, str]:
+async def store_document(data: bytes, settings: Settings | None = None) -> tuple[str, str]:
     sha = rendering.sha256_hex(data)
     key = f"{sha[:2]}/{sha}.pdf"
-    path = documents_dir(settings) / key
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.part")
-        tmp.write_bytes(data)
-        os.chmod(tmp, 0o440)
-        os.replace(tmp, path)
+    # Write-once: an existing object under this key already holds these very bytes.
+    await documents_store(settings).put_bytes(key, data, write_once=True)
     return key, sha
 
 
-def read_document(key: str, settings: Settings | None = None) -> bytes:
-    return (documents_dir(settings) / key).read_bytes()
+async def read_document(key: str, settings: Settings | None = None) -> bytes:
+    return await documents_store(settings).get_bytes(key)
 
 
 # --- the service -----------------------------------------------------------------------------
@@ -422,12 +417,12 @@ class RecommendationService:
         sensitive = rec["classification"] == "sensitive"
         pdf, document = await self._render_issued(recommendation_id, redacted=not sensitive,
                                                   now=now, number=number)
-        key, sha = await asyncio.to_thread(store_document, pdf, self.settings)
+        key, sha = await store_document(pdf, self.settings)
         redacted_values: dict[str, Any] = {}
         if sensitive:
             redacted_pdf, _doc = await self._render_issued(recommendation_id, redacted=True,
                                                            now=now, number=number)
-            r_key, r_sha = await asyncio.to_thread(store_document, redacted_pdf, self.settings)
+            r_key, r_sha = await store_document(redacted_pdf, self.settings)
             redacted_values = {"redacted_sha256": r_sha, "redacted_key": r_key,
                                "redacted_size": len(redacted_pdf)}
         signed = "pyhanko" if self.settings.signing_cert and self.settings.signing_key else ""
@@ -498,7 +493,12 @@ class RecommendationService:
             # issued before variants were stored: nobody without the permission gets it
             raise Forbidden("This recommendation was issued only in its sensitive version, "
                             "which names complainants; you may not download it.")
-        data = await asyncio.to_thread(read_document, key, self.settings)
+        try:
+            data = await read_document(key, self.settings)
+        except ObjectMissing as exc:
+            log.error("issued document %s is missing from the store (%s)", rec["number"], key)
+            raise Conflict("The stored document is missing; the administrator has been "
+                           "told.") from exc
         if rendering.sha256_hex(data) != sha:
             log.error("issued document %s does not match its SHA-256", rec["number"])
             raise Conflict("The stored document does not match its recorded hash; the "

@@ -1,5 +1,6 @@
 """Password change (and the forced change of a one-time password), and every way a session
-ends: logout, password change elsewhere, disabling, idle timeout."""
+ends: logout, password change elsewhere, disabling, idle timeout; with sessions in files and
+in Redis."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import pytest
 from casetracker.accounts.tables import User
 from tests.conftest import Browser, login_as
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.factories_accounts import ONE_TIME_PASSWORD, audit_actions, find
+from tests.factories_accounts import ONE_TIME_PASSWORD, audit_actions, enrol_2fa, find
 
 NEW_PASSWORD = "a brand new memorable phrase"
+pytestmark = pytest.mark.session_stores
 
 
 async def test_forced_change_of_a_one_time_password(browser: Browser, new_browser: Any) -> None:
@@ -44,6 +46,10 @@ async def test_forced_change_of_a_one_time_password(browser: Browser, new_browse
         "current_password": one_time, "new_password": NEW_PASSWORD,
         "confirm_password": NEW_PASSWORD})
     assert ok.status_code == 303
+    # Intake staff see evidence: two-factor sign-in comes next, before anything else.
+    response = await newcomer.get("/account")
+    assert response.status_code == 303 and response.headers["location"] == "/account/2fa"
+    await enrol_2fa(newcomer)
     page = await newcomer.get("/account")
     assert page.status_code == 200 and "Rosa Parks" in page.text
     user = await User.objects().where(User.email == "rosa@example.org").first()

@@ -37,7 +37,7 @@ async def password_step(browser: Browser, email: str) -> None:
 
 async def test_enrolled_through_the_pages_the_secret_is_sealed_and_signs_in(
         browser: Browser, new_browser: Any) -> None:
-    user = await login_as(browser, "investigator")
+    user = await login_as(browser, "investigator", totp_enabled=False)
     secret, _ = await enrol(browser)
 
     stored = await stored_secret(user.id)
@@ -66,7 +66,7 @@ async def test_the_factory_administrator_secret_is_sealed_too(browser: Browser) 
 
 async def test_an_altered_value_fails_safely_and_recovery_codes_still_work(
         browser: Browser, new_browser: Any) -> None:
-    user = await login_as(browser, "supervisor")
+    user = await login_as(browser, "supervisor", totp_enabled=False)
     secret, codes = await enrol(browser)
     stored = await stored_secret(user.id)
     # Change one character of the ciphertext (keeping it valid base64url).
@@ -92,7 +92,7 @@ async def test_an_altered_value_fails_safely_and_recovery_codes_still_work(
 
 async def test_a_value_moved_to_another_account_does_not_verify(
         browser: Browser, new_browser: Any) -> None:
-    owner = await login_as(browser, "investigator")
+    owner = await login_as(browser, "investigator", totp_enabled=False)
     secret, _ = await enrol(browser)
     thief = await make_user("investigator", totp_enabled=True)
     await set_stored_secret(thief.id, await stored_secret(owner.id))
@@ -119,7 +119,7 @@ async def test_after_a_secret_key_change_sign_in_fails_safely_and_an_admin_reset
         settings: Any, browser: Browser, new_browser: Any) -> None:
     admin = await login_as(browser, "administrator")  # signed in before the key changes
     person = new_browser("198.51.100.75")
-    user = await login_as(person, "investigator")
+    user = await login_as(person, "investigator", totp_enabled=False)
     secret, _ = await enrol(person)
 
     configure(settings.replace(secret_key="a-rotated-secret-key-0123456789-abcdefghij"))
@@ -171,7 +171,7 @@ async def test_an_unconfirmed_set_up_that_no_longer_decrypts_starts_again(
         settings: Any, browser: Browser) -> None:
     from tests.factories_accounts import SECRET, find
 
-    user = await login_as(browser, "investigator")
+    user = await login_as(browser, "investigator", totp_enabled=False)
     page = await browser.get("/account/2fa")
     old_secret = find(SECRET, page.text).replace(" ", "")
     configure(settings.replace(secret_key="a-rotated-secret-key-0123456789-abcdefghij"))

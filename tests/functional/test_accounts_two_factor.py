@@ -3,6 +3,7 @@ recovery code, turning it off, and the per-role requirement."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyotp
@@ -38,7 +39,7 @@ async def enrol(browser: Browser) -> tuple[str, list[str]]:
 
 async def test_enrol_then_sign_in_with_code_and_single_use_recovery_code(
         browser: Browser, new_browser: Any) -> None:
-    user = await login_as(browser, "investigator")
+    user = await login_as(browser, "investigator", totp_enabled=False)
     secret, codes = await enrol(browser)
     stored = (await User.select(User.recovery_codes, User.totp_enabled).where(
         User.id == user.id).output(load_json=True).first())
@@ -94,34 +95,40 @@ async def test_administrators_must_enrol_before_anything_else(browser: Browser) 
     assert (await browser.get("/admin/users")).status_code == 200
 
 
-async def test_administrator_requires_2fa_for_a_role(browser: Browser, new_browser: Any) -> None:
+async def test_roles_seeing_identity_or_evidence_need_2fa_unless_relaxed_on_record(
+        browser: Browser, new_browser: Any) -> None:
     await login_as(browser, "administrator")
     investigator = new_browser("198.51.100.40")
-    await login_as(investigator, "investigator")
-    assert (await investigator.get("/account")).status_code == 200
+    await login_as(investigator, "investigator", totp_enabled=False)
+    response = await investigator.get("/account")
+    assert response.status_code == 303 and response.headers["location"] == "/account/2fa"
 
     page = await browser.get("/admin/roles")
-    assert page.status_code == 200
-    response = await browser.post("/admin/roles", data={"require_2fa": ["investigator"]})
+    assert page.status_code == 200 and "sees complainants' identity or evidence" in page.text
+    others = ["supervisor", "intake", "oversight"]
+    response = await browser.post("/admin/roles", data={"require_2fa": others})
     assert response.status_code == 303
-    assert "role_setting.change" in await audit_actions()
+    page = await browser.get("/admin/roles")
+    assert "now sign in with a password alone" in page.text
+    from casetracker.audit.tables import AuditEvent
 
-    response = await investigator.get("/account")
-    assert response.status_code == 303
-    assert response.headers["location"] == "/account/2fa"
-    await enrol(investigator)
+    event = await AuditEvent.select().where(AuditEvent.action == "role_setting.change").first()
+    details = json.loads(event["details"])
+    assert details["relaxed"] == ["investigator"] and "investigator" not in details[
+        "require_2fa_after"]
     assert (await investigator.get("/account")).status_code == 200
 
-    # Untick it again: supervisors and others are not affected either way.
-    await browser.get("/admin/roles")
-    await browser.post("/admin/roles", data={})
-    supervisor = new_browser("198.51.100.41")
-    await login_as(supervisor, "supervisor")
-    assert (await supervisor.get("/account")).status_code == 200
+    # Ticked again: the investigator must set it up before anything else.
+    await browser.post("/admin/roles", data={"require_2fa": [*others, "investigator"]})
+    response = await investigator.get("/account")
+    assert response.status_code == 303 and response.headers["location"] == "/account/2fa"
+    await enrol(investigator)
+    assert (await investigator.get("/account")).status_code == 200
+    assert (await audit_actions()).count("role_setting.change") == 2
 
 
 async def test_turn_off_and_set_up_again(browser: Browser, new_browser: Any) -> None:
-    user = await login_as(browser, "supervisor")
+    user = await login_as(browser, "supervisor", totp_enabled=False)
     old_secret, _ = await enrol(browser)
     response = await browser.submit("/account/2fa", "/account/2fa/disable",
                                     data={"password": "not my password"})
@@ -140,7 +147,7 @@ async def test_turn_off_and_set_up_again(browser: Browser, new_browser: Any) -> 
 
 async def test_new_recovery_codes_replace_the_old_ones(browser: Browser, new_browser: Any
                                                       ) -> None:
-    user = await login_as(browser, "investigator")
+    user = await login_as(browser, "investigator", totp_enabled=False)
     _, old_codes = await enrol(browser)
     page = await browser.submit("/account/2fa", "/account/2fa/recovery-codes",
                                 data={"password": DEFAULT_PASSWORD})

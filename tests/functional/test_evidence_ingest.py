@@ -1,20 +1,23 @@
-"""The streaming ingest at the ASGI level: an interrupted upload leaves nothing behind."""
+"""The streaming ingest at the ASGI level: an interrupted upload leaves nothing behind (on the
+local disk, and on S3 where the second file is mid-way through a multipart upload)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from casetracker.evidence.tables import CustodyEvent, EvidenceItem
 from tests.conftest import Browser, login_as
 from tests.factories_evidence import make_case, noise
+from tests.storage_helpers import staging_leftovers, stored_keys
+
+pytestmark = pytest.mark.storage_backends
 
 
-def leftover_files(settings: Any) -> list[Path]:
-    root = Path(settings.evidence_dir)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+async def leftover_files(settings: Any) -> list[str]:
+    return await stored_keys(settings) + await staging_leftovers(settings)
 
 
 async def _drive(app: Any, request: httpx.Request, cookie_header: str, *,
@@ -56,7 +59,7 @@ async def test_client_disconnect_mid_upload_leaves_no_record_and_no_file(
     case = await make_case()
     token = await browser.csrf_for(f"/cases/{case.id}/evidence/new")
     first = noise(300_000, "one")
-    second = noise(2_000_000, "two")
+    second = noise(12_000_000, "two")  # over one 8 MiB part: a multipart upload on S3
     request = browser.client.build_request(
         "POST", f"/cases/{case.id}/evidence/new",
         data={"_csrf_token": token, "description": "Body camera export", "source": "agency"},
@@ -65,12 +68,12 @@ async def test_client_disconnect_mid_upload_leaves_no_record_and_no_file(
     cookie_header = "; ".join(f"{c.name}={c.value}" for c in browser.client.cookies.jar)
     body_length = len(request.read())
     # the first file arrives completely, the second only in part, then the client is gone
-    sent = await _drive(app, request, cookie_header, deliver_bytes=body_length - 1_000_000)
+    sent = await _drive(app, request, cookie_header, deliver_bytes=body_length - 2_000_000)
     statuses = [m.get("status") for m in sent if m["type"] == "http.response.start"]
     assert statuses and statuses[0] != 303
     assert await EvidenceItem.count() == 0
     assert await CustodyEvent.count() == 0
-    assert leftover_files(settings) == []
+    assert await leftover_files(settings) == []
 
     # and the same upload, complete, goes through (the route itself works)
     request = browser.client.build_request(
@@ -108,7 +111,7 @@ async def test_too_many_or_too_large_files_leave_nothing(browser: Browser, setti
         for i in range(2)])
     assert together.status_code == 422 and "together are too large" in together.text
     assert await EvidenceItem.count() == 0
-    assert leftover_files(settings) == []
+    assert await leftover_files(settings) == []
 
 
 async def test_a_body_announced_too_large_is_refused_before_reading(browser: Browser,
@@ -125,4 +128,4 @@ async def test_a_body_announced_too_large_is_refused_before_reading(browser: Bro
     assert response.status_code == 413
     assert "too large" in response.text
     assert await EvidenceItem.count() == 0
-    assert leftover_files(settings) == []
+    assert await leftover_files(settings) == []

@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from casetracker.audit.tables import AuditEvent
 from casetracker.evidence.tables import CustodyEvent, EvidenceAllegation, EvidenceItem
 from tests.conftest import Browser, login_as
@@ -22,21 +24,26 @@ from tests.factories_evidence import (
     make_case,
     png_bytes,
 )
+from tests.storage_helpers import read_stored, staging_leftovers, stored_keys
+
+pytestmark = pytest.mark.storage_backends
 
 
-def stored_files(settings: Any) -> list[Path]:
-    root = Path(settings.evidence_dir) / "sha256"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+async def stored_files(settings: Any) -> list[str]:
+    return await stored_keys(settings)
 
 
-def staging_files(settings: Any) -> list[Path]:
-    root = Path(settings.evidence_dir) / "staging"
-    return sorted(root.iterdir()) if root.exists() else []
+async def staging_files(settings: Any) -> list[str]:
+    return await staging_leftovers(settings)
 
 
-def all_inside(root: Path, paths: list[Path]) -> bool:
+def all_inside(root: Path, keys: list[str]) -> bool:
+    """Every stored key is a content address inside the store (nothing escaped it)."""
+    paths = [root / key for key in keys]
     root = root.resolve()
-    return all(root in p.resolve().parents for p in paths) and not (root.parent / "etc").exists()
+    return (all(re.fullmatch(r"sha256/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}", k) for k in keys)
+            and all(root in p.resolve().parents for p in paths)
+            and not (root.parent / "etc").exists())
 
 
 async def upload(browser: Browser, case_id: int, files: list[tuple[str, bytes, str]],
@@ -74,14 +81,14 @@ async def test_upload_through_the_real_form_records_hashes_and_allegations(
     assert [link["allegation"] for link in links] == [allegation.id]
 
     # stored once, content-addressed, under generated names; nothing left in staging
-    files = stored_files(settings)
-    assert sorted(f.name for f in files) == sorted(i["sha256"] for i in items)
+    files = await stored_files(settings)
+    assert sorted(k.rsplit("/", 1)[-1] for k in files) == sorted(i["sha256"] for i in items)
     for item in items:
         sha = item["sha256"]
         assert item["storage_key"] == f"sha256/{sha[:2]}/{sha[2:4]}/{sha}"
-        assert hashlib.sha256((Path(settings.evidence_dir) / item["storage_key"]).read_bytes()
+        assert hashlib.sha256(await read_stored(settings, item["storage_key"])
                               ).hexdigest() == sha
-    assert staging_files(settings) == []
+    assert await staging_files(settings) == []
 
     page = await browser.get(f"/cases/{case.id}/evidence")
     assert page.status_code == 200
@@ -99,7 +106,7 @@ async def test_duplicate_is_recognised(browser: Browser, settings: Any) -> None:
     assert first["duplicate_of"] is None
     assert second["duplicate_of"] == first["id"]
     assert first["storage_key"] == second["storage_key"]
-    assert len(stored_files(settings)) == 1
+    assert len(await stored_files(settings)) == 1
     page = await browser.get(f"/cases/{case.id}/evidence")
     assert "identical to item" in page.text  # the flash says so
 
@@ -117,7 +124,7 @@ async def test_form_errors_keep_values_and_store_nothing(browser: Browser, setti
     assert 'value="2999-01-01"' in response.text
     assert "choose the files again" in response.text
     assert await EvidenceItem.count() == 0
-    assert stored_files(settings) == [] and staging_files(settings) == []
+    assert await stored_files(settings) == [] and await staging_files(settings) == []
 
 
 async def test_malicious_files_are_refused(browser: Browser, settings: Any) -> None:
@@ -137,7 +144,7 @@ async def test_malicious_files_are_refused(browser: Browser, settings: Any) -> N
         assert response.status_code == 422, name
         assert "was refused" in response.text, name
     assert await EvidenceItem.count() == 0
-    assert stored_files(settings) == [] and staging_files(settings) == []
+    assert await stored_files(settings) == [] and await staging_files(settings) == []
 
 
 async def test_path_traversal_name_is_neutralised(browser: Browser, settings: Any) -> None:
@@ -149,7 +156,7 @@ async def test_path_traversal_name_is_neutralised(browser: Browser, settings: An
     item = await EvidenceItem.select().first()
     assert item["original_name"] == "passwd"
     assert item["storage_key"].startswith("sha256/")
-    assert all_inside(Path(settings.evidence_dir), stored_files(settings))
+    assert all_inside(Path(settings.evidence_dir), await stored_files(settings))
     download = await browser.get(f"/evidence/{item['id']}/download")
     disposition = download.headers["content-disposition"]
     assert disposition.startswith(f'attachment; filename="evidence-{item["id"]}.txt"')
@@ -261,7 +268,7 @@ async def test_custody_is_complete_for_every_action(browser: Browser, settings: 
     assert "a.txt" not in listing.text and "Show withdrawn items" in listing.text
     listing = await browser.get(f"/cases/{case.id}/evidence", params={"withdrawn": "1"})
     assert "a.txt" in listing.text and "Withdrawn" in listing.text
-    assert len(stored_files(settings)) == 1
+    assert len(await stored_files(settings)) == 1
     item_page = await browser.get(f"/evidence/{item_id}")
     assert "Uploaded to the wrong case" in item_page.text
     assert "Last verified" in item_page.text
@@ -338,7 +345,7 @@ async def test_upload_without_or_with_a_wrong_csrf_token_is_refused(browser: Bro
                                        files=files)
     assert forged.status_code == 403
     assert await EvidenceItem.count() == 0
-    assert stored_files(settings) == [] and staging_files(settings) == []
+    assert await stored_files(settings) == [] and await staging_files(settings) == []
     # script clients may send the header instead of the field
     token = browser.last_csrf
     with_header = await browser.client.post(url, data=fields, files=files,

@@ -71,3 +71,23 @@ async def test_users_reset_2fa_when_no_administrator_can_sign_in(settings: Any) 
     missing = await asyncio.to_thread(run_cli, settings, "users", "reset-2fa",
                                       "nobody@example.org")
     assert missing.returncode != 0 and "no such user" in missing.stderr
+
+
+async def test_relaxing_2fa_for_a_role_from_the_command_line_is_audited(settings: Any) -> None:
+    import json
+
+    from casetracker.accounts.role_settings import effective_2fa_roles, invalidate
+    from casetracker.audit.tables import AuditEvent
+
+    assert "oversight" in await effective_2fa_roles()
+    result = await asyncio.to_thread(run_cli, settings, "users", "role-2fa", "oversight",
+                                     "--relax")
+    assert result.returncode == 0 and "relaxed" in result.stdout, result.stderr
+    invalidate()
+    assert "oversight" not in await effective_2fa_roles()
+    event = await AuditEvent.select().where(AuditEvent.action == "role_setting.change").first()
+    assert event["actor_label"] == "cli"
+    assert json.loads(event["details"])["relaxed"] == ["oversight"]
+    result = await asyncio.to_thread(run_cli, settings, "users", "role-2fa", "administrator",
+                                     "--relax")
+    assert result.returncode == 0 and "required" in result.stdout  # administrators always

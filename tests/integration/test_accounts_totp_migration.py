@@ -48,14 +48,14 @@ async def test_clear_secrets_are_sealed_and_sealed_ones_left_alone(settings: Any
     clear = pyotp.random_base32()
     legacy = await make_user("investigator", totp_enabled=True)
     await put_raw_secret(legacy.id, clear)  # as stored before this change
-    pending = await make_user("supervisor")  # enrolment started, not confirmed
+    pending = await make_user("supervisor", totp_enabled=False)  # enrolment started, not confirmed
     pending_clear = pyotp.random_base32()
     await put_raw_secret(pending.id, pending_clear)
     already = await make_user("administrator")
     already_sealed = await raw_secret(already.id)
-    blank = await make_user("intake")
+    blank = await make_user("intake", totp_enabled=False)
     await put_raw_secret(blank.id, "")
-    none = await make_user("oversight")
+    none = await make_user("oversight", totp_enabled=False)
 
     await run_migration()
 

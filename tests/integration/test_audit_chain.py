@@ -85,3 +85,19 @@ async def test_checkpoints_are_write_once_files_and_only_sign_a_sound_log(settin
     with pytest.raises(audit.CheckpointRefused, match="event 4"):
         await audit.write_checkpoint()
     assert len(list(settings.audit_checkpoint_dir.glob("*.json"))) == 1
+
+
+async def test_the_periodic_job_writes_a_checkpoint(settings: Any) -> None:
+    from datetime import UTC, datetime
+
+    from casetracker.jobs import run_due
+    from casetracker.jobs.api import periodic_jobs
+    from casetracker.jobs.runner import JobRunner
+
+    assert "audit.checkpoint" in periodic_jobs()
+    await audit.record("case.update", actor=Actor.system(), object_id=1)
+    await JobRunner(settings).schedule_periodic(now=datetime.now(UTC))
+    await run_due()
+    files = list(settings.audit_checkpoint_dir.glob("audit-checkpoint-*.json"))
+    assert len(files) == 1
+    assert (await audit.verify_chain()).checkpoints_used == 1

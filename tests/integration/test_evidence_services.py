@@ -1,5 +1,5 @@
 """Evidence services on the database: verify (and its CLI), the all-or-nothing transaction,
-the sweep, and the index/export used by reports."""
+the sweep, and the index/export used by reports; on the local disk and on S3."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,18 @@ from casetracker.evidence.services import EvidenceService, evidence_index, recor
 from casetracker.evidence.storage import get_store
 from casetracker.evidence.tables import CustodyEvent, EvidenceItem
 from tests.factories import make_user
-from tests.factories_evidence import make_case
+from tests.factories_evidence import make_case, noise
+from tests.storage_helpers import (
+    delete_stored,
+    overwrite_stored,
+    read_stored,
+    staging_leftovers,
+    storage_env,
+    stored_keys,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
+pytestmark = pytest.mark.storage_backends
 
 
 async def stage(content: bytes, name: str = "file.bin", kind: str = "other",
@@ -34,12 +42,11 @@ async def stage(content: bytes, name: str = "file.bin", kind: str = "other",
     await writer.write(content)
     sha = await writer.close()
     return StagedFile(original_name=name, size_bytes=len(content), sha256=sha,
-                      content_type=content_type, kind=kind, staging_path=writer.path)
+                      content_type=content_type, kind=kind, staging_path=writer.key)
 
 
-def all_files(settings: Any) -> list[Path]:
-    root = Path(settings.evidence_dir)
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+async def all_files(settings: Any) -> list[str]:
+    return await stored_keys(settings) + await staging_leftovers(settings)
 
 
 async def attach(actor: Actor, case_id: int, *contents: bytes) -> list[Any]:
@@ -56,11 +63,8 @@ async def test_verify_catches_a_tampered_and_a_missing_file(settings: Any) -> No
     other_case = await make_case()
     good, tampered, missing = await attach(actor, case.id, b"a" * 5000, b"b" * 5000, b"c" * 10)
     await attach(actor, other_case.id, b"other case file")
-    root = Path(settings.evidence_dir)
-    path = root / tampered.storage_key
-    os.chmod(path, 0o640)
-    path.write_bytes(b"B" + b"b" * 4999)  # one byte flipped
-    (root / missing.storage_key).unlink()
+    await overwrite_stored(settings, tampered.storage_key, b"B" + b"b" * 4999)  # one byte
+    await delete_stored(settings, missing.storage_key)
 
     lines: list[str] = []
     code = await run_verify(case.id, echo=lines.append, show_progress=True)
@@ -98,16 +102,13 @@ async def test_verify_command_exit_codes(settings: Any) -> None:
     case = await make_case()
     (item,) = await attach(Actor.from_user(user), case.id, b"original bytes")
     env = {**os.environ, "CASETRACKER_DATABASE_URL": settings.database_url,
-           "CASETRACKER_VAR_DIR": str(settings.var_dir),
-           "CASETRACKER_EVIDENCE_DIR": str(settings.evidence_dir),
+           "CASETRACKER_VAR_DIR": str(settings.var_dir), **storage_env(settings),
            "LITESTAR_APP": "casetracker.app:create_app"}
     command = [sys.executable, "-m", "casetracker", "evidence", "verify", "--case", str(case.id)]
     code, out = await run_command(command, env)
     assert code == 0, out
     assert "1 intact, 0 failed" in out
-    path = Path(settings.evidence_dir) / item.storage_key
-    os.chmod(path, 0o640)
-    path.write_bytes(b"altered bytes!")
+    await overwrite_stored(settings, item.storage_key, b"altered bytes!")
     code, out = await run_command(command, env)
     assert code == 1, out
     assert f"MISMATCH item {item.id}" in out
@@ -118,7 +119,7 @@ async def test_a_failed_transaction_leaves_neither_record_nor_file(settings: Any
     actor = Actor.from_user(user)
     case = await make_case()
     (kept,) = await attach(actor, case.id, b"already stored before")
-    files_before = all_files(settings)
+    files_before = await all_files(settings)
 
     staged = [await stage(b"new content " * 100), await stage(b"already stored before")]
     with pytest.raises(RuntimeError):
@@ -127,8 +128,8 @@ async def test_a_failed_transaction_leaves_neither_record_nor_file(settings: Any
             raise RuntimeError("the complaint could not be saved")
     assert await EvidenceItem.count() == 1
     # the new file is gone; the one already stored for another item is untouched
-    assert all_files(settings) == files_before
-    assert (Path(settings.evidence_dir) / kept.storage_key).read_bytes() == b"already stored before"
+    assert await all_files(settings) == files_before
+    assert await read_stored(settings, kept.storage_key) == b"already stored before"
 
 
 async def test_attach_refuses_a_missing_case_and_leaves_nothing(settings: Any) -> None:
@@ -140,8 +141,8 @@ async def test_attach_refuses_a_missing_case_and_leaves_nothing(settings: Any) -
             await EvidenceService(Actor.system()).attach(987654, staged, source="other")
     for s in staged:
         if s.storage_key is None:
-            s.staging_path.unlink(missing_ok=True)
-    assert all_files(settings) == []
+            await get_store(settings).remove_staging(s.staging_key)
+    assert await all_files(settings) == []
 
 
 async def test_sweep_removes_old_leftovers_and_unreferenced_files(settings: Any) -> None:
@@ -149,29 +150,56 @@ async def test_sweep_removes_old_leftovers_and_unreferenced_files(settings: Any)
     case = await make_case()
     (item,) = await attach(Actor.from_user(user), case.id, b"referenced")
     store = get_store(settings)
-    writer = await store.open_staging()
-    await writer.write(b"abandoned upload")
-    await writer.close()
-    fresh = await store.open_staging()
-    await fresh.write(b"upload in progress")
+    abandoned = await store.open_staging()  # finished, never promoted
+    await abandoned.write(b"abandoned upload")
+    await abandoned.close()
     orphan_sha = hashlib.sha256(b"orphan").hexdigest()
-    orphan_staging = await store.open_staging()
+    orphan_staging = await store.open_staging()  # promoted, its record never committed
     await orphan_staging.write(b"orphan")
     await orphan_staging.close()
-    orphan_key, _ = await store.promote(orphan_staging.path, orphan_sha)
-    old = time.time() - 7200
-    os.utime(writer.path, (old, old))
-    os.utime(Path(settings.evidence_dir) / orphan_key, (old, old))
-    os.utime(Path(settings.evidence_dir) / item.storage_key, (old, old))
+    orphan_key, _ = await store.promote(orphan_staging.key, orphan_sha)
 
-    result = await sweep()
-    assert result["staging"] == [writer.path.name]
+    # Younger than an hour (the default): an upload may still be on its way; nothing goes.
+    assert await sweep() == {"staging": [], "orphans": [], "uploads": []}
+
+    result = await sweep(older_than_seconds=0)
+    assert result["staging"] == [abandoned.key.rsplit("/", 1)[-1]]
     assert result["orphans"] == [orphan_key]
-    assert not writer.path.exists()
-    assert fresh.path.exists()  # younger than an hour: left alone
-    assert (Path(settings.evidence_dir) / item.storage_key).exists()
-    assert not (Path(settings.evidence_dir) / orphan_key).exists()
-    await fresh.abort()
+    assert await stored_keys(settings) == [item.storage_key]
+    assert await staging_leftovers(settings) == []
+    assert await read_stored(settings, item.storage_key) == b"referenced"
+
+
+async def test_sweep_aborts_an_upload_a_dead_process_left_unfinished(settings: Any) -> None:
+    """A process killed mid-upload leaves a multipart upload on S3 that no object listing
+    shows; the sweep aborts it (the local backend has no such state)."""
+    store = get_store(settings)
+    writer = await store.open_staging()
+    part = getattr(store, "part_size", 1 << 20)
+    await writer.write(noise(part + 1000, "dead process"))  # one part sent, the rest pending
+    # ... and the process dies here: neither close() nor abort().
+    left = await staging_leftovers(settings)
+    if settings.storage_backend == "s3":
+        assert left == [writer.key]
+    result = await sweep(older_than_seconds=0)
+    if settings.storage_backend == "s3":
+        assert result["uploads"] == [writer.key]
+    assert await staging_leftovers(settings) == []
+
+
+async def test_a_large_file_streams_into_the_store_and_back(settings: Any) -> None:
+    """Several multipart parts on S3; verify and a ranged read across a part boundary."""
+    user = await make_user("supervisor")
+    content = noise(3 * (8 << 20) + 12345, "large")
+    (item,) = await attach(Actor.from_user(user), (await make_case()).id, content)
+    assert item.sha256 == hashlib.sha256(content).hexdigest()
+    store = get_store(settings)
+    assert await store.size(item.storage_key) == len(content)
+    start, end = (8 << 20) - 10, (8 << 20) + 9
+    chunks = [c async for c in store.open_reader(item.storage_key, start, end)]
+    assert b"".join(chunks) == content[start:end + 1]
+    assert await store.hash(item.storage_key) == (item.sha256, len(content))
+    assert await staging_leftovers(settings) == []
 
 
 async def test_evidence_index_and_record_export(settings: Any) -> None:
@@ -208,4 +236,4 @@ async def test_attach_joins_the_callers_transaction(settings: Any) -> None:
                 assert await EvidenceItem.count() == 1
             raise ValueError("later failure")
     assert await EvidenceItem.count() == 0
-    assert all_files(settings) == []
+    assert await all_files(settings) == []

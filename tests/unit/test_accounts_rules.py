@@ -69,3 +69,15 @@ def test_qr_code_is_an_svg_data_uri() -> None:
 ])
 def test_bearer_token_parsing(header: str | None, ok: bool) -> None:
     assert (bearer_token(header) is not None) is ok
+
+
+def test_default_roles_need_2fa_unless_relaxed_and_fixed_ones_always() -> None:
+    defaults = {"supervisor", "investigator"}
+    assert roles_requiring_2fa((), by_default=defaults) == {"administrator", *defaults}
+    assert roles_requiring_2fa((), by_default=defaults, relaxed={"investigator"}) == {
+        "administrator", "supervisor"}
+    # Neither the server's setting nor the administrator role can be relaxed.
+    assert roles_requiring_2fa(["intake"], by_default=defaults,
+                               relaxed={"intake", "administrator", "supervisor"}) == {
+        "administrator", "intake", "investigator"}
+    assert roles_requiring_2fa((), required={"oversight"}) == {"administrator", "oversight"}
