@@ -331,12 +331,31 @@ def inactive_agencies(agencies: Iterable[Mapping[str, Any]], active_ids: Iterabl
 
 # --- recommendations -----------------------------------------------------------------------
 
+def median(values: list[int]) -> float | None:
+    """The median, or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+RECOMMENDATION_STATES = ("acted", "declined", "overdue", "awaiting")
+
+
 def recommendation_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Rows: status, outcome (optional), n. ``drafted`` counts every recommendation written
-    in the period; ``issued`` those issued; ``outcomes`` the recorded outcomes of issued ones."""
+    """Rows: drafted and issued (in the period), status, state (what ICE did about an issued
+    one: acted | declined | overdue | awaiting), days_to_action (issue to ICE's first action),
+    n. ``drafted`` counts every recommendation written in the period; ``issued`` those issued
+    in it, split by what ICE did since: ``acted`` on (any target), ``declined`` (every target),
+    ``unanswered`` (the rest; ``overdue`` of them past the office's follow-up date); and the
+    median days from issue to ICE's action, over those acted on."""
     drafted = issued = 0
     by_status: dict[str, int] = defaultdict(int)
-    outcomes: dict[str, int] = defaultdict(int)
+    states: dict[str, int] = dict.fromkeys(RECOMMENDATION_STATES, 0)
+    days: list[int] = []
     for row in rows:
         n = _n(row)
         status = row.get("status") or ""
@@ -345,9 +364,14 @@ def recommendation_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             by_status[status] += n
         if row.get("issued"):
             issued += n
-            outcomes[row.get("outcome") or "awaiting outcome"] += n
+            state = row.get("state") if row.get("state") in states else "awaiting"
+            states[state] += n
+            if state == "acted" and row.get("days_to_action") is not None:
+                days += [int(row["days_to_action"])] * n
     return {"drafted": drafted, "issued": issued, "by_status": dict(by_status),
-            "outcomes": dict(outcomes)}
+            "acted": states["acted"], "declined": states["declined"],
+            "unanswered": states["overdue"] + states["awaiting"], "overdue": states["overdue"],
+            "median_days_to_action": median(days)}
 
 
 # --- public statistics: small-cell suppression -------------------------------------------

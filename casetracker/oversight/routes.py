@@ -177,5 +177,23 @@ async def statistics_json(request: Request[Any, Any, Any]) -> Response[str]:
                     media_type="application/json")
 
 
-ROUTE_HANDLERS = [dashboard, report_pdf, flags_page, acknowledge, rules_page, save_rules,
+QUEUE_LIMIT = 2000
+
+
+@get("/oversight/ice-responses", name="oversight.ice_responses",
+     guards=[requires(P.OVERSIGHT_METRICS)])
+async def ice_responses(request: Request[Any, Any, Any]) -> Template:
+    """The queue of issued recommendations ICE has not answered, overdue first."""
+    from casetracker.reports.responses import overdue_queue
+    from casetracker.reports.tables import Recommendation
+
+    rows = await overdue_queue(limit=QUEUE_LIMIT)
+    issued = await Recommendation.count().where(Recommendation.status == "issued")
+    return Template("oversight/ice_responses.html.j2", context={
+        "rows": rows, "overdue": sum(1 for r in rows if r["state"] == "overdue"),
+        "limit": QUEUE_LIMIT, "limited": issued > QUEUE_LIMIT})
+
+
+ROUTE_HANDLERS = [dashboard, report_pdf, ice_responses, flags_page, acknowledge, rules_page,
+                  save_rules,
                   statistics_page, statistics_csv, statistics_json]

@@ -390,10 +390,10 @@ async def load_inactive_agencies(period: Period, scope: Scope) -> list[dict[str,
 
 
 async def _recommendation_rows(period: Period, scope: Scope) -> list[dict[str, Any]] | None:
-    """Recommendations (reports package) written or issued in the period, in scope, each with
-    its outcome as the registry now shows it: for an officers recommendation, whether the named
-    designations were revoked or suspended; for an agreement recommendation, whether the
-    agreement was suspended or terminated. None when the reports tables are not there."""
+    """Recommendations (reports package) written or issued in the period, in scope; each
+    issued one with what ICE did as the office recorded it (reports.responses): its state
+    (acted | declined | overdue | awaiting), the days from issue to ICE's first action, and the
+    outcome in words. None when the reports tables are not there."""
     start, end = period_bounds(period)
     parts = ["((r.created_at >= {} AND r.created_at < {}) OR (r.issued_at >= {} AND "
              "r.issued_at < {}))"]
@@ -403,31 +403,27 @@ async def _recommendation_rows(period: Period, scope: Scope) -> list[dict[str, A
         rows = await _raw(
             "SELECT r.id AS id, r.number AS number, r.kind AS kind, r.action AS action, "  # noqa: S608
             "r.status AS status, r.subject AS subject, r.created_at AS created_at, "
-            "r.issued_at AS issued_at, a.name AS agency, a.state AS state, g.model AS model, "
-            "g.status AS agreement_status, "
-            "(SELECT COUNT(*) FROM recommendation_officer ro JOIN designation d ON d.id = "
-            "ro.designation WHERE ro.recommendation = r.id AND d.status = 'revoked') AS revoked, "
-            "(SELECT COUNT(*) FROM recommendation_officer ro JOIN designation d ON d.id = "
-            "ro.designation WHERE ro.recommendation = r.id AND d.status = 'suspended') AS "
-            "suspended FROM recommendation r JOIN agency a ON a.id = r.agency LEFT JOIN "
-            f"agreement g ON g.id = r.agreement WHERE {' AND '.join(parts)} ORDER BY r.id",
-            *args)
+            "r.issued_at AS issued_at, r.follow_up_on AS follow_up_on, "
+            "r.viii_process AS viii_process, r.agreement AS agreement, a.name AS agency, "
+            "a.state AS state, g.model AS model FROM recommendation r JOIN agency a ON a.id = "
+            f"r.agency LEFT JOIN agreement g ON g.id = r.agreement WHERE {' AND '.join(parts)} "
+            "ORDER BY r.id", *args)
     except Exception:
         return None
+    from casetracker.reports import responses
+
     for row in rows:
-        created, issued = _as_dt(row["created_at"]), _as_dt(row["issued_at"])
+        row["issued_at"], row["follow_up_on"] = _as_dt(row["issued_at"]), _as_date(
+            row["follow_up_on"])
+    summaries = await responses.outcomes_for(rows)
+    for row in rows:
+        created, issued = _as_dt(row["created_at"]), row["issued_at"]
         row["drafted"] = created is not None and start <= created < end
         row["issued"] = issued is not None and start <= issued < end
-        if row["kind"] == "agreement":
-            row["outcome"] = (f"agreement {row['agreement_status']}"
-                              if row["agreement_status"] in ("suspended", "terminated")
-                              else "no action recorded")
-        elif int(row["revoked"] or 0):
-            row["outcome"] = "officer authority revoked"
-        elif int(row["suspended"] or 0):
-            row["outcome"] = "officer suspended"
-        else:
-            row["outcome"] = "no action recorded"
+        summary = summaries.get(row["id"])
+        row["state"] = summary["state"] if summary else ""
+        row["days_to_action"] = summary["days_to_action"] if summary else None
+        row["outcome"] = responses.outcome_words(row, summary) if summary else ""
     return rows
 
 
@@ -442,9 +438,13 @@ async def load_recommendation_counts(period: Period, scope: Scope) -> dict[str, 
 async def issued_recommendations(period: Period, scope: Scope) -> list[dict[str, Any]]:
     """The recommendations issued in the period (for the periodic report)."""
     rows = await _recommendation_rows(period, scope) or []
+    from casetracker.reports.viewmodels import local_date, long_date
+    from casetracker.settings import get_settings
+
+    zone = get_settings().timezone
     return [{"number": r["number"] or f"#{r['id']}", "agency": f"{r['agency']} ({r['state']})",
              "kind": r["kind"], "action": r["action"], "subject": r["subject"],
-             "issued": (_as_dt(r["issued_at"]) or datetime.min).date().isoformat(),
+             "issued": long_date(local_date(r["issued_at"], zone)) if r["issued_at"] else "",
              "outcome": r["outcome"]}
             for r in rows if r["issued"]]
 

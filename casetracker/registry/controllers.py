@@ -174,10 +174,12 @@ class RegistryController(Controller):
                      agencies=await queries.agency_choices(), values=raw, errors=errors)
 
     @get("/agreements/{agreement_id:int}", name="registry.agreement", guards=READ)
-    async def agreement(self, agreement_id: FromPath[int]) -> Template:
+    async def agreement(self, request: Request[Any, Any, Any],
+                        agreement_id: FromPath[int]) -> Template:
         agreement = await queries.agreement_detail(agreement_id, today=local_today(),
                                                    cycle_days=_cycle())
-        return _form("registry/agreement.html.j2", agreement=agreement)
+        return _form("registry/agreement.html.j2", agreement=agreement,
+                     recommendations=await _recommendations(request, agreement_id=agreement_id))
 
     @get("/agreements/{agreement_id:int}/edit", name="registry.agreement.edit", guards=EDIT)
     async def agreement_edit(self, agreement_id: FromPath[int]) -> Template:
@@ -245,9 +247,11 @@ class RegistryController(Controller):
                      values=_officer_raw(data), errors=errors)
 
     @get("/officers/{officer_id:int}", name="registry.officer", guards=READ)
-    async def officer(self, officer_id: FromPath[int]) -> Template:
+    async def officer(self, request: Request[Any, Any, Any], officer_id: FromPath[int]
+                      ) -> Template:
         officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
-        return _form("registry/officer.html.j2", officer=officer, today=local_today())
+        return _form("registry/officer.html.j2", officer=officer, today=local_today(),
+                     recommendations=await _recommendations(request, officer_id=officer_id))
 
     @get("/officers/{officer_id:int}/edit", name="registry.officer.edit", guards=EDIT)
     async def officer_edit(self, officer_id: FromPath[int]) -> Template:
@@ -364,6 +368,14 @@ class RegistryController(Controller):
                      status_form={"designation_id": designation_id,
                                   **forms.raw_values(data)},
                      errors=errors)
+
+
+async def _recommendations(request: Request[Any, Any, Any], **target: int) -> list[Any]:
+    """Issued rescission recommendations about this officer or agreement, with ICE's response
+    (reports package; empty for those who may not read recommendations)."""
+    from casetracker.reports.responses import for_registry_page
+
+    return await for_registry_page(actor_from_connection(request), **target)
 
 
 def _officer_raw(data: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
 from casetracker.auth.permissions import Permission
 from casetracker.auth.policies import has_permission, require
-from casetracker.errors import Forbidden, NotFound, ValidationFailed
+from casetracker.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from casetracker.registry import rules
 from casetracker.registry.ice_sheet import ParsedSheet, SheetError, read_ice_sheet
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
@@ -456,8 +456,10 @@ class RegistryService:
                                               case_id=case_id)
 
     async def _change_designation_status(self, designation_id: int, verb: str, *, on: date,
-                                         reason: str, case_id: int | None) -> None:
-        require(self.actor, Permission.DESIGNATION_SUSPEND)
+                                         reason: str, case_id: int | None,
+                                         permission: Permission = Permission.DESIGNATION_SUSPEND
+                                         ) -> None:
+        require(self.actor, permission)
         reason = (reason or "").strip()
         if not reason:
             raise ValidationFailed({"reason": _("Give the reason for the change.")})
@@ -486,6 +488,44 @@ class RegistryService:
                                         "on": on, "reason": reason,
                                         "officer_id": current["officer"],
                                         "agreement_id": current["agreement"]})
+
+    # --- following ICE's response to a rescission recommendation (reports package) --------
+
+    async def apply_ice_response(self, *, designation_id: int | None = None,
+                                 agreement_id: int | None = None, outcome: str, on: date,
+                                 reason: str) -> str:
+        """ICE revoked or suspended a designation, or suspended or terminated an agreement, as
+        recorded against an issued recommendation by those who issue them: the registry follows,
+        audited. Returns what changed ("" when the registry already showed it)."""
+        require(self.actor, Permission.RECOMMENDATION_ISSUE)
+        if designation_id is not None:
+            verb = {"revoked": "revoke", "suspended": "suspend"}.get(outcome)
+            if verb is None:
+                raise ValidationFailed({"outcome": _("An officer's authority is revoked or "
+                                                     "suspended.")})
+            current = await _get(Designation, designation_id, "designation")
+            try:
+                rules.next_designation_status(current["status"], verb)
+            except InvalidTransition:
+                return ""  # already revoked (or suspended): nothing to change
+            await self._change_designation_status(
+                designation_id, verb, on=on, reason=reason, case_id=None,
+                permission=Permission.RECOMMENDATION_ISSUE)
+            return f"designation {rules.next_designation_status(current['status'], verb)}"
+        status = {"suspended": "suspended", "terminated": "terminated"}.get(outcome)
+        if status is None or agreement_id is None:
+            raise ValidationFailed({"outcome": _("An agreement is suspended or terminated.")})
+        async with db.write_transaction():
+            current = await _get(Agreement, agreement_id, "agreement")
+            if current["status"] == status or current["status"] == "terminated":
+                return ""
+            await Agreement.update({Agreement.status: status, Agreement.updated_at: _now()}
+                                   ).where(Agreement.id == agreement_id)
+            await audit.record("registry.agreement.status", actor=self.actor,
+                               object_type="agreement", object_id=agreement_id,
+                               details={"from": current["status"], "to": status, "on": on,
+                                        "reason": reason})
+        return f"agreement {status}"
 
 
 async def last_import() -> dict[str, Any] | None:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import click
 
-from casetracker.cli import with_database
-
 # Exit codes of ``reports verify`` (documented in its help and in docs/reports.md).
 EXIT_OK = 0  # the file checks out
 EXIT_FAILED = 1  # changed after signing, an invalid signature, or a file nobody issued
@@ -40,18 +38,34 @@ def reports_group() -> None:
 
 
 def _lookup(sha: str) -> tuple[dict[str, object] | None, str]:
+    """The issued recommendation with this SHA-256, or the reason the records could not be
+    read (the database did not answer): one sentence, no traceback."""
+    import asyncio
+
+    from casetracker import db
     from casetracker.reports.services import find_by_sha256
+    from casetracker.settings import get_settings
 
-    @with_database
-    async def lookup() -> object:
-        return await find_by_sha256(sha)
+    def problem(exc: Exception, settings: object) -> str:
+        if isinstance(exc, db.DatabaseSettingError):
+            return str(exc)
+        found = db.connection_problem(exc, settings)
+        return found or f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 
-    try:
-        return lookup(), ""  # type: ignore[return-value]
-    except SystemExit:
-        raise
-    except Exception as exc:  # the database is down or misconfigured: say so, no traceback
-        return None, f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    async def lookup() -> tuple[dict[str, object] | None, str]:
+        settings = get_settings()
+        try:
+            await db.open_database(settings)
+        except Exception as exc:
+            return None, problem(exc, settings)
+        try:
+            return await find_by_sha256(sha), ""
+        except Exception as exc:
+            return None, problem(exc, settings)
+        finally:
+            await db.close_database()
+
+    return asyncio.run(lookup())
 
 
 @reports_group.command("verify", help=VERIFY_HELP)

@@ -14,8 +14,9 @@ from casetracker.auth.permissions import Permission as P
 from casetracker.auth.policies import has_permission, may_see_complainant_identity
 from casetracker.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from casetracker.registry.tables import Agreement, Designation
-from casetracker.reports import forms, rules
+from casetracker.reports import forms, responses, rules
 from casetracker.reports.rendering import RenderError
+from casetracker.reports.responses import IceResponseService
 from casetracker.reports.services import (
     DraftValues,
     RecommendationService,
@@ -105,6 +106,8 @@ async def _detail_context(request: Request[Any, Any, Any], rec_id: int) -> dict[
         "issue": status == "approved" and has_permission(actor, P.RECOMMENDATION_ISSUE),
         "correct": status == "issued" and has_permission(actor, P.RECOMMENDATION_DRAFT),
     }
+    allowed["respond"] = status == "issued" and has_permission(actor, P.RECOMMENDATION_ISSUE)
+    ice = await responses.response_view(rec) if status == "issued" else None
     plan = await plan_for_record(rec)
     offered = await offered_determinations(rec)
     stored = await load_determinations(rec_id)
@@ -118,7 +121,8 @@ async def _detail_context(request: Request[Any, Any, Any], rec_id: int) -> dict[
     return {"rec": rec, "doc": document, "allowed": allowed, "is_author": actor.id == author_id,
             "supersedes": supersedes, "superseded_by": superseded_by, "plan": plan,
             "determinations": determinations, "may_choose_sensitive": identity,
-            "locked_sensitive": locked and status == "draft",
+            "locked_sensitive": locked and status == "draft", "ice": ice,
+            "response_values": {},
             "errors": {}, "values": {k: rec.get(k) for k in forms.EDITABLE}}
 
 
@@ -286,6 +290,48 @@ class RecommendationController(Controller):
     async def correct(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
         return await self._step(request, rec_id, "correct",
                                 _("Correction drafted: it will supersede the issued version."))
+
+    @post("/{rec_id:int}/follow-up", name="reports.follow_up",
+          guards=[requires(P.RECOMMENDATION_ISSUE)])
+    async def follow_up(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        form = await request.form()
+        value, problem = forms.parse_date(form.get("follow_up_on") or "")
+        try:
+            if problem:
+                raise ValidationFailed({"follow_up_on": problem})
+            await IceResponseService(_actor(request)).set_follow_up(rec_id, value)
+        except ValidationFailed as exc:
+            return await self._response_error(request, rec_id, exc.errors, form)
+        flash(request, _("Follow-up date saved.") if value else _("Follow-up date removed."))
+        return Redirect(path=f"/recommendations/{rec_id}#ice-response", status_code=303)
+
+    @post("/{rec_id:int}/responses", name="reports.respond",
+          guards=[requires(P.RECOMMENDATION_ISSUE)])
+    async def respond(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:
+        """Record what ICE did about one target; the registry follows."""
+        form = await request.form()
+        kind, _sep, raw_id = (form.get("target") or "").partition(":")
+        acted_on, problem = forms.parse_date(form.get("acted_on") or "")
+        try:
+            if problem:
+                raise ValidationFailed({"acted_on": problem})
+            change = await IceResponseService(_actor(request)).record(
+                rec_id, target=kind, target_id=forms._optional_int(raw_id),
+                outcome=form.get("outcome") or "", acted_on=acted_on,
+                reason=form.get("reason") or "", ice_reference=form.get("ice_reference") or "")
+        except ValidationFailed as exc:
+            return await self._response_error(request, rec_id, exc.errors, form)
+        flash(request, _("ICE's response is recorded.") + (" " + _(
+            "The registry now shows it.") if change else ""))
+        return Redirect(path=f"/recommendations/{rec_id}#ice-response", status_code=303)
+
+    async def _response_error(self, request: Request[Any, Any, Any], rec_id: int,
+                              errors: dict[str, str], form: Any) -> Template:
+        context = await _detail_context(request, rec_id)
+        context["errors"] = errors
+        context["response_values"] = {k: form.get(k) or "" for k in (
+            "follow_up_on", "target", "outcome", "acted_on", "reason", "ice_reference")}
+        return Template("reports/detail.html.j2", context=context, status_code=422)
 
     @get("/{rec_id:int}/document.pdf", name="reports.download")
     async def download(self, request: Request[Any, Any, Any], rec_id: FromPath[int]) -> Any:

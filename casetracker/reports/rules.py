@@ -474,3 +474,13 @@ def response_state(responses: list[str], follow_up_on: date | None, today: date)
     if follow_up_on is not None and follow_up_on < today:
         return "overdue"
     return "awaiting"
+
+
+def recommendation_state(target_states: list[str]) -> str:
+    """A recommendation's state from its targets': acted when ICE acted on any; declined when
+    it declined all; otherwise overdue (a target past the follow-up date) or awaiting."""
+    if "acted" in target_states:
+        return "acted"
+    if target_states and all(s == "declined" for s in target_states):
+        return "declined"
+    return "overdue" if "overdue" in target_states else "awaiting"

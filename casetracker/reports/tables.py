@@ -98,6 +98,8 @@ class Recommendation(Table, tablename="recommendation"):
     viii_process = Varchar(length=12, default="")
     # who last wrote each staff-written field: {"summary": user_id, ...} (JSON)
     text_authors = Text(default="{}")
+    # after issue: when the office follows up if ICE has not answered
+    follow_up_on = Date(null=True, default=None, index=True)
 
 
 class RecommendationOfficer(Table, tablename="recommendation_officer"):
@@ -129,3 +131,19 @@ class RecommendationDetermination(Table, tablename="recommendation_determination
     decided_by = ForeignKey(references=User)
     decided_at = Timestamptz(default=TimestamptzNow())
 
+
+class IceResponse(Table, tablename="ice_response"):
+    """What ICE did about one target of an issued recommendation (an officer's designation or
+    the agreement): revoked, suspended, terminated (with the date it took effect) or declined
+    (with ICE's reason). Several rows per target over time; the latest is the current one."""
+
+    recommendation = ForeignKey(references=Recommendation, index=True)
+    designation = ForeignKey(references=Designation, null=True, default=None, index=True)
+    agreement = ForeignKey(references=Agreement, null=True, default=None, index=True)
+    outcome = Varchar(length=12)  # revoked | suspended | terminated | declined
+    acted_on = Date(null=True, default=None)
+    reason = Text(default="")
+    ice_reference = Varchar(length=120, default="")
+    registry_change = Varchar(length=40, default="")  # what the registry did ("" = nothing)
+    recorded_by = ForeignKey(references=User)
+    recorded_at = Timestamptz(default=TimestamptzNow())

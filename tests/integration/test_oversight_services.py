@@ -275,7 +275,9 @@ async def test_legacy_import_reports_rejected_rows(settings: Any, tmp_path: Path
 
 
 async def test_recommendations_drafted_issued_and_their_outcomes(settings: Any) -> None:
+    from casetracker.auth.actor import Actor
     from casetracker.registry.tables import Designation
+    from casetracker.reports.responses import IceResponseService
     from casetracker.reports.tables import Recommendation, RecommendationOfficer
     from tests.factories import make_user
 
@@ -289,7 +291,8 @@ async def test_recommendations_drafted_issued_and_their_outcomes(settings: Any) 
         r = Recommendation(kind=kind, action="revocation" if kind == "officers" else
                            "termination", status="issued" if issued else "draft",
                            agency=w["a"].id, agreement=agreement, author=author.id,
-                           subject="Test", created_at=at(created),
+                           subject="Test", created_at=at(created), number=(
+                               f"RR-2024-{created[5:7]}" if issued else None),
                            issued_at=at(issued) if issued else None)
         await r.save()
         return r
@@ -297,15 +300,19 @@ async def test_recommendations_drafted_issued_and_their_outcomes(settings: Any) 
     await rec("2024-02-01", None)  # drafted only
     revoked = await rec("2024-03-01", "2024-04-01")
     await RecommendationOfficer(recommendation=revoked.id, designation=designation.id).save()
-    designation.status = "revoked"
-    await designation.save()
+    # ICE's answer, as the office records it: the registry follows
+    await IceResponseService(Actor.from_user(author)).record(
+        revoked.id, target="designation", target_id=designation.id, outcome="revoked",
+        acted_on=date(2024, 4, 15))
     await rec("2023-12-01", "2024-05-01", kind="agreement")  # drafted before, issued in 2024
     await rec("2023-01-01", None)  # outside the period
     m = await services.load_metrics(YEAR_2024, Scope(), now=NOW)
     r = m["recommendations"]
     assert r["available"] and (r["drafted"], r["issued"]) == (2, 2)
-    assert r["outcomes"] == {"officer authority revoked": 1, "no action recorded": 1}
+    assert (r["acted"], r["declined"], r["unanswered"]) == (1, 0, 1)
+    assert r["median_days_to_action"] == 14
     issued = await services.issued_recommendations(YEAR_2024, Scope())
-    assert [x["outcome"] for x in issued] == ["officer authority revoked", "no action recorded"]
+    assert [x["outcome"] for x in issued] == [
+        f"{w['o4'].name}: authority revoked (April 15, 2024)", "awaiting ICE's answer"]
     # the revoked designation now counts among revoked officers
     assert m["officers"]["revoked"] == 2

@@ -130,7 +130,7 @@ async def test_verify_command_matches_unsigned_by_hash(settings: Any, tmp_path: 
 
     # the redacted version is an issued document too
     redacted = tmp_path / "redacted.pdf"
-    redacted.write_bytes(await asyncio.to_thread(read_document, rec["redacted_key"], settings))
+    redacted.write_bytes(await read_document(rec["redacted_key"], settings))
     result = await asyncio.to_thread(_verify, settings, str(redacted))
     assert result.returncode == 0 and f"the redacted version of {rec['number']}" in result.stdout
 

@@ -139,12 +139,19 @@ def test_inactive_agencies_put_wso_first() -> None:
 
 
 def test_recommendation_counts() -> None:
-    rows = [{"status": "draft", "n": 2}, {"status": "issued", "issued": True, "n": 3,
-                                           "outcome": "rescinded"},
-            {"status": "issued", "issued": True, "n": 1, "outcome": ""}]
+    rows = [{"status": "draft", "n": 2},
+            {"status": "issued", "issued": True, "n": 3, "state": "acted", "days_to_action": 10},
+            {"status": "issued", "issued": True, "n": 1, "state": "acted", "days_to_action": 40},
+            {"status": "issued", "issued": True, "n": 1, "state": "declined"},
+            {"status": "issued", "issued": True, "n": 2, "state": "overdue"},
+            {"status": "issued", "issued": True, "n": 1, "state": "awaiting"},
+            {"status": "issued", "issued": True, "drafted": False, "n": 1, "state": ""}]
     r = m.recommendation_counts(rows)
-    assert (r["drafted"], r["issued"]) == (6, 4)
-    assert r["outcomes"] == {"rescinded": 3, "awaiting outcome": 1}
+    assert (r["drafted"], r["issued"]) == (10, 9)
+    assert (r["acted"], r["declined"], r["unanswered"], r["overdue"]) == (4, 1, 4, 2)
+    assert r["median_days_to_action"] == 10  # 10, 10, 10, 40
+    assert m.recommendation_counts([])["median_days_to_action"] is None
+    assert m.median([3, 1, 2, 10]) == 2.5
 
 
 @pytest.mark.parametrize(("cells", "total", "expected", "expected_total"), [

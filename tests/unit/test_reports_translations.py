@@ -19,7 +19,7 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
 def sources() -> list[tuple[Path, str]]:
     root = PROJECT_ROOT
     templates = [p for p in sorted((root / "templates" / "reports").glob("*.j2"))]
-    templates += sorted((root / "templates" / "oversight").glob("_ice*.j2"))
+    templates += [root / "templates" / "oversight" / "ice_responses.html.j2"]
     modules = [root / "casetracker" / "reports" / name
                for name in ("controllers.py", "responses.py", "response_controllers.py")]
     return ([(p, "jinja") for p in templates]
