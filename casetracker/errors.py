@@ -40,3 +40,9 @@ class ValidationFailed(CaseTrackerError):
     def __init__(self, errors: dict[str, str], message: str = "") -> None:
         super().__init__(message or "; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+class RateLimited(CaseTrackerError):
+    """Too many requests of one kind from one address in the window."""
+
+    status_code = 429

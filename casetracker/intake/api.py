@@ -17,6 +17,7 @@ from litestar.params import Body, HeaderParameter, KwargDefinition
 
 from casetracker.auth.actor import Actor
 from casetracker.auth.guards import PUBLIC
+from casetracker.errors import RateLimited
 from casetracker.intake import forms, once, rules
 from casetracker.intake.services import FiledComplaint, IntakeService, rate_limit_allows
 from casetracker.web import openapi as doc
@@ -250,13 +251,13 @@ class ComplaintsApiController(Controller):
         parsed, errors = forms.parse_complaint(forms.fields_from_json(body), language=language)
         if errors:
             return _unprocessable({forms.json_error_key(k): v for k, v in errors.items()})
-        if not await rate_limit_allows("file", _address(request)):
-            return _http_error(request, HTTPException(status_code=429))
         try:
             filed = await IntakeService(Actor.public(None)).file_complaint(
-                parsed, channel="api", once_key=key)
+                parsed, channel="api", once_key=key, rate_limit=("file", _address(request)))
         except once.KeyReused as exc:  # a concurrent request with this key and another body
             return _unprocessable(exc.errors)
+        except RateLimited:
+            return _http_error(request, HTTPException(status_code=429))
         # The receipt e-mail (in the complaint's language) is a job promised by the filing.
         return _filed_response(filed)
 

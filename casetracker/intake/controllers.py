@@ -21,6 +21,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from casetracker.auth.actor import Actor
+from casetracker.errors import RateLimited
 from casetracker.evidence import ingest
 from casetracker.intake import drafts, forms, once
 from casetracker.intake.public import (
@@ -284,14 +285,15 @@ class PublicController(Controller):
         if review_token != draft.review_token:
             # The answers changed since this page was shown (another tab): check them again.
             return _see("/complaint/review", query="changed=1")
-        if not await rate_limit_allows("file", address(request)):
-            return no_store(self._review_page(data, draft, status_code=429, errors={"form": _(
-                "Too many complaints were sent from this connection in the last hour. Your "
-                "answers are kept: please wait an hour and send them again.")}))
         staged = draft.staged_files()
         try:
             filed = await IntakeService(Actor.public(ip_address=None)).file_draft(
-                data, token=token, review_token=review_token, files=staged)
+                data, token=token, review_token=review_token, files=staged,
+                rate_limit=("file", address(request)))
+        except RateLimited:
+            return no_store(self._review_page(data, draft, status_code=429, errors={"form": _(
+                "Too many complaints were sent from this connection in the last hour. Your "
+                "answers are kept: please wait an hour and send them again.")}))
         except Exception:
             log.exception("filing a complaint failed; nothing was stored")
             # Files promoted before the failure were removed with the rest: say which.

@@ -19,6 +19,7 @@ from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
 from casetracker.cases import clocks
 from casetracker.cases.tables import Case, CaseOfficer, Witness
+from casetracker.errors import RateLimited
 from casetracker.intake import once, rules
 from casetracker.intake.forms import ComplaintInput, OfficerEntry
 from casetracker.intake.tables import (
@@ -31,6 +32,7 @@ from casetracker.registry import lookup
 from casetracker.registry import rules as registry_rules
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 from casetracker.settings import Settings, get_settings
+from casetracker.web.i18n import gettext as _
 
 log = logging.getLogger("casetracker.intake")
 
@@ -237,11 +239,14 @@ class IntakeService:
     async def file_complaint(self, data: ComplaintInput, *, channel: str = "web",
                              attach_files: AttachFiles | None = None,
                              once_key: once.OnceKey | None = None,
-                             received_at: datetime | None = None) -> FiledComplaint:
+                             received_at: datetime | None = None,
+                             rate_limit: tuple[str, str | None] | None = None) -> FiledComplaint:
         """Store the complaint and all its parts in one transaction, or nothing.
 
         With ``once_key``, a key seen before files nothing and gives the first filing back
-        (``replayed``); the key is recorded in the same transaction as the case."""
+        (``replayed``); the key is recorded in the same transaction as the case. With
+        ``rate_limit`` (bucket, address), the filing counts against that address's hourly
+        limit in the same transaction (one commit, not two: raises RateLimited)."""
         officers = data.named_officers
         witnesses = data.named_witnesses
         await resolve_officer_agencies(officers)
@@ -262,6 +267,9 @@ class IntakeService:
                     replay = await self.filed_complaint(previous)
                     if replay is not None:
                         return replay
+            if rate_limit is not None and not await rate_limit_allows(*rate_limit):
+                raise RateLimited(_("Too many complaints were sent from this connection in "
+                                    "the last hour."))
             tracking_number = await self._unused_tracking_number()
             case = Case(
                 tracking_number=tracking_number,
@@ -365,7 +373,9 @@ class IntakeService:
         return FiledComplaint.from_previous(previous, case, email_given=email_given)
 
     async def file_draft(self, data: ComplaintInput, *, token: str, review_token: str,
-                         files: Sequence[Any]) -> FiledComplaint | None:
+                         files: Sequence[Any],
+                         rate_limit: tuple[str, str | None] | None = None
+                         ) -> FiledComplaint | None:
         """Send a complaint draft (``intake.drafts``): the complaint, its files and the
         draft's removal in one transaction, once per draft. A second send of the same draft
         gives the first filing back (``replayed``); None when the draft is gone or changed
@@ -384,7 +394,7 @@ class IntakeService:
                 return None
             filed = await self.file_complaint(
                 data, channel="web", attach_files=attach_staged(files, self.actor),
-                once_key=key)
+                once_key=key, rate_limit=rate_limit)
             await drafts.delete_row(token, self.settings)
         return filed
 
