@@ -96,6 +96,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if manage_database:
             await db.open_database(settings)
+        from casetracker.storage import open_stores
+
+        await open_stores()
         await run_feature_hooks(app, "ON_STARTUP")
         try:
             yield

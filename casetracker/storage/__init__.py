@@ -200,6 +200,16 @@ async def storage_ready() -> None:
     await get_store(None, "evidence").ready()
 
 
+async def open_stores() -> None:
+    """At start-up: make the object-store client now. Making it loads the S3 service model
+    (a second or more of blocking work); on a first request it would stall every request of
+    the process for that long (a readiness check timed out on all its parts)."""
+    store = get_store(None, "evidence")
+    client = getattr(store, "client", None)
+    if client is not None:
+        await client()
+
+
 async def close_stores() -> None:
     """Close the object-store clients of the running event loop (app shutdown, CLI exit)."""
     import sys
