@@ -67,7 +67,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     actor = service.actor
     from casetracker.intake import forms as intake_forms
 
-    case = await service.view_case(case_id)
+    case = await service.view_case(case_id, opening_page=True)
     # JSON columns come back as text from a plain select (intake stores lists in them).
     for column in ("checklist", "protected_characteristics"):
         if isinstance(case.get(column), str):
@@ -100,6 +100,13 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     witnesses = await Witness.select().where(Witness.case == case_id).order_by(
         Witness.position, Witness.id)
     notes = await CaseNote.select().where(CaseNote.case == case_id).order_by(CaseNote.id)
+    from casetracker.intake.tables import FollowUp
+
+    follow_ups = await FollowUp.select(
+        FollowUp.id, FollowUp.received_at, FollowUp.message, FollowUp.language).where(
+        FollowUp.case == case_id).order_by(FollowUp.received_at, FollowUp.id)
+    for follow_up in follow_ups:
+        follow_up["new"] = follow_up["id"] in service.follow_ups_just_read
     tasks = await Task.select().where(Task.case == case_id).order_by(Task.id)
     interviews = await Interview.select().where(Interview.case == case_id).order_by(
         Interview.held_at, Interview.id)
@@ -147,6 +154,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "allegations": allegations,
         "witnesses": witnesses,
         "notes": notes,
+        "follow_ups": follow_ups,
         "tasks": tasks,
         "interviews": interviews,
         "referrals": referrals,
