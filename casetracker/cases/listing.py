@@ -29,7 +29,7 @@ from casetracker.auth.policies import (
     may_search_witness_names,
     sees_only_own_cases,
 )
-from casetracker.cases import search
+from casetracker.cases import queues, search
 from casetracker.cases.clocks import BusinessCalendar, clock_state
 from casetracker.errors import ValidationFailed
 from casetracker.settings import get_settings
@@ -103,6 +103,7 @@ class CaseFilters:
     received_from: date | None = None
     received_to: date | None = None
     overdue: bool = False
+    queue: str = ""  # one of queues.CASE_QUEUES: work waiting for the signed-in person
     q: str = ""
     sort: str = "received_desc"
 
@@ -128,7 +129,7 @@ class CaseFilters:
             "allegation_type": self.allegation_type, "characteristic": self.characteristic,
             "received_from": self.received_from.isoformat() if self.received_from else "",
             "received_to": self.received_to.isoformat() if self.received_to else "",
-            "overdue": "1" if self.overdue else "", "q": self.q,
+            "overdue": "1" if self.overdue else "", "queue": self.queue, "q": self.q,
             "sort": "" if self.sort == "received_desc" or (
                 self.sort == "relevance" and self.q) else self.sort,
         }
@@ -221,6 +222,7 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
         received_from=received_from,
         received_to=received_to,
         overdue=overdue_raw in ("1", "true", "yes", "on"),
+        queue=as_choice("queue", queues.CASE_QUEUES),
         q=_first(params, "q")[: search.MAX_QUERY_LENGTH],
         sort=sort,
     )
@@ -491,6 +493,8 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
         parts.append(QueryString("ct_case.received_at < {}", end))
     if filters.overdue:
         parts.append(overdue_condition(now))
+    if filters.queue:
+        parts.append(queues.case_condition(actor, filters.queue))
     if filters.q and search.is_searchable(filters.q) and not ranked:
         parts.append(QueryString("ct_case.id IN ({})", search.matching_case_ids(
             filters.q, witnesses=may_search_witness_names(actor))))
