@@ -67,7 +67,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     actor = service.actor
     from casetracker.intake import forms as intake_forms
 
-    case = await service.view_case(case_id)
+    case = await service.view_case(case_id, opening_page=True)
     # JSON columns come back as text from a plain select (intake stores lists in them).
     for column in ("checklist", "protected_characteristics"):
         if isinstance(case.get(column), str):
@@ -120,6 +120,8 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     from casetracker.intake import additions
 
     follow_ups = await additions.follow_ups(case_id)
+    for follow_up in follow_ups:
+        follow_up["new"] = follow_up["id"] in service.follow_ups_just_read
     consent_changes = await additions.consent_changes(case_id) if may_view_contact else []
 
     def can(action: str) -> bool:

@@ -154,7 +154,8 @@ class RecommendationController(Controller):
 
     @get("/", name="reports.recommendations")
     async def index(self, request: Request[Any, Any, Any],
-                    status: FromQuery[str | None] = None) -> Template:
+                    status: FromQuery[str | None] = None,
+                    queue: FromQuery[str | None] = None) -> Template:
         query = Recommendation.select(
             Recommendation.id, Recommendation.number, Recommendation.kind, Recommendation.action,
             Recommendation.status, Recommendation.subject, Recommendation.version,
@@ -163,9 +164,15 @@ class RecommendationController(Controller):
         ).order_by(Recommendation.id, ascending=False).limit(200)
         if status in STATUSES:
             query = query.where(Recommendation.status == status)
+        awaiting_me = queue == "approval" and has_permission(_actor(request),
+                                                             P.RECOMMENDATION_APPROVE)
+        if awaiting_me:
+            # the dashboard's queue: submitted by others, for me to approve or return
+            query = query.where((Recommendation.status == "submitted")
+                                & (Recommendation.author != _actor(request).id))
         return Template("reports/list.html.j2", context={
             "rows": await query, "status": status if status in STATUSES else "",
-            "statuses": STATUSES})
+            "statuses": STATUSES, "awaiting_me": awaiting_me})
 
     @get("/new", name="reports.new", guards=[requires(P.RECOMMENDATION_DRAFT)])
     async def new(self, request: Request[Any, Any, Any]) -> Template:

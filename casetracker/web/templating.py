@@ -109,6 +109,22 @@ def time_of_day(value: str | None) -> str:
         return str(value)
 
 
+def language_name(code: str | None) -> str:
+    """A language code as staff read it, in their own language: "es" -> "Spanish"."""
+    names = {"en": i18n.gettext("English"), "es": i18n.gettext("Spanish")}
+    code = (code or "").strip()
+    return names.get(code.lower(), code)
+
+
+def contact_channel(code: str | None) -> str:
+    """How someone wants to be reached, in words: "email" -> "by e-mail"."""
+    names = {"email": i18n.gettext("by e-mail"), "phone": i18n.gettext("by phone"),
+             "mail": i18n.gettext("by post"), "none": i18n.gettext("not to be contacted"),
+             "web": i18n.gettext("on the website")}
+    code = (code or "").strip()
+    return names.get(code.lower(), code)
+
+
 def nl2br(value: str | None) -> Markup:
     """Escape, then keep line breaks: user text stays text."""
     from markupsafe import escape
@@ -153,6 +169,8 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["long_datetime"] = long_datetime
     env.filters["month_year"] = month_year
     env.filters["time_of_day"] = time_of_day
+    env.filters["language_name"] = language_name
+    env.filters["contact_channel"] = contact_channel
     env.globals["current_language"] = i18n.get_language
     env.globals["languages"] = i18n.LANGUAGE_NAMES
     env.globals["settings"] = get_settings
