@@ -45,6 +45,12 @@ class User(Table, tablename="ct_user"):
     last_login_at = Timestamptz(null=True, default=None)
     password_changed_at = Timestamptz(null=True, default=None)
     disabled_at = Timestamptz(null=True, default=None)
+    # e-mail a copy of each in-app notification (and the daily deadline digest); off until
+    # the person turns it on on their account page
+    email_notifications = Boolean(default=False)
+    # the calendar feed's secret link is an HMAC of this with the server key ("" = no feed);
+    # a new value revokes the old link
+    calendar_nonce = Varchar(length=64, default="")
 
 
 class RoleSetting(Table, tablename="role_setting"):
@@ -76,5 +82,6 @@ class Notification(Table, tablename="notification"):
     user = ForeignKey(references=User, index=True)
     message = Text()
     link = Varchar(length=300, default="")
+    kind = Varchar(length=40, default="")  # what it is about ("case_assigned", ...); may be ""
     created_at = Timestamptz(default=TimestamptzNow())
     read_at = Timestamptz(null=True, default=None)

@@ -21,7 +21,8 @@ from casetracker.cases.tables import (
     Task,
     Witness,
 )
-from casetracker.registry.tables import Agency, Agreement
+from casetracker.registry.pickers import AGREEMENT_STATUS_LABELS
+from casetracker.registry.tables import MODEL_LABELS, Agency, Agreement
 from casetracker.web.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     actor = service.actor
     from casetracker.intake import forms as intake_forms
 
-    case = await service.view_case(case_id)
+    case = await service.view_case(case_id, opening_page=True)
     # JSON columns come back as text from a plain select (intake stores lists in them).
     for column in ("checklist", "protected_characteristics"):
         if isinstance(case.get(column), str):
@@ -100,6 +101,13 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     witnesses = await Witness.select().where(Witness.case == case_id).order_by(
         Witness.position, Witness.id)
     notes = await CaseNote.select().where(CaseNote.case == case_id).order_by(CaseNote.id)
+    from casetracker.intake.tables import FollowUp
+
+    follow_ups = await FollowUp.select(
+        FollowUp.id, FollowUp.received_at, FollowUp.message, FollowUp.language).where(
+        FollowUp.case == case_id).order_by(FollowUp.received_at, FollowUp.id)
+    for follow_up in follow_ups:
+        follow_up["new"] = follow_up["id"] in service.follow_ups_just_read
     tasks = await Task.select().where(Task.case == case_id).order_by(Task.id)
     interviews = await Interview.select().where(Interview.case == case_id).order_by(
         Interview.held_at, Interview.id)
@@ -121,15 +129,12 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     transitions = [t.name for t in rules.TRANSITIONS.values()
                    if policies.may_transition(actor, case, t.name)]
     suggestions: dict[int, list[dict[str, Any]]] = {}
-    agencies: list[dict[str, Any]] = []
     agreements: list[dict[str, Any]] = []
     if can("link_officer"):
         for officer in case_officers:
             if not officer["officer"]:
                 suggestions[officer["id"]] = await service.suggest_officers(officer)
     if can("set_agency"):
-        agencies = await Agency.select(Agency.id, Agency.name, Agency.state).order_by(
-            Agency.state, Agency.name, Agency.id)
         if case["agency"]:
             agreements = await Agreement.select(Agreement.id, Agreement.model,
                                                 Agreement.status).where(
@@ -147,6 +152,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "allegations": allegations,
         "witnesses": witnesses,
         "notes": notes,
+        "follow_ups": follow_ups,
         "tasks": tasks,
         "interviews": interviews,
         "referrals": referrals,
@@ -163,7 +169,8 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             "accept_finding", "record_referral", "record_results_reported",
             "suspend_designation", "lift_suspension")} | {"assign": may_assign},
         "suggestions": suggestions,
-        "agencies": agencies,
+        "model_labels": {k: _(v) for k, v in MODEL_LABELS.items()},
+        "agreement_status_labels": AGREEMENT_STATUS_LABELS,
         "agreements": agreements,
         "today": service.today(),
         "now": now,

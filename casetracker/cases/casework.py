@@ -52,6 +52,8 @@ class CaseWork:
         self._now = now or (lambda: datetime.now(UTC))
         self.calendar = clocks.BusinessCalendar.from_settings(self.settings)
         self.clock_rules = clocks.ClockRules.from_settings(self.settings)
+        # the complainant's follow-ups that the last view_case(opening_page=True) marked read
+        self.follow_ups_just_read: list[int] = []
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -112,12 +114,26 @@ class CaseWork:
 
     # --- reading ---------------------------------------------------------------------------
 
-    async def view_case(self, case_id: int) -> dict[str, Any]:
-        """The case row, for someone allowed to see it; the read is audited (case.view)."""
+    async def view_case(self, case_id: int, *, opening_page: bool = False) -> dict[str, Any]:
+        """The case row, for someone allowed to see it; the read is audited (case.view).
+        ``opening_page``: the person opens the case page, which shows the complainant's
+        follow-ups, so those unread until now are marked read (in the same transaction)."""
         case = await self._load(case_id)
         policies.ensure_may_view_case(self.actor, case)
         async with db.write_transaction():
-            await self._audit("case.view", case_id)
+            details: dict[str, Any] = {}
+            if opening_page and self.actor.is_staff:
+                from casetracker.intake.tables import FollowUp
+
+                unread = await FollowUp.select(FollowUp.id).where(
+                    FollowUp.read_at.is_null() & (FollowUp.case == case_id))
+                self.follow_ups_just_read = [r["id"] for r in unread]
+                if unread:
+                    await FollowUp.update({FollowUp.read_at: self.now(),
+                                           FollowUp.read_by: self.actor.id}).where(
+                        FollowUp.id.is_in(self.follow_ups_just_read))
+                    details["follow_ups_read"] = len(unread)
+            await self._audit("case.view", case_id, **details)
         return case
 
     async def view_contact(self, case: dict[str, Any]) -> dict[str, Any] | None:

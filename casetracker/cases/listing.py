@@ -25,7 +25,7 @@ from piccolo.querystring import QueryString
 from casetracker import db
 from casetracker.auth.actor import Actor
 from casetracker.auth.policies import case_visibility_filter
-from casetracker.cases import search
+from casetracker.cases import queues, search
 from casetracker.cases.clocks import BusinessCalendar, clock_state
 from casetracker.errors import ValidationFailed
 from casetracker.settings import get_settings
@@ -99,6 +99,7 @@ class CaseFilters:
     received_from: date | None = None
     received_to: date | None = None
     overdue: bool = False
+    queue: str = ""  # one of queues.CASE_QUEUES: work waiting for the signed-in person
     q: str = ""
     sort: str = "received_desc"
 
@@ -124,7 +125,7 @@ class CaseFilters:
             "allegation_type": self.allegation_type, "characteristic": self.characteristic,
             "received_from": self.received_from.isoformat() if self.received_from else "",
             "received_to": self.received_to.isoformat() if self.received_to else "",
-            "overdue": "1" if self.overdue else "", "q": self.q,
+            "overdue": "1" if self.overdue else "", "queue": self.queue, "q": self.q,
             "sort": "" if self.sort == "received_desc" or (
                 self.sort == "relevance" and self.q) else self.sort,
         }
@@ -217,6 +218,7 @@ def parse_filters(params: Any) -> tuple[CaseFilters, dict[str, str]]:
         received_from=received_from,
         received_to=received_to,
         overdue=overdue_raw in ("1", "true", "yes", "on"),
+        queue=as_choice("queue", queues.CASE_QUEUES),
         q=_first(params, "q")[: search.MAX_QUERY_LENGTH],
         sort=sort,
     )
@@ -388,6 +390,8 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
         parts.append(QueryString("ct_case.received_at < {}", end))
     if filters.overdue:
         parts.append(overdue_condition(now))
+    if filters.queue:
+        parts.append(queues.case_condition(actor, filters.queue))
     if filters.q and search.is_searchable(filters.q) and not ranked:
         # (when ranked, the join with search.ranked_matches already keeps only matches)
         parts.append(QueryString("ct_case.id IN ({})", search.matching_case_ids(filters.q)))

@@ -18,7 +18,7 @@ from casetracker.auth.actor import Actor
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
 from casetracker.auth.policies import case_visibility_filter
-from casetracker.cases import listing
+from casetracker.cases import listing, queues
 from casetracker.cases.api import API_ROUTE_HANDLERS
 from casetracker.cases.controllers import requires_case_access
 from casetracker.errors import ValidationFailed
@@ -56,12 +56,24 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
     actor = _actor(request)
     case_visibility_filter(actor)  # staff without any case access get 403 here
     board = await listing.build_dashboard(actor)
+    waiting = await queues.queues_for(actor)
     await audit.record("case.list", actor=actor, object_type="case",
                        details={"view": "dashboard", "shown": len(board.my_cases)
                                 + len(board.unassigned) + len(board.overdue)
                                 + len(board.due_soon)})
     return Template("dashboard/index.html.j2",
-                    context={"board": board, "labels": labels(), "actor": actor})
+                    context={"board": board, "labels": labels(), "actor": actor,
+                             "queues": waiting})
+
+
+@get("/tasks", name="tasks.mine", include_in_schema=False, guards=[requires_case_access])
+async def my_tasks(request: Request[Any, Any, Any]) -> Template:
+    """The open tasks assigned to me, soonest due first, each with its case."""
+    actor = _actor(request)
+    tasks = await queues.open_tasks_for(actor)
+    await audit.record("case.list", actor=actor, object_type="case",
+                       details={"view": "my_tasks", "shown": len(tasks)})
+    return Template("tasks/mine.html.j2", context={"tasks": tasks})
 
 
 @get("/cases", name="cases.list", include_in_schema=False, guards=[requires_case_access])
@@ -101,7 +113,8 @@ async def case_list(request: Request[Any, Any, Any]) -> Template:
                  "states": listing.STATES, "models": listing.MODELS,
                  "allegation_types": listing.ALLEGATION_TYPES,
                  "characteristics": listing.CHARACTERISTICS, "sorts": listing.SORTS,
-                 "page_size": page_size},
+                 "page_size": page_size,
+                 "queue_label": queues.queue_labels().get(filters.queue, "")},
         status_code=422 if errors else 200,
     )
 
@@ -189,4 +202,4 @@ async def case_export(request: Request[Any, Any, Any]) -> Stream:
     )
 
 
-LISTING_ROUTE_HANDLERS = [dashboard, case_list, case_export, *API_ROUTE_HANDLERS]
+LISTING_ROUTE_HANDLERS = [dashboard, my_tasks, case_list, case_export, *API_ROUTE_HANDLERS]

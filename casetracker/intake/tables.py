@@ -34,6 +34,9 @@ class FollowUp(Table, tablename="follow_up"):
     received_at = Timestamptz(default=TimestamptzNow())
     message = Text(default="")
     language = Varchar(length=8, default="en")
+    # unread until a staff member who may see the case opens the case page
+    read_at = Timestamptz(null=True, default=None)
+    read_by = ForeignKey(references=User, null=True, default=None)
 
 
 class PublicRateHit(Table, tablename="public_rate_hit"):

@@ -109,6 +109,22 @@ def time_of_day(value: str | None) -> str:
         return str(value)
 
 
+def language_name(code: str | None) -> str:
+    """A language code as staff read it, in their own language: "es" -> "Spanish"."""
+    names = {"en": i18n.gettext("English"), "es": i18n.gettext("Spanish")}
+    code = (code or "").strip()
+    return names.get(code.lower(), code)
+
+
+def contact_channel(code: str | None) -> str:
+    """How someone wants to be reached, in words: "email" -> "by e-mail"."""
+    names = {"email": i18n.gettext("by e-mail"), "phone": i18n.gettext("by phone"),
+             "mail": i18n.gettext("by post"), "none": i18n.gettext("not to be contacted"),
+             "web": i18n.gettext("on the website")}
+    code = (code or "").strip()
+    return names.get(code.lower(), code)
+
+
 def nl2br(value: str | None) -> Markup:
     """Escape, then keep line breaks: user text stays text."""
     from markupsafe import escape
@@ -127,6 +143,13 @@ def filesize(value: int | None) -> str:
 
 def basename(value: str | Path | None) -> str:
     return Path(str(value or "")).name
+
+
+def role_label(role: str | None) -> str:
+    """A role in words, in the reader's language ("Oversight staff"), never its code."""
+    from casetracker.accounts.rules import role_label as english
+
+    return i18n.translations(i18n.get_language()).gettext(english(role))
 
 
 def current_user(request: Any) -> Any:
@@ -153,6 +176,9 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["long_datetime"] = long_datetime
     env.filters["month_year"] = month_year
     env.filters["time_of_day"] = time_of_day
+    env.filters["role_label"] = role_label
+    env.filters["language_name"] = language_name
+    env.filters["contact_channel"] = contact_channel
     env.globals["current_language"] = i18n.get_language
     env.globals["languages"] = i18n.LANGUAGE_NAMES
     env.globals["settings"] = get_settings
