@@ -40,3 +40,12 @@ def admin_change_problem(
     if change == "role" and last_admin and new_role != "administrator":
         return "This is the last active administrator; make someone else an administrator first."
     return None
+
+
+def role_labels() -> dict[str, str]:
+    """Each role in words, in the reader's language."""
+    from casetracker.web.i18n import gettext as _
+
+    return {"administrator": _("Administrator"), "supervisor": _("Supervisor"),
+            "investigator": _("Investigator"), "intake": _("Intake"),
+            "oversight": _("Oversight")}

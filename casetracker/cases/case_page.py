@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from casetracker.accounts.rules import role_labels
 from casetracker.accounts.tables import User
 from casetracker.audit import services as audit
 from casetracker.auth import policies
@@ -141,6 +142,10 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             agreements = await Agreement.select(Agreement.id, Agreement.model,
                                                 Agreement.status).where(
                 Agreement.agency == case["agency"])
+    task_assignees = await service.task_assignees(case) if can("add_task") else []
+    for task in tasks:
+        task["may_complete"] = task["done_at"] is None and policies.may_complete_task(
+            actor, case, task)
     may_assign = (policies.may_transition(actor, case, "assign")
                   or policies.may_act_on_case(actor, case, "reassign"))
     now = service.now()
@@ -156,6 +161,8 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "notes": notes,
         "follow_ups": follow_ups,
         "tasks": tasks,
+        "task_assignees": task_assignees,
+        "role_labels": role_labels(),
         "interviews": interviews,
         "referrals": referrals,
         "assignments": assignments,
