@@ -42,10 +42,23 @@ def admin_change_problem(
     return None
 
 
+# How people read each role (pages print these words, never the stored code).
+ROLE_LABELS = {
+    "administrator": "Administrator",
+    "supervisor": "Supervisor",
+    "investigator": "Investigator",
+    "intake": "Intake staff",
+    "oversight": "Oversight staff",
+}
+
+
+def role_label(role: str | None) -> str:
+    """The role in words ("Oversight staff"), in English; templates translate it."""
+    return ROLE_LABELS.get(role or "", (role or "").replace("_", " ").capitalize())
+
+
 def role_labels() -> dict[str, str]:
     """Each role in words, in the reader's language."""
     from casetracker.web.i18n import gettext as _
 
-    return {"administrator": _("Administrator"), "supervisor": _("Supervisor"),
-            "investigator": _("Investigator"), "intake": _("Intake"),
-            "oversight": _("Oversight")}
+    return {key: _(label) for key, label in ROLE_LABELS.items()}

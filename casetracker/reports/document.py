@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from casetracker.accounts.rules import role_label
 from casetracker.reports import rules
 from casetracker.reports.clauses import CLAUSES, TEMPLATE_TEXTS
 from casetracker.reports.viewmodels import (
@@ -303,7 +304,7 @@ def _person(people: dict[int, dict[str, Any]], user_id: Any) -> tuple[str, str]:
     if not person:
         return "", ""
     return (person.get("name") or person.get("email") or "",
-            (person.get("role") or "").capitalize())
+            role_label(person.get("role")))
 
 
 def text_authors(rec: dict[str, Any]) -> dict[str, int]:

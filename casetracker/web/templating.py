@@ -145,6 +145,13 @@ def basename(value: str | Path | None) -> str:
     return Path(str(value or "")).name
 
 
+def role_label(role: str | None) -> str:
+    """A role in words, in the reader's language ("Oversight staff"), never its code."""
+    from casetracker.accounts.rules import role_label as english
+
+    return i18n.translations(i18n.get_language()).gettext(english(role))
+
+
 def current_user(request: Any) -> Any:
     return request.scope.get("user") if request is not None else None
 
@@ -169,6 +176,7 @@ def configure_environment(engine: JinjaTemplateEngine) -> None:
     env.filters["long_datetime"] = long_datetime
     env.filters["month_year"] = month_year
     env.filters["time_of_day"] = time_of_day
+    env.filters["role_label"] = role_label
     env.filters["language_name"] = language_name
     env.filters["contact_channel"] = contact_channel
     env.globals["current_language"] = i18n.get_language

@@ -32,7 +32,7 @@ async def test_a_task_goes_to_anyone_who_may_see_the_case(new_browser: Any) -> N
 
     page = (await supervisor_b.get(f"/cases/{case.id}")).text
     names = assignee_choices(page)
-    assert "Lena Lead (Investigator)" in names and "Ada Analyst (Oversight)" in names
+    assert "Lena Lead (Investigator)" in names and "Ada Analyst (Oversight staff)" in names
     assert "Sam Supervisor (Supervisor)" in names
     # an investigator who does not lead the case, and intake (the case left triage), may not
     # see it: they are not offered
