@@ -185,6 +185,17 @@ def may_act_on_case(actor: Actor | None, case: Any, action: str) -> bool:
     return False
 
 
+def may_confirm_proposed_officers(actor: Actor | None) -> bool:
+    """Confirm an officer intake proposed at triage, or merge it with a registry officer:
+    supervisors (who assign and review cases) and those who edit the registry."""
+    return has_permission(actor, P.REGISTRY_EDIT) or has_permission(actor, P.CASE_REVIEW)
+
+
+def ensure_may_confirm_proposed_officers(actor: Actor | None) -> None:
+    if not may_confirm_proposed_officers(actor):
+        raise Forbidden("Only a supervisor may confirm or merge proposed officers.")
+
+
 def ensure_may_transition(actor: Actor | None, case: Any, transition: str) -> None:
     """404 if the case is hidden from the actor, 403 without the role or assignment,
     409 (InvalidTransition, with the rules' sentence) from the wrong state."""

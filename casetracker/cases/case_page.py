@@ -86,6 +86,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
         CaseOfficer.officer.badge_number.as_alias("registry_badge"),
         CaseOfficer.officer.agency.name.as_alias("registry_agency"),
+        CaseOfficer.officer.awaiting_confirmation.as_alias("awaiting_confirmation"),
     ).where(CaseOfficer.case == case_id).order_by(CaseOfficer.position, CaseOfficer.id)
     designations = await designations_for([o["officer"] for o in case_officers if o["officer"]])
     allegations = await service._allegations(case_id)
