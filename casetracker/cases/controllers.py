@@ -95,7 +95,21 @@ async def _run(request: Request[Any, Any, Any], case_id: FromPath[int], data: di
         return await render_case(request, case_id, errors={"form": exc.message}, values=data,
                                  form=form, status_code=409)
     flash(request, success)
-    return Redirect(path=f"/cases/{case_id}{anchor}", status_code=303)
+    return Redirect(path=await landing_after(service, case_id, anchor), status_code=303)
+
+
+async def landing_after(service: CaseService, case_id: int, anchor: str = "") -> str:
+    """Where a staff member lands after changing a case: the case when they may still see it,
+    else the list of the cases they may see (for intake: the triage queue). A success message
+    is never shown above a "no such case" page."""
+    from casetracker.auth import policies
+    from casetracker.cases.tables import Case
+
+    head = await Case.select(Case.status, Case.lead_investigator).where(
+        Case.id == case_id).first()
+    if head is not None and policies.may_view_case(service.actor, head):
+        return f"/cases/{case_id}{anchor}"
+    return "/cases"
 
 
 class CaseController(Controller):
@@ -222,7 +236,7 @@ class CaseController(Controller):
         except ValidationFailed as exc:
             return await self._assign_page(request, case_id, exc.errors, data, 422)
         flash(request, _("Lead investigator assigned and notified."))
-        return Redirect(path=f"/cases/{case_id}", status_code=303)
+        return Redirect(path=await landing_after(service, case_id), status_code=303)
 
     # --- investigation ---------------------------------------------------------------------
 
@@ -312,11 +326,56 @@ class CaseController(Controller):
                                                               forms.text(data, "comments")),
                           _("Case returned to the investigator."), "return")
 
+    @get("/{case_id:int}/close", name="cases.close_confirm")
+    async def close_confirm(self, request: Request[Any, Any, Any],
+                            case_id: FromPath[int]) -> Template:
+        """"Close the case?": the open tasks (mark done or carry) and what comes next."""
+        from casetracker.auth import policies
+        from casetracker.cases import clocks
+        from casetracker.cases.tables import Task
+
+        service = _service(request)
+        case = await service.view_case(case_id)
+        if not policies.may_transition(service.actor, case, "close"):
+            policies.ensure_may_transition(service.actor, case, "close")
+        open_tasks = await Task.select().where(
+            (Task.case == case_id) & Task.done_at.is_null()).order_by(Task.due_on, Task.id)
+        allegations = await service._allegations(case_id)
+        problem = None
+        try:
+            rules.require_close(allegations)
+        except InvalidTransition as exc:
+            problem = exc.message
+        results_due = (clocks.results_due(service.now(), service.clock_rules)
+                       if case["ice_notification_required"] else None)
+        return Template("cases/close.html.j2", context={
+            "case": case, "open_tasks": open_tasks, "problem": problem,
+            "results_due": results_due, "status_label": rules.status_label(case["status"]),
+            "outcome": rules.case_outcome(a["final_finding"] for a in allegations)
+            if problem is None else None,
+            "labels": {"findings": rules.FINDING_LABELS}})
+
     @post("/{case_id:int}/close", name="cases.close")
     async def close(self, request: Request[Any, Any, Any], case_id: FromPath[int],
                     data: FormBody) -> Any:
-        return await _run(request, case_id, data, lambda s: s.close(case_id),
-                          _("Case closed."), "close")
+        if forms.text(data, "confirm", 10) != "yes":
+            # Closing is asked for once more, with the open tasks listed.
+            return Redirect(path=f"/cases/{case_id}/close", status_code=303)
+        close_task_ids = [int(v) for v in forms.values(data, "close_task") if v.isdigit()]
+        response = await _run(request, case_id, data,
+                              lambda s: s.close(case_id, close_task_ids=close_task_ids),
+                              _("Case closed."), "close")
+        if isinstance(response, Redirect):
+            from casetracker.cases.tables import Case
+
+            case = await Case.select(Case.results_due_at).where(Case.id == case_id).first()
+            if case and case["results_due_at"] is not None:
+                from casetracker.web.templating import long_datetime
+
+                flash(request, _("Next step: report the results to ICE by %(date)s "
+                                 "(\"Results reported to ICE\" on the case).",
+                                 date=long_datetime(case["results_due_at"])))
+        return response
 
     # --- referrals -------------------------------------------------------------------------
 

@@ -240,7 +240,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert (await act(supervisor_b, cid, "start-review")).status_code == 303
     response = await act(supervisor_b, cid, f"allegations/{allegation['id']}/final", {})
     assert response.status_code == 303, response.text[:2000]
-    response = await act(supervisor_b, cid, "close")
+    response = await act(supervisor_b, cid, "close", {"confirm": "yes"})
     assert response.status_code == 303, response.text[:2000]
     row = await Case.select().where(Case.id == cid).first()
     assert row["status"] == "closed" and row["outcome"] == "sustained"
