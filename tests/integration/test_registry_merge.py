@@ -35,8 +35,8 @@ async def everything() -> dict[str, list[dict[str, Any]]]:
         if name in _LEFT_OUT:
             continue
         rows = await table.select()
-        dump[name] = sorted((json.dumps({k: v for k, v in row.items() if k != "updated_at"},
-                                        sort_keys=True, default=str) for row in rows))
+        dump[name] = sorted(json.dumps({k: v for k, v in row.items() if k != "updated_at"},
+                                        sort_keys=True, default=str) for row in rows)
     return dump
 
 
