@@ -65,6 +65,15 @@ def require(actor: Actor | None, permission: P) -> None:
         raise Forbidden("You do not have permission to do that.")
 
 
+def may_import_registry(actor: Actor | None) -> bool:
+    """ICE's lists (sheets, the history file): the command line runs as the system actor;
+    staff need the import permission."""
+    if actor is not None and actor.id is None and actor.role is None \
+            and actor.label != "public":
+        return True
+    return has_permission(actor, P.REGISTRY_IMPORT)
+
+
 # --- cases -------------------------------------------------------------------------------
 
 def _field(obj: Any, name: str) -> Any:

@@ -21,7 +21,8 @@ from casetracker.cases.tables import (
     Task,
     Witness,
 )
-from casetracker.registry.tables import Agency, Agreement
+from casetracker.registry.pickers import AGREEMENT_STATUS_LABELS
+from casetracker.registry.tables import MODEL_LABELS, Agency, Agreement
 from casetracker.web.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -128,15 +129,12 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     transitions = [t.name for t in rules.TRANSITIONS.values()
                    if policies.may_transition(actor, case, t.name)]
     suggestions: dict[int, list[dict[str, Any]]] = {}
-    agencies: list[dict[str, Any]] = []
     agreements: list[dict[str, Any]] = []
     if can("link_officer"):
         for officer in case_officers:
             if not officer["officer"]:
                 suggestions[officer["id"]] = await service.suggest_officers(officer)
     if can("set_agency"):
-        agencies = await Agency.select(Agency.id, Agency.name, Agency.state).order_by(
-            Agency.state, Agency.name, Agency.id)
         if case["agency"]:
             agreements = await Agreement.select(Agreement.id, Agreement.model,
                                                 Agreement.status).where(
@@ -171,7 +169,8 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             "accept_finding", "record_referral", "record_results_reported",
             "suspend_designation", "lift_suspension")} | {"assign": may_assign},
         "suggestions": suggestions,
-        "agencies": agencies,
+        "model_labels": {k: _(v) for k, v in MODEL_LABELS.items()},
+        "agreement_status_labels": AGREEMENT_STATUS_LABELS,
         "agreements": agreements,
         "today": service.today(),
         "now": now,

@@ -23,6 +23,7 @@ from casetracker.cases import forms, rules
 from casetracker.cases.case_page import case_page_context
 from casetracker.cases.services import CaseService
 from casetracker.errors import InvalidTransition, ValidationFailed
+from casetracker.registry import pickers
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
@@ -48,7 +49,37 @@ async def render_case(request: Request[Any, Any, Any], case_id: FromPath[int], *
                       status_code: int = 200) -> Template:
     context = await case_page_context(_service(request), case_id)
     context.update({"errors": errors or {}, "values": values or {}, "failed_form": form})
+    context["pickers"] = await _case_pickers(context, values or {}, form)
     return Template("cases/detail.html.j2", context=context, status_code=status_code)
+
+
+async def _case_pickers(context: dict[str, Any], values: dict[str, Any],
+                        form: str) -> dict[str, pickers.Picked]:
+    """The pickers on the case page: the agency (triage) and, per described officer, the
+    registry officer. Only the form that was sent reads what was typed."""
+    found: dict[str, pickers.Picked] = {}
+    if context["may"]["set_agency"]:
+        found["set_agency"] = await pickers.read_picker(
+            values if form == "set_agency" else {}, "agency_id", "agency",
+            current_id=context["case"]["agency"])
+    if context["may"]["link_officer"]:
+        for officer in context["case_officers"]:
+            name = f"link_officer_{officer['id']}"
+            found[name] = await pickers.read_picker(values if form == name else {},
+                                                    "officer_pick", "officer")
+    return found
+
+
+async def _picker_step(request: Request[Any, Any, Any], case_id: int, data: dict[str, Any],
+                       form: str, picked: pickers.Picked) -> Template | None:
+    """The no-JavaScript "Find" (the page again with the matches), or words typed that are
+    not yet a choice (the page again, asking to choose); None when the form can go on."""
+    if pickers.finding(data):
+        return await render_case(request, case_id, values=data, form=form)
+    if picked.needs_choice:
+        return await render_case(request, case_id, errors=pickers.picker_errors(picked),
+                                 values=data, form=form, status_code=422)
+    return None
 
 
 async def _run(request: Request[Any, Any, Any], case_id: FromPath[int], data: dict[str, Any],
@@ -86,13 +117,20 @@ class CaseController(Controller):
     @post("/{case_id:int}/officers/{case_officer_id:int}/link", name="cases.link_officer")
     async def link_officer(self, request: Request[Any, Any, Any], case_id: FromPath[int],
                            case_officer_id: FromPath[int], data: FormBody) -> Any:
+        form = f"link_officer_{case_officer_id}"
+        choice = forms.text(data, "officer_id", 20)
+        picked = await pickers.read_picker(data, "officer_pick", "officer")
+        if choice in ("", "search"):
+            step = await _picker_step(request, case_id, data, form, picked)
+            if step is not None:
+                return step
+
         async def act(s: CaseService) -> None:
-            choice = forms.text(data, "officer_id", 20)
             unidentified = choice == "unidentified"
             officer_id = None
             if not unidentified:
-                officer_id = (forms.optional_int(data, "officer_id")
-                              or forms.optional_int(data, "officer_number"))
+                officer_id = (picked.id if choice in ("", "search")
+                              else forms.optional_int(data, "officer_id"))
             await s.link_officer(case_id, case_officer_id, officer_id=officer_id,
                                  unidentified=unidentified)
         return await _run(request, case_id, data, act, _("Officer updated."),
@@ -101,9 +139,13 @@ class CaseController(Controller):
     @post("/{case_id:int}/agency", name="cases.set_agency")
     async def set_agency(self, request: Request[Any, Any, Any], case_id: FromPath[int],
                          data: FormBody) -> Any:
+        picked = await pickers.read_picker(data, "agency_id", "agency")
+        step = await _picker_step(request, case_id, data, "set_agency", picked)
+        if step is not None:
+            return step
+
         async def act(s: CaseService) -> None:
-            await s.set_agency(case_id, forms.optional_int(data, "agency_id"),
-                               forms.optional_int(data, "agreement_id"))
+            await s.set_agency(case_id, picked.id, forms.optional_int(data, "agreement_id"))
         return await _run(request, case_id, data, act, _("Agency saved."), "set_agency")
 
     @post("/{case_id:int}/allegations", name="cases.add_allegation")

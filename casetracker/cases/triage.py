@@ -12,7 +12,7 @@ from casetracker.cases import clocks, rules
 from casetracker.cases.referrals import ReferralVerbs
 from casetracker.cases.tables import Allegation, CaseOfficer
 from casetracker.errors import NotFound, ValidationFailed
-from casetracker.registry.tables import Agency, Agreement, Designation, Officer
+from casetracker.registry.tables import MODEL_LABELS, Agency, Agreement, Designation, Officer
 from casetracker.web.i18n import gettext as _
 
 
@@ -91,28 +91,57 @@ class TriageVerbs(ReferralVerbs):
             agency = next((o["agency"] for o in officers if o["officer"] == new_officer_id), None)
             if agency:
                 values["agency"] = agency
+                values["agreement"] = await self._agreement_for(case, agency)
+        elif case["agency"] and not case["agreement"] and new_officer_id:
+            agreement = await self._agreement_for(case, case["agency"])
+            if agreement:
+                values["agreement"] = agreement
         return values
 
     async def set_agency(self, case_id: int, agency_id: int | None,
                          agreement_id: int | None = None) -> None:
+        """Set the agency and the agreement the case falls under. Without an agreement given,
+        the agreement is chosen when it can be told (``rules.choose_agreement``: the agency's
+        only one, the one a linked officer is designated under, or the only one of the model
+        the complaint describes); otherwise it stays to be chosen from those offered."""
         if not agency_id:
             raise ValidationFailed({"agency_id": _("Choose the agency.")})
         async with db.write_transaction():
-            await self._act(case_id, "set_agency", _("change the agency"))
+            case = await self._act(case_id, "set_agency", _("change the agency"))
             agency = await Agency.select(Agency.id, Agency.name).where(
                 Agency.id == agency_id).first()
             if agency is None:
                 raise ValidationFailed({"agency_id": _("There is no such agency.")})
+            chosen_by = "person"
             if agreement_id:
                 agreement = await Agreement.select(Agreement.agency).where(
                     Agreement.id == agreement_id).first()
                 if agreement is None or agreement["agency"] != agency_id:
-                    raise ValidationFailed({"agreement_id": _(
-                        "Choose an agreement of this agency.")})
+                    if case["agency"] == agency_id:
+                        raise ValidationFailed({"agreement_id": _(
+                            "Choose an agreement of this agency.")})
+                    agreement_id = None  # offered for the previous agency: choose again
+            if not agreement_id:
+                agreement_id = await self._agreement_for(case, agency_id)
+                chosen_by = "automatically" if agreement_id else ""
             await self._update_case(case_id, {"agency": agency_id,
                                               "agreement": agreement_id or None})
             await self._audit("case.agency_set", case_id, agency_id=agency_id,
-                              agency=agency["name"], agreement_id=agreement_id)
+                              agency=agency["name"], agreement_id=agreement_id,
+                              agreement=await _agreement_words(agreement_id),
+                              agreement_chosen=chosen_by)
+
+    async def _agreement_for(self, case: dict[str, Any], agency_id: int) -> int | None:
+        agreements = await Agreement.select(Agreement.id, Agreement.model,
+                                            Agreement.status).where(
+            Agreement.agency == agency_id).order_by(Agreement.id)
+        officer_ids = [o["officer"] for o in await CaseOfficer.select(CaseOfficer.officer).where(
+            CaseOfficer.case == case["id"]) if o["officer"]]
+        designated: list[int] = []
+        if officer_ids:
+            designated = [d["agreement"] for d in await Designation.select(
+                Designation.agreement).where(Designation.officer.is_in(officer_ids))]
+        return rules.choose_agreement(agreements, case.get("context_287g") or "", designated)
 
     async def add_allegation(self, case_id: int, *, allegation_type: str,
                              case_officer_id: int | None = None,
@@ -187,6 +216,17 @@ class TriageVerbs(ReferralVerbs):
                               to_status=step.target, body=body, body_other=body_other,
                               reason=reason.strip(), referral_id=referral_id)
             return referral_id
+
+
+async def _agreement_words(agreement_id: int | None) -> str:
+    """"Jail Enforcement Model (active)" for the audit trail and timeline."""
+    if not agreement_id:
+        return ""
+    row = await Agreement.select(Agreement.model, Agreement.status).where(
+        Agreement.id == agreement_id).first()
+    if row is None:
+        return ""
+    return f"{MODEL_LABELS.get(row['model'], row['model'])} ({row['status']})"
 
 
 async def _suggest_officers_locally(badge: str, name: str, agency_id: int | None,

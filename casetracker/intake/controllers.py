@@ -41,11 +41,9 @@ from casetracker.intake.public import (
     read_form,
 )
 from casetracker.intake.receipt import (
-    build_receipt,
     case_id_from_token,
-    receipt_filename,
+    receipt_download,
     receipt_token,
-    render_receipt_pdf,
 )
 from casetracker.intake.services import (
     IntakeService,
@@ -343,10 +341,9 @@ class PublicController(Controller):
 
 
 async def receipt_response(case_id: int) -> Response[bytes]:
-    view = await build_receipt(case_id)
-    pdf = await render_receipt_pdf(view)
+    filename, pdf = await receipt_download(case_id)
     return Response(pdf, media_type="application/pdf", headers={
-        "content-disposition": f'attachment; filename="{receipt_filename(view.tracking_number)}"',
+        "content-disposition": f'attachment; filename="{filename}"',
         "cache-control": "no-store",
     })
 

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
 from casetracker.errors import InvalidTransition, NotFound, ValidationFailed
-from casetracker.registry import forms, queries, rules
+from casetracker.registry import forms, pickers, queries, rules
 from casetracker.registry.services import RegistryService, last_import
 from casetracker.registry.tables import (
     MODEL_LABELS,
@@ -64,6 +64,22 @@ def _int_q(request: Request[Any, Any, Any], name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 12 else None
 
 
+async def _agency_pick(data: dict[str, Any] | None, current_id: int | None = None
+                       ) -> pickers.Picked:
+    return await pickers.read_picker(data or {}, "agency_id", "agency", current_id=current_id)
+
+
+def _picker_page(template: str, data: dict[str, Any], picked: pickers.Picked,
+                 **context: Any) -> Template | None:
+    """The no-JavaScript "Find" step of the agency picker, or words not yet a choice."""
+    if pickers.finding(data):
+        return _form(template, 200, agency_pick=picked, values=forms.raw_values(data), **context)
+    if picked.needs_choice:
+        return _form(template, 422, agency_pick=picked, values=forms.raw_values(data),
+                     errors=pickers.picker_errors(picked), **context)
+    return None
+
+
 def _form(template: str, status_code: int = 200, **context: Any) -> Template:
     context.setdefault("errors", {})
     return Template(template, context={**_choices(), **context}, status_code=status_code)
@@ -71,6 +87,17 @@ def _form(template: str, status_code: int = 200, **context: Any) -> Template:
 
 class RegistryController(Controller):
     path = "/registry"
+
+    # --- pickers (suggestions while typing; see registry/pickers.py) -----------------------
+
+    @get("/pick/{kind:str}", name="registry.pick", guards=READ)
+    async def pick(self, request: Request[Any, Any, Any],
+                   kind: FromPath[str]) -> list[dict[str, Any]]:
+        """Suggestions for a picker as JSON: ``[{"id", "label", "hint"}]`` (at most 12)."""
+        if kind not in pickers.KINDS:
+            raise NotFound("There is no such list.")
+        return await pickers.search(kind, _q(request, "q"),
+                                    agency_id=_int_q(request, "agency_id"))
 
     # --- agencies --------------------------------------------------------------------------
 
@@ -150,11 +177,16 @@ class RegistryController(Controller):
     async def agreement_new(self, request: Request[Any, Any, Any]) -> Template:
         agency_id = _int_q(request, "agency_id")
         return _form("registry/agreement_form.html.j2", agreement=None,
-                     agencies=await queries.agency_choices(),
+                     agency_pick=await _agency_pick(None, agency_id),
                      values={"agency_id": agency_id, "status": "active"})
 
     @post("/agreements/new", name="registry.agreement.create", guards=EDIT)
     async def agreement_create(self, request: Request[Any, Any, Any], data: FormBody) -> Any:
+        picked = await _agency_pick(data)
+        step = _picker_page("registry/agreement_form.html.j2", data, picked, agreement=None)
+        if step is not None:
+            return step
+        data = {**data, "agency_id": str(picked.id or "")}
         values, errors = forms.validate_agreement(data, with_agency=True)
         if not errors:
             try:
@@ -171,7 +203,7 @@ class RegistryController(Controller):
         raw["agency_id"] = int(raw["agency_id"]) if str(raw.get("agency_id", "")).isdigit() \
             else None
         return _form("registry/agreement_form.html.j2", 422, agreement=None,
-                     agencies=await queries.agency_choices(), values=raw, errors=errors)
+                     agency_pick=picked, values=raw, errors=errors)
 
     @get("/agreements/{agreement_id:int}", name="registry.agreement", guards=READ)
     async def agreement(self, request: Request[Any, Any, Any],
@@ -225,11 +257,16 @@ class RegistryController(Controller):
     @get("/officers/new", name="registry.officer.new", guards=EDIT)
     async def officer_new(self, request: Request[Any, Any, Any]) -> Template:
         return _form("registry/officer_form.html.j2", officer=None,
-                     agencies=await queries.agency_choices(),
+                     agency_pick=await _agency_pick(None, _int_q(request, "agency_id")),
                      values={"agency_id": _int_q(request, "agency_id"), "active": True})
 
     @post("/officers/new", name="registry.officer.create", guards=EDIT)
     async def officer_create(self, request: Request[Any, Any, Any], data: FormBody) -> Any:
+        picked = await _agency_pick(data)
+        step = _picker_page("registry/officer_form.html.j2", data, picked, officer=None)
+        if step is not None:
+            return step
+        data = {**data, "agency_id": str(picked.id or "")}
         values, errors = forms.validate_officer(data)
         if not errors:
             try:
@@ -243,8 +280,7 @@ class RegistryController(Controller):
                 return Redirect(path=request.app.route_reverse(
                     "registry.officer", officer_id=officer_id), status_code=303)
         return _form("registry/officer_form.html.j2", 422, officer=None,
-                     agencies=await queries.agency_choices(),
-                     values=_officer_raw(data), errors=errors)
+                     agency_pick=picked, values=_officer_raw(data), errors=errors)
 
     @get("/officers/{officer_id:int}", name="registry.officer", guards=READ)
     async def officer(self, request: Request[Any, Any, Any], officer_id: FromPath[int]
@@ -257,13 +293,18 @@ class RegistryController(Controller):
     async def officer_edit(self, officer_id: FromPath[int]) -> Template:
         officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
         return _form("registry/officer_form.html.j2", officer=officer,
-                     agencies=await queries.agency_choices(),
+                     agency_pick=await _agency_pick(None, officer["agency"]),
                      values={**officer, "agency_id": officer["agency"]})
 
     @post("/officers/{officer_id:int}/edit", name="registry.officer.update", guards=EDIT)
     async def officer_update(self, request: Request[Any, Any, Any], officer_id: FromPath[int],
                              data: FormBody) -> Any:
         officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
+        picked = await _agency_pick(data)
+        step = _picker_page("registry/officer_form.html.j2", data, picked, officer=officer)
+        if step is not None:
+            return step
+        data = {**data, "agency_id": str(picked.id or "")}
         values, errors = forms.validate_officer(data)
         if not errors:
             values["agency"] = values.pop("agency_id")
@@ -278,8 +319,7 @@ class RegistryController(Controller):
                 return Redirect(path=request.app.route_reverse(
                     "registry.officer", officer_id=officer_id), status_code=303)
         return _form("registry/officer_form.html.j2", 422, officer=officer,
-                     agencies=await queries.agency_choices(),
-                     values=_officer_raw(data), errors=errors)
+                     agency_pick=picked, values=_officer_raw(data), errors=errors)
 
     # --- designations ----------------------------------------------------------------------
 

@@ -61,7 +61,7 @@ async def search_agencies(query: str, limit: int = 20) -> list[dict[str, Any]]:
     )
 
     def rank(row: dict[str, Any]) -> tuple[int, int, str]:
-        name_key = rules.normalise_name(row["match_key"].split("|", 1)[1])
+        name_key = rules.normalise_name(row["match_key"].split("|", 1)[-1])
         return (0 if name_key.startswith(text) else 1,
                 0 if text in name_key else 1,
                 name_key)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from casetracker.errors import NotFound
-from casetracker.registry import rules
+from casetracker.registry import history, rules
 from casetracker.registry.lookup import _like_safe, icontains
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 
@@ -201,6 +201,7 @@ async def agency_detail(agency_id: int, *, today: date, cycle_days: int) -> dict
         officer["designations"] = by_officer.get(officer["id"], [])
     agency["officers"] = officers
     agency["similar"] = await similar_agencies(agency)
+    agency["history"] = await history.agency_timeline(agency_id)
     return agency
 
 
@@ -228,6 +229,7 @@ async def agreement_detail(agreement_id: int, *, today: date, cycle_days: int
             *_DESIGNATION_COLUMNS, Designation.officer.name, Designation.officer.badge_number,
         ).where(Designation.agreement == agreement_id).order_by(Designation.officer.name)
     ]
+    agreement["history"] = await history.agreement_timeline(agreement_id)
     return agreement
 
 

@@ -16,9 +16,11 @@ from casetracker import db
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
 from casetracker.auth.permissions import Permission
-from casetracker.auth.policies import has_permission, require
+from casetracker.auth.policies import may_import_registry, require
 from casetracker.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from casetracker.registry import rules
+from casetracker.registry.history import IMPORT_LOCK_KEY as _IMPORT_LOCK_KEY
+from casetracker.registry.history import record_listings
 from casetracker.registry.ice_sheet import ParsedSheet, SheetError, read_ice_sheet
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 from casetracker.web.i18n import gettext as _
@@ -27,7 +29,6 @@ ProgressCallback = Callable[[int, int], None]
 
 # How many rows go into one INSERT (well under SQLite's bound-variable limit).
 _INSERT_CHUNK = 200
-_IMPORT_LOCK_KEY = 287_002
 # At most this many per-agreement entries are listed in the import's audit event.
 _AUDIT_LIST_LIMIT = 500
 
@@ -77,10 +78,7 @@ def _now() -> datetime:
 
 
 def _may_import(actor: Actor) -> bool:
-    # The CLI runs as the system actor; staff need the import permission.
-    if actor.id is None and actor.role is None and actor.label != "public":
-        return True
-    return has_permission(actor, Permission.REGISTRY_IMPORT)
+    return may_import_registry(actor)
 
 
 def _label(agency: dict[str, Any], model: str) -> str:
@@ -221,6 +219,7 @@ class RegistryService:
                     progress(done, total)
             for start in range(0, len(new_agreements), _INSERT_CHUNK):
                 await Agreement.insert(*new_agreements[start:start + _INSERT_CHUNK])
+            await self._record_listing(sheet, agencies, now)
             # Remember where the unchanged rows were last seen, in bulk.
             stale = [a["id"] for a in agreements.values()
                      if a["id"] in seen_ids and a["last_seen_sheet"] != sheet.source[:120]]
@@ -250,6 +249,22 @@ class RegistryService:
             await audit.record("registry.import", actor=self.actor, object_type="ice_sheet",
                                object_id=sheet.source[:64], details=summary.as_dict())
         return summary
+
+    @staticmethod
+    async def _record_listing(sheet: ParsedSheet, agencies: dict[str, Any],
+                              now: datetime) -> None:
+        """Every sheet is a dated listing of the agreements it names (history keeps growing
+        with each sheet). Named like the snapshot file's lists ("2025-07-18 pm"), so a sheet
+        and the same list in the history file are one listing."""
+        from casetracker.registry.snapshots import label_from_sheet_name, snapshot_label
+
+        label = (label_from_sheet_name(sheet.source, sheet.published)
+                 or snapshot_label(now.date()))
+        ids = {(row["agency"], row["model"]): row["id"] for row in await Agreement.select(
+            Agreement.id, Agreement.agency, Agreement.model)}
+        wanted = [(ids[(agencies[row.match_key]["id"], row.model)], label)
+                  for row in sheet.rows]
+        await record_listings(wanted, kind=sheet.kind, source=sheet.source, now=now)
 
     @staticmethod
     def _status_from_sheet(current: str, sheet: ParsedSheet, row: Any, summary: ImportSummary,

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from enum import Enum
 
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -52,6 +61,11 @@ class Agency(Table, tablename="agency"):
     kind = Varchar(length=20, choices=AgencyKind, default=AgencyKind.county)
     # state + normalised name: how the ICE sheet's rows find their agency again
     match_key = Varchar(length=260, unique=True)
+    # From the agreement snapshot file (``registry import-history``); empty / None when unknown.
+    ori = Varchar(length=12, default="")  # the FBI's Originating Agency Identifier
+    agency_type = Varchar(length=80, default="")  # "Sheriff", "Local Police", ...
+    population_policed = Integer(null=True, default=None)
+    operating_budget = BigInt(null=True, default=None)  # U.S. dollars a year
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -105,3 +119,23 @@ class Designation(Table, tablename="designation"):
     status_case_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ListingKind(str, Enum):
+    participating = "participating"
+    pending = "pending"
+
+
+class AgreementListing(Table, tablename="agreement_listing"):
+    """One appearance of an agreement on one of ICE's lists: each imported sheet, and each
+    snapshot of the history file. ``snapshot`` names the list ("2025-05-16 am"); at most one
+    row per agreement, snapshot and kind."""
+
+    Kind = ListingKind
+
+    agreement = ForeignKey(references=Agreement, index=True)
+    listed_on = Date(index=True)
+    snapshot = Varchar(length=20, index=True)
+    kind = Varchar(length=14, choices=ListingKind, default=ListingKind.participating)
+    source = Varchar(length=120, default="")  # the sheet or file it came from
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -507,15 +507,16 @@ async def test_triage_sets_agency_and_model_and_marks_officers_unidentified(new_
                                                           "description": "tall, moustache"}])
     intake_b = new_browser()
     await login_as(intake_b, "intake")
+    assert (await act(intake_b, case.id, "agency", {
+        "agency_id": str(agency.id), "agreement_id": str(agreement.id)})).status_code == 303
+    page = await intake_b.get(f"/cases/{case.id}")
+    assert "Collier County Sheriff" in page.text
+    assert "Jail Enforcement Model (active)" in page.text
     # an agreement of another agency is refused
     other_agreement = await make_agreement(other_agency, model="WSO")
     response = await act(intake_b, case.id, "agency", {
         "agency_id": str(agency.id), "agreement_id": str(other_agreement.id)})
     assert response.status_code == 422 and "agreement of this agency" in response.text
-    assert (await act(intake_b, case.id, "agency", {
-        "agency_id": str(agency.id), "agreement_id": str(agreement.id)})).status_code == 303
-    page = await intake_b.get(f"/cases/{case.id}")
-    assert "Collier County Sheriff" in page.text and "· JEM" in page.text
 
     co_id = int(re.search(r'/officers/(\d+)/link', page.text).group(1))
     response = await act(intake_b, case.id, f"officers/{co_id}/link", {})
