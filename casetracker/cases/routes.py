@@ -1,6 +1,6 @@
-from casetracker.cases.controllers import CaseController
+from casetracker.cases.controllers import CaseController, ProposedOfficersController
 
-ROUTE_HANDLERS: list = [CaseController]
+ROUTE_HANDLERS: list = [CaseController, ProposedOfficersController]
 
 # The lists, search, CSV, dashboard and API (another engineer's module) join here when present.
 try:

@@ -46,6 +46,7 @@ class Channel(str, Enum):
     mail = "mail"
     email = "email"
     in_person = "in_person"
+    referral = "referral"  # sent to us by another body (intake.tables.StaffIntake)
     legacy = "legacy"
 
 
