@@ -66,7 +66,8 @@ async def make_case(*, status: str = "received", received_at: datetime | None = 
         status=status, channel="web", language="es", received_at=received_at,
         incident_date=date(2026, 2, 27), incident_time="22:40",
         incident_location="US-27 northbound near exit 12", incident_city="Moore Haven",
-        incident_state="FL", incident_setting="traffic_stop", context_287g="field",
+        incident_state="FL", incident_setting="traffic_stop",
+        context_287g=fields.pop("context_287g", "field"),
         narrative=narrative if narrative is not None else (
             "I was driving home from work when a deputy stopped me.\n"
             "He asked where I was born and for my papers before asking for my licence.\n"

@@ -40,3 +40,25 @@ def admin_change_problem(
     if change == "role" and last_admin and new_role != "administrator":
         return "This is the last active administrator; make someone else an administrator first."
     return None
+
+
+# How people read each role (pages print these words, never the stored code).
+ROLE_LABELS = {
+    "administrator": "Administrator",
+    "supervisor": "Supervisor",
+    "investigator": "Investigator",
+    "intake": "Intake staff",
+    "oversight": "Oversight staff",
+}
+
+
+def role_label(role: str | None) -> str:
+    """The role in words ("Oversight staff"), in English; templates translate it."""
+    return ROLE_LABELS.get(role or "", (role or "").replace("_", " ").capitalize())
+
+
+def role_labels() -> dict[str, str]:
+    """Each role in words, in the reader's language."""
+    from casetracker.web.i18n import gettext as _
+
+    return {key: _(label) for key, label in ROLE_LABELS.items()}

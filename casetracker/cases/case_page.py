@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from casetracker.accounts.rules import role_labels
 from casetracker.accounts.tables import User
 from casetracker.audit import services as audit
 from casetracker.auth import policies
@@ -21,7 +22,8 @@ from casetracker.cases.tables import (
     Task,
     Witness,
 )
-from casetracker.registry.tables import Agency, Agreement
+from casetracker.registry.pickers import AGREEMENT_STATUS_LABELS
+from casetracker.registry.tables import MODEL_LABELS, Agency, Agreement
 from casetracker.web.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -85,6 +87,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
         CaseOfficer.officer.badge_number.as_alias("registry_badge"),
         CaseOfficer.officer.agency.name.as_alias("registry_agency"),
+        CaseOfficer.officer.awaiting_confirmation.as_alias("awaiting_confirmation"),
     ).where(CaseOfficer.case == case_id).order_by(CaseOfficer.position, CaseOfficer.id)
     designations = await designations_for([o["officer"] for o in case_officers if o["officer"]])
     allegations = await service._allegations(case_id)
@@ -134,19 +137,20 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     transitions = [t.name for t in rules.TRANSITIONS.values()
                    if policies.may_transition(actor, case, t.name)]
     suggestions: dict[int, list[dict[str, Any]]] = {}
-    agencies: list[dict[str, Any]] = []
     agreements: list[dict[str, Any]] = []
     if can("link_officer"):
         for officer in case_officers:
             if not officer["officer"]:
                 suggestions[officer["id"]] = await service.suggest_officers(officer)
     if can("set_agency"):
-        agencies = await Agency.select(Agency.id, Agency.name, Agency.state).order_by(
-            Agency.state, Agency.name, Agency.id)
         if case["agency"]:
             agreements = await Agreement.select(Agreement.id, Agreement.model,
                                                 Agreement.status).where(
                 Agreement.agency == case["agency"])
+    task_assignees = await service.task_assignees(case) if can("add_task") else []
+    for task in tasks:
+        task["may_complete"] = task["done_at"] is None and policies.may_complete_task(
+            actor, case, task)
     # A case the supervisor sent back: their comments stay at the top until the findings
     # go in again.
     return_comments = None
@@ -170,6 +174,8 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "witnesses": witnesses,
         "notes": notes,
         "tasks": tasks,
+        "task_assignees": task_assignees,
+        "role_labels": role_labels(),
         "interviews": interviews,
         "referrals": referrals,
         "assignments": assignments,
@@ -190,7 +196,8 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             "accept_finding", "record_referral", "record_results_reported",
             "suspend_designation", "lift_suspension")} | {"assign": may_assign},
         "suggestions": suggestions,
-        "agencies": agencies,
+        "model_labels": {k: _(v) for k, v in MODEL_LABELS.items()},
+        "agreement_status_labels": AGREEMENT_STATUS_LABELS,
         "agreements": agreements,
         "today": service.today(),
         "now": now,

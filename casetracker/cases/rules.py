@@ -371,6 +371,34 @@ def case_outcome(final_findings: Iterable[str]) -> str:
 
 # --- ICE notification --------------------------------------------------------------------
 
+# The 287(g) context the complainant described, as the agreement model it points to.
+CONTEXT_MODELS = {"jail_screening": "JEM", "warrant_service": "WSO", "field": "TFM"}
+LIVE_AGREEMENT_STATUSES = frozenset({"active", "pending", "suspended"})
+
+
+def choose_agreement(agreements: Sequence[Any], context_287g: str = "",
+                     designated_agreement_ids: Iterable[int] = ()) -> int | None:
+    """The agreement a case falls under, when it can be told without asking: the agency's only
+    agreement; else the one a linked officer is designated under; else the only live one of the
+    model the complaint describes. None when a person has to choose (or none exists)."""
+    if not agreements:
+        return None
+    if len(agreements) == 1:
+        return _get(agreements[0], "id")
+    ids = {_get(a, "id") for a in agreements}
+    designated = [i for i in dict.fromkeys(designated_agreement_ids) if i in ids]
+    if len(designated) == 1:
+        return designated[0]
+    model = CONTEXT_MODELS.get(context_287g or "")
+    if model:
+        of_model = [a for a in agreements if _get(a, "model") == model]
+        live = [a for a in of_model if _get(a, "status") in LIVE_AGREEMENT_STATUSES]
+        for group in (of_model, live):
+            if len(group) == 1:
+                return _get(group[0], "id")
+    return None
+
+
 def ice_notification_required(designation_statuses: Iterable[str]) -> bool:
     """A complaint naming a designated officer (active or suspended designation) must be
     notified to ICE within 48 weekday hours."""

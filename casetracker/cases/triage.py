@@ -8,11 +8,12 @@ from datetime import date
 from typing import Any
 
 from casetracker import db
+from casetracker.audit import services as audit
 from casetracker.cases import clocks, rules
 from casetracker.cases.referrals import ReferralVerbs
 from casetracker.cases.tables import Allegation, CaseOfficer
 from casetracker.errors import NotFound, ValidationFailed
-from casetracker.registry.tables import Agency, Agreement, Designation, Officer
+from casetracker.registry.tables import MODEL_LABELS, Agency, Agreement, Designation, Officer
 from casetracker.web.i18n import gettext as _
 
 
@@ -66,6 +67,51 @@ class TriageVerbs(ReferralVerbs):
                               ice_notification_required=case_values[
                                   "ice_notification_required"])
 
+    async def propose_officer(self, case_id: int, case_officer_id: int, *, name: str,
+                              badge_number: str = "", agency_id: int | None = None) -> int:
+        """The officer described is not in the registry: add them, marked as awaiting a
+        supervisor's confirmation (or merge with an officer already there), and link them."""
+        errors = {}
+        name = " ".join((name or "").split())[:200]
+        badge_number = " ".join((badge_number or "").split())[:40]
+        if not name:
+            errors["propose_name"] = _("Enter the officer's name as far as it is known.")
+        if not agency_id:
+            errors["propose_agency"] = _("Choose the officer's agency.")
+        if errors:
+            raise ValidationFailed(errors)
+        async with db.write_transaction():
+            case = await self._act(case_id, "link_officer", _("link officers"))
+            case_officer = await CaseOfficer.select().where(
+                (CaseOfficer.id == case_officer_id) & (CaseOfficer.case == case_id)).first()
+            if case_officer is None:
+                raise NotFound(_("There is no such officer on this case."))
+            agency = await Agency.select(Agency.id, Agency.name).where(
+                Agency.id == agency_id).first()
+            if agency is None:
+                raise ValidationFailed({"propose_agency": _("There is no such agency.")})
+            rows = await Officer.insert(Officer(
+                agency=agency_id, name=name, badge_number=badge_number, active=True,
+                awaiting_confirmation=True, proposed_by_id=self.actor.id,
+                proposed_case_id=case_id)).returning(Officer.id)
+            officer_id = rows[0]["id"]
+            await CaseOfficer.update({CaseOfficer.officer: officer_id,
+                                      CaseOfficer.unidentified: False,
+                                      CaseOfficer.agency: agency_id}).where(
+                CaseOfficer.id == case_officer_id)
+            await Allegation.update({Allegation.officer: officer_id}).where(
+                Allegation.case_officer == case_officer_id)
+            case_values = await self._officer_dependent_values(case, officer_id)
+            await self._update_case(case_id, case_values)
+            await audit.record("registry.officer.proposed", actor=self.actor,
+                               object_type="officer", object_id=officer_id, case_id=case_id,
+                               details={"agency_id": agency_id, "agency": agency["name"],
+                                        "name": name, "badge_number": badge_number})
+            await self._audit("case.officer_proposed", case_id, "case_officer", case_officer_id,
+                              officer_id=officer_id, name=name, badge_number=badge_number,
+                              agency=agency["name"])
+            return int(officer_id)
+
     async def _officer_dependent_values(self, case: dict[str, Any],
                                         new_officer_id: int | None) -> dict[str, Any]:
         officers = await CaseOfficer.select(CaseOfficer.officer, CaseOfficer.unidentified,
@@ -91,28 +137,57 @@ class TriageVerbs(ReferralVerbs):
             agency = next((o["agency"] for o in officers if o["officer"] == new_officer_id), None)
             if agency:
                 values["agency"] = agency
+                values["agreement"] = await self._agreement_for(case, agency)
+        elif case["agency"] and not case["agreement"] and new_officer_id:
+            agreement = await self._agreement_for(case, case["agency"])
+            if agreement:
+                values["agreement"] = agreement
         return values
 
     async def set_agency(self, case_id: int, agency_id: int | None,
                          agreement_id: int | None = None) -> None:
+        """Set the agency and the agreement the case falls under. Without an agreement given,
+        the agreement is chosen when it can be told (``rules.choose_agreement``: the agency's
+        only one, the one a linked officer is designated under, or the only one of the model
+        the complaint describes); otherwise it stays to be chosen from those offered."""
         if not agency_id:
             raise ValidationFailed({"agency_id": _("Choose the agency.")})
         async with db.write_transaction():
-            await self._act(case_id, "set_agency", _("change the agency"))
+            case = await self._act(case_id, "set_agency", _("change the agency"))
             agency = await Agency.select(Agency.id, Agency.name).where(
                 Agency.id == agency_id).first()
             if agency is None:
                 raise ValidationFailed({"agency_id": _("There is no such agency.")})
+            chosen_by = "person"
             if agreement_id:
                 agreement = await Agreement.select(Agreement.agency).where(
                     Agreement.id == agreement_id).first()
                 if agreement is None or agreement["agency"] != agency_id:
-                    raise ValidationFailed({"agreement_id": _(
-                        "Choose an agreement of this agency.")})
+                    if case["agency"] == agency_id:
+                        raise ValidationFailed({"agreement_id": _(
+                            "Choose an agreement of this agency.")})
+                    agreement_id = None  # offered for the previous agency: choose again
+            if not agreement_id:
+                agreement_id = await self._agreement_for(case, agency_id)
+                chosen_by = "automatically" if agreement_id else ""
             await self._update_case(case_id, {"agency": agency_id,
                                               "agreement": agreement_id or None})
             await self._audit("case.agency_set", case_id, agency_id=agency_id,
-                              agency=agency["name"], agreement_id=agreement_id)
+                              agency=agency["name"], agreement_id=agreement_id,
+                              agreement=await _agreement_words(agreement_id),
+                              agreement_chosen=chosen_by)
+
+    async def _agreement_for(self, case: dict[str, Any], agency_id: int) -> int | None:
+        agreements = await Agreement.select(Agreement.id, Agreement.model,
+                                            Agreement.status).where(
+            Agreement.agency == agency_id).order_by(Agreement.id)
+        officer_ids = [o["officer"] for o in await CaseOfficer.select(CaseOfficer.officer).where(
+            CaseOfficer.case == case["id"]) if o["officer"]]
+        designated: list[int] = []
+        if officer_ids:
+            designated = [d["agreement"] for d in await Designation.select(
+                Designation.agreement).where(Designation.officer.is_in(officer_ids))]
+        return rules.choose_agreement(agreements, case.get("context_287g") or "", designated)
 
     async def add_allegation(self, case_id: int, *, allegation_type: str,
                              case_officer_id: int | None = None,
@@ -187,6 +262,17 @@ class TriageVerbs(ReferralVerbs):
                               to_status=step.target, body=body, body_other=body_other,
                               reason=reason.strip(), referral_id=referral_id)
             return referral_id
+
+
+async def _agreement_words(agreement_id: int | None) -> str:
+    """"Jail Enforcement Model (active)" for the audit trail and timeline."""
+    if not agreement_id:
+        return ""
+    row = await Agreement.select(Agreement.model, Agreement.status).where(
+        Agreement.id == agreement_id).first()
+    if row is None:
+        return ""
+    return f"{MODEL_LABELS.get(row['model'], row['model'])} ({row['status']})"
 
 
 async def _suggest_officers_locally(badge: str, name: str, agency_id: int | None,

@@ -8,7 +8,7 @@ from typing import Any
 
 from casetracker import jobs
 from casetracker.cases.tables import Case
-from casetracker.intake.receipt import build_receipt, receipt_filename, render_receipt_pdf
+from casetracker.intake.receipt import receipt_filename, receipt_pdf
 from casetracker.intake.tables import ComplainantContact
 from casetracker.mail import Attachment, deliver_now
 from casetracker.settings import get_settings
@@ -39,8 +39,7 @@ async def send_receipt(payload: dict[str, Any]) -> None:
     if not contact or not contact["email"] or case is None:
         return
     with using_language(language):
-        view = await build_receipt(case_id)
-        pdf = await render_receipt_pdf(view, language)
+        pdf = await receipt_pdf(case_id, language)
         body = _(
             "Thank you. We received your complaint on %(date)s.\n\n"
             "Your tracking number is %(number)s.\n\n"
@@ -65,3 +64,12 @@ async def sweep_drafts(payload: dict[str, Any]) -> None:
 
     while (await drafts.sweep())["drafts"]:
         pass
+
+
+@jobs.periodic("intake.prune_rate_hits", label=N_("Forget the hashed addresses of public "
+                                                   "requests after an hour"),
+               every=timedelta(minutes=10))
+async def prune_rate_hits(payload: dict[str, Any]) -> None:
+    from casetracker.intake.services import prune_rate_hits as prune
+
+    await prune()

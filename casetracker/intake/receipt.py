@@ -162,6 +162,43 @@ def template_context(view: ReceiptView) -> dict[str, Any]:
     }
 
 
+def receipt_store_key(case_id: int, language: str) -> str:
+    """Where a complaint's receipt in one language is kept in the document store."""
+    if not language.isalpha():
+        raise ValueError(f"invalid language {language!r}")
+    return f"receipts/{int(case_id)}/{language}.pdf"
+
+
+async def receipt_pdf(case_id: int, language: str | None = None) -> bytes:
+    """The receipt of a complaint in ``language`` (default: the asker's), rendered once and
+    kept in the document store: the e-mail, the confirmation page and the status page all
+    serve the stored copy afterwards, so a complainant who downloads it again costs no render.
+
+    The receipt records what was filed, so the stored copy stays as it was rendered. Two
+    renders racing for one key keep the first written (write-once) and both serve it."""
+    from casetracker.storage import ObjectMissing, get_store
+
+    language = language or get_language()
+    store = get_store(None, "documents")
+    key = receipt_store_key(case_id, language)
+    try:
+        return await store.get_bytes(key)
+    except ObjectMissing:
+        pass
+    pdf = await render_receipt_pdf(await build_receipt(case_id), language)
+    if not await store.put_bytes(key, pdf, write_once=True):
+        return await store.get_bytes(key)
+    return pdf
+
+
+async def receipt_download(case_id: int) -> tuple[str, bytes]:
+    """The receipt's file name and bytes, in the asker's language, for a download."""
+    pdf = await receipt_pdf(case_id)
+    row = await Case.select(Case.tracking_number).where(Case.id == case_id).first()
+    assert row is not None
+    return receipt_filename(row["tracking_number"]), pdf
+
+
 async def render_receipt_pdf(view: ReceiptView, language: str | None = None) -> bytes:
     """The receipt as PDF, through the reports engineer's renderer (its fetcher serves only
     packaged assets). If that module is missing, a WeasyPrint fallback with a fetcher that

@@ -515,14 +515,15 @@ async def _tell_staff_about_follow_up(case_id: int, files: int) -> None:
                     number=case["tracking_number"])
         if files:
             message += " " + _("Files attached: %(count)s.", count=files)
-    link = f"/cases/{case_id}#from-complainant"
+    link = f"/cases/{case_id}#follow-ups"
+    subject = f"{case['tracking_number']}: {message}"
     if case["lead_investigator"] is not None:
-        await notify(case["lead_investigator"], message, link)
+        await notify(case["lead_investigator"], message, link, subject=subject, kind="follow_up")
         return
     intake_staff = await User.select(User.id).where(
         (User.role == "intake") & (User.active == True))  # noqa: E712 - SQL, not Python
     for user in intake_staff:
-        await notify(user["id"], message, link)
+        await notify(user["id"], message, link, subject=subject, kind="follow_up")
 
 
 # --- rate limits -------------------------------------------------------------------------------
@@ -539,7 +540,9 @@ async def rate_limit_allows(bucket: str, address: str | None, *,
                             settings: Settings | None = None, record: bool = True) -> bool:
     """Count one public action for this address; False once the hourly limit is reached.
 
-    Rows older than the window are deleted here, so hashed addresses are kept at most an hour."""
+    Only the last hour's rows count; older ones are deleted by the periodic job
+    ``intake.prune_rate_hits`` (so hashed addresses are kept little more than an hour), not
+    here: a delete over the whole table in every filing was work the filing need not wait for."""
     settings = settings or get_settings()
     limit = settings.public_rate_limit_per_hour
     if bucket == "draft":
@@ -552,11 +555,21 @@ async def rate_limit_allows(bucket: str, address: str | None, *,
         # Count and insert as one step per (bucket, address): otherwise concurrent requests
         # (several workers, or one worker's pool) all count below the limit and all pass.
         await db.lock_in_transaction(db.LOCK_RATE_LIMIT, f"{bucket}:{key}")
-        await PublicRateHit.delete().where(PublicRateHit.at < now - RATE_WINDOW)
         count = await PublicRateHit.count().where(
-            (PublicRateHit.bucket == bucket) & (PublicRateHit.key_hash == key))
+            (PublicRateHit.key_hash == key) & (PublicRateHit.bucket == bucket)
+            & (PublicRateHit.at >= now - RATE_WINDOW))
         if count >= limit:
             return False
         if record:
             await PublicRateHit.insert(PublicRateHit(bucket=bucket, key_hash=key, at=now))
     return True
+
+
+async def prune_rate_hits(now: datetime | None = None) -> int:
+    """Forget rate-limit rows older than the window; returns how many went."""
+    cutoff = (now or datetime.now(UTC)) - RATE_WINDOW
+    async with db.write_transaction():
+        old = await PublicRateHit.count().where(PublicRateHit.at < cutoff)
+        if old:
+            await PublicRateHit.delete().where(PublicRateHit.at < cutoff)
+    return old

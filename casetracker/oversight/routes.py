@@ -16,8 +16,9 @@ from casetracker.audit import services as audit
 from casetracker.auth.guards import PUBLIC, actor_from_connection, requires
 from casetracker.auth.permissions import Permission as P
 from casetracker.errors import NotFound, ValidationFailed
-from casetracker.oversight import flag_services, public, report, services, views
+from casetracker.oversight import flag_services, public, rates, report, services, views
 from casetracker.oversight.forms import parse_filters
+from casetracker.registry import pickers
 from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
@@ -29,7 +30,11 @@ PUBLIC_OPT = {PUBLIC: True, "skip_session": True}
 async def _filters(request: Request[Any, Any, Any], years: Any = None
                    ) -> tuple[Any, Any, dict[str, str], dict[str, str]]:
     years = years or await services.data_years()
-    return parse_filters(request.query_params, data_years=years)
+    params = {key: request.query_params.get(key) for key in request.query_params}
+    if "agency_q" in params:  # the agency picker: what was chosen, not a stale id
+        picked = await pickers.read_picker(params, "agency", "agency")
+        params["agency"] = str(picked.id) if picked.id else ""
+    return parse_filters(params, data_years=years)
 
 
 @get("/oversight", name="oversight.dashboard", guards=[requires(P.OVERSIGHT_METRICS)])
@@ -37,9 +42,15 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
     years = await services.data_years()
     period, scope, errors, values = await _filters(request, years)
     metrics = await services.load_metrics(period, scope)
+    agency_pick = await pickers.read_picker(
+        request.query_params if "agency_q" in request.query_params else {}, "agency", "agency",
+        current_id=scope.agency_id)
+    if agency_pick.needs_choice and not pickers.finding(request.query_params):
+        errors = {**errors, **pickers.picker_errors(agency_pick)}
     context = {"d": views.build_dashboard(metrics),
                "choices": await services.filter_choices(), "errors": errors, "values": values,
-               "years": years}
+               "years": years, "agency_pick": agency_pick,
+               "rates": await rates.load_population_rates(period, scope)}
     return Template("oversight/dashboard.html.j2", context=context,
                     status_code=422 if errors else 200)
 

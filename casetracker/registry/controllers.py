@@ -9,14 +9,18 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
+from casetracker.auth import policies
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
+from casetracker.auth.policies import has_permission
 from casetracker.errors import InvalidTransition, NotFound, ValidationFailed
-from casetracker.registry import forms, queries, rules
+from casetracker.registry import forms, merge, pickers, queries, rules
+from casetracker.registry.merge import MergeService
 from casetracker.registry.services import RegistryService, last_import
 from casetracker.registry.tables import (
     MODEL_LABELS,
     AgencyKind,
+    AgencyMerge,
     AgreementStatus,
     DesignationStatus,
     Officer,
@@ -34,6 +38,24 @@ SUSPEND = [requires(Permission.DESIGNATION_SUSPEND)]
 
 def _cycle() -> int:
     return get_settings().training_cycle_days
+
+
+def _actor(request: Request[Any, Any, Any]) -> Any:
+    actor = actor_from_connection(request)
+    assert actor is not None  # the session guard ran first
+    return actor
+
+
+async def _agency_page(request: Request[Any, Any, Any], agency_id: int, *,
+                       status_code: int = 200, **context: Any) -> Template:
+    agency = await queries.agency_detail(agency_id, today=local_today(), cycle_days=_cycle())
+    merges = await merge.merges_of(agency_id)
+    candidates: list[Any] = []
+    if agency.get("merged_into") is None and has_permission(_actor(request),
+                                                             Permission.REGISTRY_EDIT):
+        candidates = await merge.merge_candidates(agency)
+    return _form("registry/agency.html.j2", status_code, agency=agency, merges=merges,
+                 merge_candidates=candidates, **context)
 
 
 def _service(request: Request[Any, Any, Any]) -> RegistryService:
@@ -64,6 +86,22 @@ def _int_q(request: Request[Any, Any, Any], name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 12 else None
 
 
+async def _agency_pick(data: dict[str, Any] | None, current_id: int | None = None
+                       ) -> pickers.Picked:
+    return await pickers.read_picker(data or {}, "agency_id", "agency", current_id=current_id)
+
+
+def _picker_page(template: str, data: dict[str, Any], picked: pickers.Picked,
+                 **context: Any) -> Template | None:
+    """The no-JavaScript "Find" step of the agency picker, or words not yet a choice."""
+    if pickers.finding(data):
+        return _form(template, 200, agency_pick=picked, values=forms.raw_values(data), **context)
+    if picked.needs_choice:
+        return _form(template, 422, agency_pick=picked, values=forms.raw_values(data),
+                     errors=pickers.picker_errors(picked), **context)
+    return None
+
+
 def _form(template: str, status_code: int = 200, **context: Any) -> Template:
     context.setdefault("errors", {})
     return Template(template, context={**_choices(), **context}, status_code=status_code)
@@ -71,6 +109,17 @@ def _form(template: str, status_code: int = 200, **context: Any) -> Template:
 
 class RegistryController(Controller):
     path = "/registry"
+
+    # --- pickers (suggestions while typing; see registry/pickers.py) -----------------------
+
+    @get("/pick/{kind:str}", name="registry.pick", guards=READ)
+    async def pick(self, request: Request[Any, Any, Any],
+                   kind: FromPath[str]) -> list[dict[str, Any]]:
+        """Suggestions for a picker as JSON: ``[{"id", "label", "hint"}]`` (at most 12)."""
+        if kind not in pickers.KINDS:
+            raise NotFound("There is no such list.")
+        return await pickers.search(kind, _q(request, "q"),
+                                    agency_id=_int_q(request, "agency_id"))
 
     # --- agencies --------------------------------------------------------------------------
 
@@ -107,9 +156,48 @@ class RegistryController(Controller):
                      values=forms.raw_values(data), errors=errors)
 
     @get("/agencies/{agency_id:int}", name="registry.agency", guards=READ)
-    async def agency(self, agency_id: FromPath[int]) -> Template:
-        agency = await queries.agency_detail(agency_id, today=local_today(), cycle_days=_cycle())
-        return _form("registry/agency.html.j2", agency=agency)
+    async def agency(self, request: Request[Any, Any, Any], agency_id: FromPath[int]
+                     ) -> Template:
+        return await _agency_page(request, agency_id)
+
+    @post("/agencies/{agency_id:int}/merge", name="registry.agency.merge", guards=EDIT)
+    async def agency_merge(self, request: Request[Any, Any, Any], agency_id: FromPath[int],
+                           data: FormBody) -> Any:
+        """Merge the chosen agency into this one (this one is kept)."""
+        merged_id = str(data.get("merged_id", "")).strip()
+        reason = str(data.get("reason", ""))
+        errors: dict[str, str] = {}
+        if not merged_id.isdigit():
+            errors["merged_id"] = _("Choose the agency to merge into this one.")
+        else:
+            try:
+                await MergeService(_actor(request)).merge_agencies(
+                    kept_id=agency_id, merged_id=int(merged_id), reason=reason)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            except NotFound:
+                errors = {"merged_id": _("Choose the agency to merge into this one.")}
+            else:
+                flash(request, _("Agencies merged. The other record is kept as another name "
+                                 "of this agency; the merge can be undone below."))
+                return Redirect(path=request.app.route_reverse("registry.agency",
+                                                               agency_id=agency_id),
+                                status_code=303)
+        return await _agency_page(request, agency_id, status_code=422, errors=errors,
+                                  values={"merged_id": merged_id, "reason": reason})
+
+    @post("/merges/{merge_id:int}/undo", name="registry.merge.undo", guards=EDIT)
+    async def merge_undo(self, request: Request[Any, Any, Any], merge_id: FromPath[int]) -> Any:
+        record = await queries.get_row(AgencyMerge, merge_id, "merge")
+        try:
+            await MergeService(_actor(request)).undo_merge(merge_id)
+        except InvalidTransition as exc:
+            flash(request, str(exc), "error")
+        else:
+            flash(request, _("Merge undone: both agencies are separate records again."))
+        return Redirect(path=request.app.route_reverse("registry.agency",
+                                                       agency_id=record["kept"]),
+                        status_code=303)
 
     @get("/agencies/{agency_id:int}/edit", name="registry.agency.edit", guards=EDIT)
     async def agency_edit(self, agency_id: FromPath[int]) -> Template:
@@ -150,11 +238,16 @@ class RegistryController(Controller):
     async def agreement_new(self, request: Request[Any, Any, Any]) -> Template:
         agency_id = _int_q(request, "agency_id")
         return _form("registry/agreement_form.html.j2", agreement=None,
-                     agencies=await queries.agency_choices(),
+                     agency_pick=await _agency_pick(None, agency_id),
                      values={"agency_id": agency_id, "status": "active"})
 
     @post("/agreements/new", name="registry.agreement.create", guards=EDIT)
     async def agreement_create(self, request: Request[Any, Any, Any], data: FormBody) -> Any:
+        picked = await _agency_pick(data)
+        step = _picker_page("registry/agreement_form.html.j2", data, picked, agreement=None)
+        if step is not None:
+            return step
+        data = {**data, "agency_id": str(picked.id or "")}
         values, errors = forms.validate_agreement(data, with_agency=True)
         if not errors:
             try:
@@ -171,7 +264,7 @@ class RegistryController(Controller):
         raw["agency_id"] = int(raw["agency_id"]) if str(raw.get("agency_id", "")).isdigit() \
             else None
         return _form("registry/agreement_form.html.j2", 422, agreement=None,
-                     agencies=await queries.agency_choices(), values=raw, errors=errors)
+                     agency_pick=picked, values=raw, errors=errors)
 
     @get("/agreements/{agreement_id:int}", name="registry.agreement", guards=READ)
     async def agreement(self, request: Request[Any, Any, Any],
@@ -219,17 +312,25 @@ class RegistryController(Controller):
             q=filters["q"], status=filters["status"], flagged=bool(filters["flagged"]),
             agency_id=agency_id, today=local_today(), cycle_days=_cycle(),
             after=_int_q(request, "after"))
+        proposed = 0
+        if policies.may_confirm_proposed_officers(actor_from_connection(request)):
+            proposed = await Officer.count().where(Officer.awaiting_confirmation.eq(True))
         return _form("registry/officers.html.j2", page=page, filters=filters,
-                     agency_id=agency_id)
+                     agency_id=agency_id, proposed_count=proposed)
 
     @get("/officers/new", name="registry.officer.new", guards=EDIT)
     async def officer_new(self, request: Request[Any, Any, Any]) -> Template:
         return _form("registry/officer_form.html.j2", officer=None,
-                     agencies=await queries.agency_choices(),
+                     agency_pick=await _agency_pick(None, _int_q(request, "agency_id")),
                      values={"agency_id": _int_q(request, "agency_id"), "active": True})
 
     @post("/officers/new", name="registry.officer.create", guards=EDIT)
     async def officer_create(self, request: Request[Any, Any, Any], data: FormBody) -> Any:
+        picked = await _agency_pick(data)
+        step = _picker_page("registry/officer_form.html.j2", data, picked, officer=None)
+        if step is not None:
+            return step
+        data = {**data, "agency_id": str(picked.id or "")}
         values, errors = forms.validate_officer(data)
         if not errors:
             try:
@@ -243,8 +344,7 @@ class RegistryController(Controller):
                 return Redirect(path=request.app.route_reverse(
                     "registry.officer", officer_id=officer_id), status_code=303)
         return _form("registry/officer_form.html.j2", 422, officer=None,
-                     agencies=await queries.agency_choices(),
-                     values=_officer_raw(data), errors=errors)
+                     agency_pick=picked, values=_officer_raw(data), errors=errors)
 
     @get("/officers/{officer_id:int}", name="registry.officer", guards=READ)
     async def officer(self, request: Request[Any, Any, Any], officer_id: FromPath[int]
@@ -257,13 +357,18 @@ class RegistryController(Controller):
     async def officer_edit(self, officer_id: FromPath[int]) -> Template:
         officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
         return _form("registry/officer_form.html.j2", officer=officer,
-                     agencies=await queries.agency_choices(),
+                     agency_pick=await _agency_pick(None, officer["agency"]),
                      values={**officer, "agency_id": officer["agency"]})
 
     @post("/officers/{officer_id:int}/edit", name="registry.officer.update", guards=EDIT)
     async def officer_update(self, request: Request[Any, Any, Any], officer_id: FromPath[int],
                              data: FormBody) -> Any:
         officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
+        picked = await _agency_pick(data)
+        step = _picker_page("registry/officer_form.html.j2", data, picked, officer=officer)
+        if step is not None:
+            return step
+        data = {**data, "agency_id": str(picked.id or "")}
         values, errors = forms.validate_officer(data)
         if not errors:
             values["agency"] = values.pop("agency_id")
@@ -278,8 +383,7 @@ class RegistryController(Controller):
                 return Redirect(path=request.app.route_reverse(
                     "registry.officer", officer_id=officer_id), status_code=303)
         return _form("registry/officer_form.html.j2", 422, officer=officer,
-                     agencies=await queries.agency_choices(),
-                     values=_officer_raw(data), errors=errors)
+                     agency_pick=picked, values=_officer_raw(data), errors=errors)
 
     # --- designations ----------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from casetracker.auth.guards import actor_from_connection, requires, requires_an
 from casetracker.auth.permissions import Permission as P
 from casetracker.auth.policies import has_permission, may_see_complainant_identity
 from casetracker.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
-from casetracker.registry.tables import Agreement, Designation
+from casetracker.registry import pickers
+from casetracker.registry.tables import Designation
 from casetracker.reports import forms, responses, rules
 from casetracker.reports.rendering import RenderError
 from casetracker.reports.responses import IceResponseService
@@ -50,14 +51,6 @@ def _pdf(data: bytes, filename: str) -> Response[bytes]:
     })
 
 
-async def _agreement_choices() -> list[dict[str, Any]]:
-    agreements = await Agreement.select(Agreement.id, Agreement.model, Agreement.status,
-                                        Agreement.agency.name, Agreement.agency.state).order_by(
-        Agreement.agency.name, Agreement.agency.state, Agreement.id)  # one agency, many MOAs
-    return [{"id": a["id"], "label": f"{a['agency.name']} ({a['agency.state']}) — {a['model']}"
-             f" ({a['status']})"} for a in agreements]
-
-
 async def _new_context(values: dict[str, Any]) -> dict[str, Any]:
     agreement_id = values.get("agreement_id")
     designations: list[dict[str, Any]] = []
@@ -76,7 +69,7 @@ async def _new_context(values: dict[str, Any]) -> dict[str, Any]:
             d["officer"] for d in designations]
         cases = await candidate_cases(kind=kind, officer_ids=officer_ids,
                                       agreement_id=agreement_id)
-    return {"values": values, "agreements": await _agreement_choices(),
+    return {"values": values,
             "designations": designations, "cases": cases,
             "actions_by_kind": rules.ACTIONS_BY_KIND}
 
@@ -177,11 +170,12 @@ class RecommendationController(Controller):
     @get("/new", name="reports.new", guards=[requires(P.RECOMMENDATION_DRAFT)])
     async def new(self, request: Request[Any, Any, Any]) -> Template:
         params = request.query_params
+        picked = await pickers.read_picker(params, "agreement_id", "agreement")
         values = {"kind": params.get("kind") or "officers", "action": params.get("action") or "",
-                  "agreement_id": forms._optional_int(params.get("agreement_id")),
-                  "designation_ids": (), "case_ids": ()}
-        return Template("reports/new.html.j2", context={**await _new_context(values),
-                                                        "errors": {}})
+                  "agreement_id": picked.id, "designation_ids": (), "case_ids": ()}
+        errors = {} if pickers.finding(params) else pickers.picker_errors(picked)
+        return Template("reports/new.html.j2", status_code=422 if errors else 200, context={
+            **await _new_context(values), "errors": errors, "agreement_pick": picked})
 
     @post("/new", name="reports.create", guards=[requires(P.RECOMMENDATION_DRAFT)])
     async def create(self, request: Request[Any, Any, Any]) -> Any:
@@ -192,8 +186,10 @@ class RecommendationController(Controller):
                 values["kind"], values["action"], values["agreement_id"],
                 values["designation_ids"], values["case_ids"]))
         except ValidationFailed as exc:
+            picked = await pickers.read_picker({}, "agreement_id", "agreement",
+                                               current_id=values["agreement_id"])
             return Template("reports/new.html.j2", status_code=422, context={
-                **await _new_context(values), "errors": exc.errors})
+                **await _new_context(values), "errors": exc.errors, "agreement_pick": picked})
         flash(request, _("Draft created. The system proposed the text below: check and edit it."))
         return Redirect(path=f"/recommendations/{rec_id}", status_code=303)
 

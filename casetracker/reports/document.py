@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from casetracker.accounts.rules import role_label
 from casetracker.reports import rules
 from casetracker.reports.clauses import CLAUSES, TEMPLATE_TEXTS
 from casetracker.reports.viewmodels import (
@@ -303,7 +304,7 @@ def _person(people: dict[int, dict[str, Any]], user_id: Any) -> tuple[str, str]:
     if not person:
         return "", ""
     return (person.get("name") or person.get("email") or "",
-            (person.get("role") or "").capitalize())
+            role_label(person.get("role")))
 
 
 def text_authors(rec: dict[str, Any]) -> dict[str, int]:
@@ -666,7 +667,14 @@ def build(source: RecommendationSource) -> RecommendationDocument:
                                  f"{plan.model} agreement"))
     status_line = ""
     if plan.sequence_clause:
-        status_line = f"Status of the agreement on record: {target.status or 'not recorded'}."
+        # §VIII moves "from suspension to termination": say so, and where this agreement is
+        status_line = ("The agreement treats termination as a step after suspension (\"If ICE "
+                       "decides to move from suspension to termination\", §VIII). Status of the "
+                       f"agreement on record: {target.status or 'not recorded'}.")
+        if (agreement.get("status") or "") != "suspended":
+            status_line += (" It has not been suspended: the reason for recommending termination "
+                            "now is the determination in section "
+                            f"{n.get('determinations', '')}.")
         review.append(ReviewItem(f"{n['notice']}. The notice the agreement requires",
                                  status_line, "data",
                                  "The registry (the agreement's status)"))

@@ -240,5 +240,15 @@ async def test_agreement_choices_keep_one_order_for_one_agencys_agreements(
     second = await make_agreement(agency, "JEM")
     await Agreement.update({Agreement.status: "suspended"}).where(Agreement.id == first)
     await login_as(browser, "oversight")
-    page = (await browser.get("/recommendations/new")).text
-    assert page.index(f'<option value="{first}"') < page.index(f'<option value="{second}"')
+    suggested = (await browser.get("/registry/pick/agreement?q=polk")).json()
+    assert [r["id"] for r in suggested] == [first, second]
+    # Without JavaScript: "Find" lists the same matches as radio buttons, in the same order.
+    page = (await browser.get("/recommendations/new?agreement_id_q=polk&_find=agreement_id"
+                              "&kind=officers")).text
+    assert page.index(f'name="agreement_id" value="{first}"') < page.index(
+        f'name="agreement_id" value="{second}"')
+    chosen = await browser.get(f"/recommendations/new?agreement_id_q=polk"
+                               f"&agreement_id_searched=polk&agreement_id={second}&kind=officers")
+    assert chosen.status_code == 200
+    # the second step (officers and cases) is for the agreement chosen
+    assert f'<input type="hidden" name="agreement_id" value="{second}">' in chosen.text

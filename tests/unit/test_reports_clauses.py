@@ -51,6 +51,24 @@ def test_an_altered_quotation_fails(key: str, change: object) -> None:
     assert len(problems) == len(item.texts)  # it fails in every text it names
 
 
+def _one_word_changed(quotation: str) -> str:
+    """The quotation with one word in its middle changed (a word of at least four letters)."""
+    words = quotation.split(" ")
+    candidates = [i for i, w in enumerate(words) if re.fullmatch(r"[A-Za-z]{4,}[,.;:]?", w)]
+    index = candidates[len(candidates) // 2]
+    words[index] = "not" + words[index]
+    return " ".join(words)
+
+
+@needs_texts
+@pytest.mark.parametrize("key", sorted(CLAUSES))
+def test_every_clause_fails_when_one_word_is_changed(key: str) -> None:
+    item = CLAUSES[key]
+    altered = _one_word_changed(item.quotation)
+    problems = reference_texts.verify_library(REFERENCE, _altered(item, altered))
+    assert [p.clause for p in problems] == [key] * len(item.texts), altered
+
+
 @needs_texts
 def test_a_wrong_section_fails() -> None:
     item = CLAUSES["jem.termination_notice"]
