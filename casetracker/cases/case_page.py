@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from casetracker.accounts.rules import role_labels
 from casetracker.accounts.tables import User
 from casetracker.audit import services as audit
 from casetracker.auth import policies
@@ -142,6 +143,10 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             agreements = await Agreement.select(Agreement.id, Agreement.model,
                                                 Agreement.status).where(
                 Agreement.agency == case["agency"])
+    task_assignees = await service.task_assignees(case) if can("add_task") else []
+    for task in tasks:
+        task["may_complete"] = task["done_at"] is None and policies.may_complete_task(
+            actor, case, task)
     # A case the supervisor sent back: their comments stay at the top until the findings
     # go in again.
     return_comments = None
@@ -165,6 +170,8 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "witnesses": witnesses,
         "notes": notes,
         "tasks": tasks,
+        "task_assignees": task_assignees,
+        "role_labels": role_labels(),
         "interviews": interviews,
         "referrals": referrals,
         "assignments": assignments,
