@@ -104,6 +104,21 @@ def ensure_may_view_case(actor: Actor | None, case: Any) -> None:
         raise NotFound("There is no such case.")
 
 
+def may_be_given_task(user: Actor | None, case: Any) -> bool:
+    """A task on a case may go to any active staff member who may see the case."""
+    return user is not None and user.is_staff and may_view_case(user, case)
+
+
+def may_complete_task(actor: Actor | None, case: Any, task: Any) -> bool:
+    """The person the task was given to (while they may see the case), or whoever may complete
+    the case's tasks in its current state (the lead, a supervisor)."""
+    if actor is None or not may_view_case(actor, case):
+        return False
+    if actor.id is not None and _field(task, "assignee") == actor.id:
+        return True
+    return may_act_on_case(actor, case, "complete_task")
+
+
 def may_view_complainant_contact(actor: Actor | None, case: Any) -> bool:
     """Only the assigned investigator and supervisors (and administrators)."""
     if actor is None or not may_view_case(actor, case):

@@ -275,7 +275,8 @@ class CaseController(Controller):
                        data: FormBody) -> Any:
         async def act(s: CaseService) -> None:
             await s.add_task(case_id, forms.text(data, "task_title", 300),
-                             forms.optional_date(data, "task_due_on"))
+                             forms.optional_date(data, "task_due_on"),
+                             forms.optional_int(data, "task_assignee"))
         return await _run(request, case_id, data, act, _("Task added."), "add_task", "#tasks")
 
     @post("/{case_id:int}/tasks/{task_id:int}/complete", name="cases.complete_task")
