@@ -32,6 +32,7 @@ FEATURE_CLI_MODULES = (
     "casetracker.reports.cli",
     "casetracker.oversight.cli",
     "casetracker.jobs.cli",
+    "casetracker.backup.cli",
 )
 
 T = TypeVar("T")

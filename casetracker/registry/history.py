@@ -77,19 +77,25 @@ def _now() -> datetime:
 
 async def _candidates() -> tuple[dict[str, list[Candidate]], dict[int, Candidate],
                                  dict[tuple[str, str], int]]:
-    """Registry agencies by state (with the models they hold), and aliases: other names that
-    resolve to an agency (none yet)."""
+    """Registry agencies by state (with the models they hold), and aliases: the names of
+    records merged into an agency, which resolve to it."""
     models: dict[int, set[str]] = {}
-    for row in await Agreement.select(Agreement.agency, Agreement.model):
+    for row in await Agreement.select(Agreement.agency, Agreement.model).where(
+            Agreement.merged_into.is_null()):
         models.setdefault(row["agency"], set()).add(row["model"])
     by_state: dict[str, list[Candidate]] = {}
     by_id: dict[int, Candidate] = {}
-    for row in await Agency.select(Agency.id, Agency.name, Agency.state, Agency.county):
+    aliases: dict[tuple[str, str], int] = {}
+    for row in await Agency.select(Agency.id, Agency.name, Agency.state, Agency.county,
+                                   Agency.merged_into):
+        if row["merged_into"] is not None:
+            # A record merged into another: its name resolves to that agency.
+            aliases[(row["state"], snapshots.fold_name(row["name"]))] = row["merged_into"]
+            continue
         candidate = Candidate(row["id"], row["name"], row["state"], row["county"] or "",
                               frozenset(models.get(row["id"], ())))
         by_state.setdefault(row["state"], []).append(candidate)
         by_id[row["id"]] = candidate
-    aliases: dict[tuple[str, str], int] = {}
     return by_state, by_id, aliases
 
 
@@ -199,7 +205,8 @@ class HistoryService:
             report.agencies_added += 1
 
         agreements = {(r["agency"], r["model"]): r for r in await Agreement.select(
-            Agreement.id, Agreement.agency, Agreement.model, Agreement.status)}
+            Agreement.id, Agreement.agency, Agreement.model, Agreement.status).where(
+            Agreement.merged_into.is_null())}
         known_labels = {r["snapshot"] for r in await AgreementListing.select(
             AgreementListing.snapshot).where(AgreementListing.kind == "participating")}
         latest = snapshots.sort_labels(known_labels | set(parsed.snapshots))[-1]

@@ -127,11 +127,7 @@ class RegistryService:
             if not db.is_sqlite():
                 # One import at a time (SQLite's immediate transaction already serialises).
                 await Agency.raw("SELECT pg_advisory_xact_lock({})", _IMPORT_LOCK_KEY)
-            agencies = {
-                row["match_key"]: row
-                for row in await Agency.select(Agency.id, Agency.name, Agency.state,
-                                               Agency.county, Agency.kind, Agency.match_key)
-            }
+            agencies = await _agencies_by_key()
             # Agencies: the first row of each agency in the sheet describes it.
             sheet_agencies: dict[str, Any] = {}
             for row in sheet.rows:
@@ -147,6 +143,8 @@ class RegistryService:
             for key, row in sheet_agencies.items():
                 wanted = {"name": row.agency_name, "county": row.county, "kind": row.kind}
                 existing = agencies.get(key)
+                if existing is not None and existing["alias_of"] is not None:
+                    continue  # a merged record: its agency is the one it was merged into
                 if existing is None:
                     new_agencies.append(Agency(state=row.state, match_key=key, created_at=now,
                                                updated_at=now, **wanted))
@@ -160,19 +158,20 @@ class RegistryService:
                 await Agency.insert(*new_agencies[start:start + _INSERT_CHUNK])
             summary.agencies_added = len(new_agencies)
             if new_agencies:
-                agencies = {
-                    row["match_key"]: row
-                    for row in await Agency.select(Agency.id, Agency.name, Agency.state,
-                                                   Agency.county, Agency.kind, Agency.match_key)
-                }
+                agencies = await _agencies_by_key()
             agency_by_id = {row["id"]: row for row in agencies.values()}
+            # A sheet row naming a merged record belongs to the agency it was merged into.
+            for key, row in list(agencies.items()):
+                if row["alias_of"] is not None and row["alias_of"] in agency_by_id:
+                    agencies[key] = agency_by_id[row["alias_of"]]
 
             agreements = {
                 (row["agency"], row["model"]): row
                 for row in await Agreement.select(
                     Agreement.id, Agreement.agency, Agreement.model, Agreement.status,
                     Agreement.signed_on, Agreement.signed_raw, Agreement.moa_url,
-                    Agreement.moa_pending, Agreement.addendum, Agreement.last_seen_sheet)
+                    Agreement.moa_pending, Agreement.addendum, Agreement.last_seen_sheet,
+                ).where(Agreement.merged_into.is_null())  # folded into another by a merge
             }
             seen_ids: set[int] = set()
             new_agreements = []
@@ -261,7 +260,8 @@ class RegistryService:
         label = (label_from_sheet_name(sheet.source, sheet.published)
                  or snapshot_label(now.date()))
         ids = {(row["agency"], row["model"]): row["id"] for row in await Agreement.select(
-            Agreement.id, Agreement.agency, Agreement.model)}
+            Agreement.id, Agreement.agency, Agreement.model).where(
+            Agreement.merged_into.is_null())}
         wanted = [(ids[(agencies[row.match_key]["id"], row.model)], label)
                   for row in sheet.rows]
         await record_listings(wanted, kind=sheet.kind, source=sheet.source, now=now)
@@ -541,6 +541,13 @@ class RegistryService:
                                details={"from": current["status"], "to": status, "on": on,
                                         "reason": reason})
         return f"agreement {status}"
+
+
+async def _agencies_by_key() -> dict[str, dict[str, Any]]:
+    """Every agency by match key; ``alias_of`` is the agency a merged record now belongs to."""
+    rows = await Agency.select(Agency.id, Agency.name, Agency.state, Agency.county,
+                               Agency.kind, Agency.match_key, Agency.merged_into)
+    return {row["match_key"]: {**row, "alias_of": row.pop("merged_into")} for row in rows}
 
 
 async def last_import() -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 from piccolo.columns import (
+    JSON,
     BigInt,
     Boolean,
     Date,
@@ -66,6 +67,9 @@ class Agency(Table, tablename="agency"):
     agency_type = Varchar(length=80, default="")  # "Sheriff", "Local Police", ...
     population_policed = Integer(null=True, default=None)
     operating_budget = BigInt(null=True, default=None)  # U.S. dollars a year
+    # Set when an administrator merged this record into another: it stays as an alias that
+    # imports and searches resolve to that agency (a plain id, like the merge that set it).
+    merged_into = Integer(null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -85,6 +89,9 @@ class Agreement(Table, tablename="agreement"):
     revision = Varchar(length=60, default="")
     addendum = Varchar(length=500, default="")
     last_seen_sheet = Varchar(length=120, default="")
+    # Set when an agency merge folded this agreement into the kept agency's agreement of the
+    # same model (its designations, cases and listings moved there); imports ignore it.
+    merged_into = Integer(null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -95,6 +102,12 @@ class Officer(Table, tablename="officer"):
     badge_number = Varchar(length=40, default="", index=True)
     rank = Varchar(length=60, default="")
     active = Boolean(default=True)
+    # Proposed by intake at triage (the officer is not in ICE's sheet): a supervisor confirms
+    # it or merges it with an existing officer. Plain ids, not foreign keys, so the registry
+    # does not depend on the accounts and cases apps.
+    awaiting_confirmation = Boolean(default=False, index=True)
+    proposed_by_id = Integer(null=True, default=None)
+    proposed_case_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -139,3 +152,19 @@ class AgreementListing(Table, tablename="agreement_listing"):
     kind = Varchar(length=14, choices=ListingKind, default=ListingKind.participating)
     source = Varchar(length=120, default="")  # the sheet or file it came from
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AgencyMerge(Table, tablename="agency_merge"):
+    """An administrator merged ``merged`` into ``kept``: what moved (table, column, row ids,
+    from, to), the rows that referred to the moved agreements and officers then (undo is
+    refused once others do), and the undo if any."""
+
+    kept = ForeignKey(references=Agency, index=True)
+    merged = ForeignKey(references=Agency, index=True)
+    reason = Text(default="")
+    moves = JSON(default=[])
+    referring_rows = JSON(default={})
+    merged_at = Timestamptz(default=TimestamptzNow())
+    merged_by = Varchar(length=200, default="")
+    undone_at = Timestamptz(null=True, default=None)
+    undone_by = Varchar(length=200, default="")

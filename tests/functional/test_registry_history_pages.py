@@ -64,3 +64,46 @@ async def test_dashboard_rates_per_100k_people_policed(settings: Any, browser: B
     row = html.split("Galveston County Sheriff", 1)[1].split("</tr>")[0]
     assert "200,000" in row and "<td>4</td><td>2.0</td><td>1</td><td>0.5</td>" in row
     assert "1 complaints concern agencies whose population is not known" in html
+
+
+async def test_administrator_merges_two_records_and_undoes_it(settings: Any,
+                                                              browser: Browser) -> None:
+    kept = await make_agency("St. Cloud Police Department", state="FL", kind="municipality")
+    renamed = await make_agency("City of St. Cloud Police Department", state="FL",
+                                kind="municipality")
+    await make_agreement(renamed, model="TFM", status="no_longer_listed")
+    await login_as(browser, "administrator")
+    page_url = f"/registry/agencies/{kept.id}"
+    page = await browser.get(page_url)
+    assert "Merge into this agency" in page.text
+    # the probable rename is offered first
+    options = page.text.split('id="merged_id"', 1)[1].split("</select>")[0]
+    assert "City of St. Cloud" in options.split("</option>")[1]
+
+    refused = await browser.submit(page_url, f"{page_url}/merge",
+                                   data={"merged_id": str(renamed.id), "reason": ""})
+    assert refused.status_code == 422
+    assert "Say why these two records are one agency." in refused.text
+    assert f'<option value="{renamed.id}" selected' in refused.text  # the choice is kept
+
+    done = await browser.submit(page_url, f"{page_url}/merge",
+                                data={"merged_id": str(renamed.id),
+                                      "reason": "Renamed between ICE's May and July sheets"})
+    assert done.status_code == 303
+    page = await browser.get(page_url)
+    assert "Agencies merged." in page.text and "In effect" in page.text
+    assert "City of St. Cloud Police Department" in page.text
+    alias = await browser.get(f"/registry/agencies/{renamed.id}")
+    assert "This record was merged into" in alias.text
+    listed = await browser.get("/registry/agencies?q=city+of+st+cloud")
+    assert f"/registry/agencies/{kept.id}\"" in listed.text
+    assert f"/registry/agencies/{renamed.id}\"" not in listed.text
+
+    form = page.text.split("Undo this merge")[0].rsplit('action="', 1)[1].split('"')[0]
+    undone = await browser.submit(page_url, form, data={})
+    assert undone.status_code == 303
+    page = await browser.get(page_url)
+    assert "Merge undone" in page.text and "Undone on" in page.text
+    assert "This record was merged into" not in (
+        await browser.get(f"/registry/agencies/{renamed.id}")).text
+
