@@ -64,7 +64,7 @@ async def test_each_letter_in_both_languages(settings: Any) -> None:
             text = " ".join(pdf_text(pdf).split())
             assert EXPECTED[(kind, language)] in text, (kind, language)
             assert ("Estimada persona denunciante" in text) == (language == "es")
-    closed, body = letters.letter_text(letters.LetterFacts(
+    _subject, body = letters.letter_text(letters.LetterFacts(
         kind="closed", language="en", tracking_number="CT-2345-6789",
         received_at=received(2026, 3, 6, 16, 0),
         findings=(("racial_profiling", "sustained"), ("search", "not_sustained")),
