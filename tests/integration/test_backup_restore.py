@@ -61,6 +61,7 @@ async def _file(new_browser: Any, number: int) -> None:
 async def _fresh_target(engine_name: str, tmp_path: Path) -> tuple[dict[str, str], Any]:
     """Settings (as environment) of an empty installation, and how to drop it afterwards."""
     var = tmp_path / "restored-var"
+    var.mkdir()
     env = {"CASETRACKER_VAR_DIR": str(var), "CASETRACKER_EVIDENCE_DIR": str(var / "evidence"),
            "CASETRACKER_AUDIT_CHECKPOINT_DIR": str(var / "audit-checkpoints")}
     if engine_name == "sqlite":
@@ -111,7 +112,7 @@ def _manifest(dest: Path) -> tuple[Path, dict[str, Any]]:
 
 async def test_backup_under_load_restores_every_counted_complaint_with_its_evidence(
         app: Any, settings: Any, new_browser: Any, engine_name: str, tmp_path: Path) -> None:
-    # The secret key lives in the var folder, as on an embedded install (the backup keeps it).
+    # The secret key lives in the var folder, as on an embedded install.
     (settings.var_dir / "secret_key").write_text(settings.secret_key)
     for number in range(2):
         await _file(new_browser, number)
@@ -159,6 +160,13 @@ async def test_backup_under_load_restores_every_counted_complaint_with_its_evide
 
     target, drop = await _fresh_target(engine_name, tmp_path)
     try:
+        # Backups never hold the secret key: a server with another key is refused, untouched.
+        code, output = await _cli(target, "restore", str(folder))
+        assert code == 1, output
+        assert "secret key is not the one the backup was made under" in output
+        # The administrator puts the original key in place (from where it is kept), then
+        # restores.
+        (Path(target["CASETRACKER_VAR_DIR"]) / "secret_key").write_text(settings.secret_key)
         code, output = await _cli(target, "restore", str(folder))
         assert code == 0, output
         assert "intact" in output
