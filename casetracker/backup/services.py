@@ -304,7 +304,7 @@ def load_manifest(folder: Path) -> dict[str, Any]:
     problems = check_manifest_shape(manifest)
     if problems:
         raise BackupRefused("; ".join(problems))
-    return manifest  # type: ignore[no-any-return]
+    return manifest
 
 
 def _checkpoint_of(folder: Path, manifest: dict[str, Any], secret: str, problems: Problems

@@ -85,7 +85,7 @@ class AssignmentVerbs(CaseWork):
                               reason=reason.strip())
             message = _("You are now the lead investigator on case %(number)s.",
                         number=case["tracking_number"])
-            await self._notify(investigator_id, message, f"/cases/{case_id}", outbox,
+            await self._notify(investigator["id"], message, f"/cases/{case_id}", outbox,
                                _("Case %(number)s assigned to you",
                                  number=case["tracking_number"]))
             if reassign and case["lead_investigator"]:
