@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from casetracker.accounts.rules import role_labels
 from casetracker.accounts.tables import User
 from casetracker.audit import services as audit
 from casetracker.auth import policies
@@ -85,6 +86,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
         CaseOfficer.officer.badge_number.as_alias("registry_badge"),
         CaseOfficer.officer.agency.name.as_alias("registry_agency"),
+        CaseOfficer.officer.awaiting_confirmation.as_alias("awaiting_confirmation"),
     ).where(CaseOfficer.case == case_id).order_by(CaseOfficer.position, CaseOfficer.id)
     designations = await designations_for([o["officer"] for o in case_officers if o["officer"]])
     allegations = await service._allegations(case_id)
@@ -101,13 +103,6 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     witnesses = await Witness.select().where(Witness.case == case_id).order_by(
         Witness.position, Witness.id)
     notes = await CaseNote.select().where(CaseNote.case == case_id).order_by(CaseNote.id)
-    from casetracker.intake.tables import FollowUp
-
-    follow_ups = await FollowUp.select(
-        FollowUp.id, FollowUp.received_at, FollowUp.message, FollowUp.language).where(
-        FollowUp.case == case_id).order_by(FollowUp.received_at, FollowUp.id)
-    for follow_up in follow_ups:
-        follow_up["new"] = follow_up["id"] in service.follow_ups_just_read
     tasks = await Task.select().where(Task.case == case_id).order_by(Task.id)
     interviews = await Interview.select().where(Interview.case == case_id).order_by(
         Interview.held_at, Interview.id)
@@ -122,6 +117,15 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         | {a["recommended_by"] for a in allegations} | {a["final_by"] for a in allegations}
         | {i["recorded_by"] for i in interviews})
     contact = await service.view_contact(case)
+    may_view_contact = policies.may_view_complainant_contact(actor, case)
+    # What the complainant added from the status page, in full (the read above is audited);
+    # consent changes only for those who may see who the complainant is.
+    from casetracker.intake import additions
+
+    follow_ups = await additions.follow_ups(case_id)
+    for follow_up in follow_ups:
+        follow_up["new"] = follow_up["id"] in service.follow_ups_just_read
+    consent_changes = await additions.consent_changes(case_id) if may_view_contact else []
 
     def can(action: str) -> bool:
         return policies.may_act_on_case(actor, case, action)
@@ -139,6 +143,19 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             agreements = await Agreement.select(Agreement.id, Agreement.model,
                                                 Agreement.status).where(
                 Agreement.agency == case["agency"])
+    task_assignees = await service.task_assignees(case) if can("add_task") else []
+    for task in tasks:
+        task["may_complete"] = task["done_at"] is None and policies.may_complete_task(
+            actor, case, task)
+    # A case the supervisor sent back: their comments stay at the top until the findings
+    # go in again.
+    return_comments = None
+    if case["status"] in ("returned", "under_investigation"):
+        for event in timeline:
+            if event["action"] == "case.returned":
+                return_comments = event
+            elif event["action"] == "case.findings_submitted":
+                return_comments = None
     may_assign = (policies.may_transition(actor, case, "assign")
                   or policies.may_act_on_case(actor, case, "reassign"))
     now = service.now()
@@ -152,15 +169,20 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "allegations": allegations,
         "witnesses": witnesses,
         "notes": notes,
-        "follow_ups": follow_ups,
         "tasks": tasks,
+        "task_assignees": task_assignees,
+        "role_labels": role_labels(),
         "interviews": interviews,
         "referrals": referrals,
         "assignments": assignments,
         "timeline": timeline,
         "names": names,
         "contact": contact,
-        "may_view_contact": policies.may_view_complainant_contact(actor, case),
+        "may_view_contact": may_view_contact,
+        "follow_ups": follow_ups,
+        "return_comments": return_comments,
+        "follow_up_by_id": {f["id"]: f for f in follow_ups},
+        "consent_changes": consent_changes,
         "clocks": case_clocks(case, now),
         "transitions": transitions,
         "may": {name: can(name) for name in (

@@ -21,6 +21,7 @@ from casetracker.auth.permissions import Permission as P
 from casetracker.auth.policies import has_permission
 from casetracker.cases import forms, rules
 from casetracker.cases.case_page import case_page_context
+from casetracker.cases.proposed_officers import ProposedOfficers
 from casetracker.cases.services import CaseService
 from casetracker.errors import InvalidTransition, ValidationFailed
 from casetracker.registry import pickers
@@ -67,6 +68,10 @@ async def _case_pickers(context: dict[str, Any], values: dict[str, Any],
             name = f"link_officer_{officer['id']}"
             found[name] = await pickers.read_picker(values if form == name else {},
                                                     "officer_pick", "officer")
+            name = f"propose_officer_{officer['id']}"
+            found[name] = await pickers.read_picker(
+                values if form == name else {}, "propose_agency", "agency",
+                current_id=officer["agency"] or context["case"]["agency"])
     return found
 
 
@@ -95,7 +100,21 @@ async def _run(request: Request[Any, Any, Any], case_id: FromPath[int], data: di
         return await render_case(request, case_id, errors={"form": exc.message}, values=data,
                                  form=form, status_code=409)
     flash(request, success)
-    return Redirect(path=f"/cases/{case_id}{anchor}", status_code=303)
+    return Redirect(path=await landing_after(service, case_id, anchor), status_code=303)
+
+
+async def landing_after(service: CaseService, case_id: int, anchor: str = "") -> str:
+    """Where a staff member lands after changing a case: the case when they may still see it,
+    else the list of the cases they may see (for intake: the triage queue). A success message
+    is never shown above a "no such case" page."""
+    from casetracker.auth import policies
+    from casetracker.cases.tables import Case
+
+    head = await Case.select(Case.status, Case.lead_investigator).where(
+        Case.id == case_id).first()
+    if head is not None and policies.may_view_case(service.actor, head):
+        return f"/cases/{case_id}{anchor}"
+    return "/cases"
 
 
 class CaseController(Controller):
@@ -135,6 +154,24 @@ class CaseController(Controller):
                                  unidentified=unidentified)
         return await _run(request, case_id, data, act, _("Officer updated."),
                           f"link_officer_{case_officer_id}", "#officers")
+
+    @post("/{case_id:int}/officers/{case_officer_id:int}/propose", name="cases.propose_officer")
+    async def propose_officer(self, request: Request[Any, Any, Any], case_id: FromPath[int],
+                              case_officer_id: FromPath[int], data: FormBody) -> Any:
+        form = f"propose_officer_{case_officer_id}"
+        picked = await pickers.read_picker(data, "propose_agency", "agency")
+        step = await _picker_step(request, case_id, data, form, picked)
+        if step is not None:
+            return step
+
+        async def act(s: CaseService) -> None:
+            await s.propose_officer(case_id, case_officer_id,
+                                    name=forms.text(data, "propose_name", 200),
+                                    badge_number=forms.text(data, "propose_badge", 40),
+                                    agency_id=picked.id)
+        return await _run(request, case_id, data, act,
+                          _("Officer added to the registry, awaiting a supervisor's "
+                            "confirmation."), form, "#officers")
 
     @post("/{case_id:int}/agency", name="cases.set_agency")
     async def set_agency(self, request: Request[Any, Any, Any], case_id: FromPath[int],
@@ -222,7 +259,7 @@ class CaseController(Controller):
         except ValidationFailed as exc:
             return await self._assign_page(request, case_id, exc.errors, data, 422)
         flash(request, _("Lead investigator assigned and notified."))
-        return Redirect(path=f"/cases/{case_id}", status_code=303)
+        return Redirect(path=await landing_after(service, case_id), status_code=303)
 
     # --- investigation ---------------------------------------------------------------------
 
@@ -238,7 +275,8 @@ class CaseController(Controller):
                        data: FormBody) -> Any:
         async def act(s: CaseService) -> None:
             await s.add_task(case_id, forms.text(data, "task_title", 300),
-                             forms.optional_date(data, "task_due_on"))
+                             forms.optional_date(data, "task_due_on"),
+                             forms.optional_int(data, "task_assignee"))
         return await _run(request, case_id, data, act, _("Task added."), "add_task", "#tasks")
 
     @post("/{case_id:int}/tasks/{task_id:int}/complete", name="cases.complete_task")
@@ -312,11 +350,56 @@ class CaseController(Controller):
                                                               forms.text(data, "comments")),
                           _("Case returned to the investigator."), "return")
 
+    @get("/{case_id:int}/close", name="cases.close_confirm")
+    async def close_confirm(self, request: Request[Any, Any, Any],
+                            case_id: FromPath[int]) -> Template:
+        """"Close the case?": the open tasks (mark done or carry) and what comes next."""
+        from casetracker.auth import policies
+        from casetracker.cases import clocks
+        from casetracker.cases.tables import Task
+
+        service = _service(request)
+        case = await service.view_case(case_id)
+        if not policies.may_transition(service.actor, case, "close"):
+            policies.ensure_may_transition(service.actor, case, "close")
+        open_tasks = await Task.select().where(
+            (Task.case == case_id) & Task.done_at.is_null()).order_by(Task.due_on, Task.id)
+        allegations = await service._allegations(case_id)
+        problem = None
+        try:
+            rules.require_close(allegations)
+        except InvalidTransition as exc:
+            problem = exc.message
+        results_due = (clocks.results_due(service.now(), service.clock_rules)
+                       if case["ice_notification_required"] else None)
+        return Template("cases/close.html.j2", context={
+            "case": case, "open_tasks": open_tasks, "problem": problem,
+            "results_due": results_due, "status_label": rules.status_label(case["status"]),
+            "outcome": rules.case_outcome(a["final_finding"] for a in allegations)
+            if problem is None else None,
+            "labels": {"findings": rules.FINDING_LABELS}})
+
     @post("/{case_id:int}/close", name="cases.close")
     async def close(self, request: Request[Any, Any, Any], case_id: FromPath[int],
                     data: FormBody) -> Any:
-        return await _run(request, case_id, data, lambda s: s.close(case_id),
-                          _("Case closed."), "close")
+        if forms.text(data, "confirm", 10) != "yes":
+            # Closing is asked for once more, with the open tasks listed.
+            return Redirect(path=f"/cases/{case_id}/close", status_code=303)
+        close_task_ids = [int(v) for v in forms.values(data, "close_task") if v.isdigit()]
+        response = await _run(request, case_id, data,
+                              lambda s: s.close(case_id, close_task_ids=close_task_ids),
+                              _("Case closed."), "close")
+        if isinstance(response, Redirect):
+            from casetracker.cases.tables import Case
+
+            case = await Case.select(Case.results_due_at).where(Case.id == case_id).first()
+            if case and case["results_due_at"] is not None:
+                from casetracker.web.templating import long_datetime
+
+                flash(request, _("Next step: report the results to ICE by %(date)s "
+                                 "(\"Results reported to ICE\" on the case).",
+                                 date=long_datetime(case["results_due_at"])))
+        return response
 
     # --- referrals -------------------------------------------------------------------------
 
@@ -380,3 +463,58 @@ class CaseController(Controller):
                           _("Suspension lifted."), f"designation_{designation_id}",
                           "#officers")
 
+
+
+class ProposedOfficersController(Controller):
+    """Officers proposed at triage: a supervisor confirms each or merges it."""
+
+    path = "/registry/proposed-officers"
+    guards = [requires_any(P.REGISTRY_EDIT, P.CASE_REVIEW)]  # noqa: RUF012 - read by Litestar
+
+    async def _page(self, request: Request[Any, Any, Any], errors: dict[str, str] | None = None,
+                    failed: int | None = None, values: dict[str, Any] | None = None,
+                    status_code: int = 200) -> Template:
+        service = ProposedOfficers(_actor(request))
+        rows = await service.pending()
+        merge_pickers = {}
+        for row in rows:
+            merge_pickers[row["id"]] = await pickers.read_picker(
+                values if failed == row["id"] and values else {}, "into", "officer",
+                agency_id=None)
+        return Template("registry/proposed_officers.html.j2", status_code=status_code,
+                        context={"rows": rows, "errors": errors or {}, "failed": failed,
+                                 "merge_pickers": merge_pickers})
+
+    @get("/", name="registry.proposed_officers")
+    async def index(self, request: Request[Any, Any, Any]) -> Template:
+        return await self._page(request)
+
+    @post("/{officer_id:int}/confirm", name="registry.proposed_officer.confirm")
+    async def confirm(self, request: Request[Any, Any, Any], officer_id: FromPath[int],
+                      data: FormBody) -> Any:
+        await ProposedOfficers(_actor(request)).confirm(officer_id)
+        flash(request, _("Officer confirmed in the registry."))
+        return Redirect(path="/registry/proposed-officers", status_code=303)
+
+    @post("/{officer_id:int}/merge", name="registry.proposed_officer.merge")
+    async def merge(self, request: Request[Any, Any, Any], officer_id: FromPath[int],
+                    data: FormBody) -> Any:
+        choice = forms.text(data, "into_choice", 20)
+        picked = await pickers.read_picker(data, "into", "officer")
+        if pickers.finding(data) or (choice in ("", "search") and picked.needs_choice):
+            errors = {} if pickers.finding(data) else pickers.picker_errors(picked)
+            return await self._page(request, errors, officer_id, data,
+                                    422 if errors else 200)
+        into = picked.id if choice in ("", "search") else forms.optional_int(data, "into_choice")
+        try:
+            await ProposedOfficers(_actor(request)).merge(officer_id, into)
+        except ValidationFailed as exc:
+            return await self._page(request, exc.errors, officer_id, data, 422)
+        flash(request, _("Merged: the cases now name the registry officer."))
+        return Redirect(path="/registry/proposed-officers", status_code=303)
+
+
+def _actor(request: Request[Any, Any, Any]) -> Any:
+    actor = actor_from_connection(request)
+    assert actor is not None  # the guard ran
+    return actor

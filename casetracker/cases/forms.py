@@ -26,6 +26,14 @@ def text(data: Mapping[str, Any], name: str, max_length: int = MAX_TEXT) -> str:
     return value
 
 
+def values(data: Mapping[str, Any], name: str) -> list[str]:
+    """Every value of a repeated field (check boxes), as text."""
+    value = data.get(name, [])
+    if not isinstance(value, list):
+        value = [value]
+    return [str(v).strip() for v in value if str(v or "").strip()]
+
+
 def optional_int(data: Mapping[str, Any], name: str) -> int | None:
     value = text(data, name, 20)
     if not value:

@@ -3,13 +3,13 @@ with comments or closes it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from casetracker import db
 from casetracker.cases import clocks, rules
-from casetracker.cases.casework import CaseWork, Outbox
-from casetracker.cases.tables import Allegation, CaseNote
+from casetracker.cases.casework import CaseWork
+from casetracker.cases.tables import Allegation, CaseNote, Task
 from casetracker.errors import ValidationFailed
 from casetracker.web.i18n import gettext as _
 
@@ -54,7 +54,6 @@ class ReviewVerbs(CaseWork):
                               edited=final != recommended)
 
     async def return_to_investigation(self, case_id: int, comments: str) -> None:
-        outbox = Outbox()
         async with db.write_transaction():
             case, step = await self._transition(case_id, "return")
             comments = rules.require_return_comments(comments)
@@ -69,10 +68,9 @@ class ReviewVerbs(CaseWork):
                     case["lead_investigator"],
                     _("Case %(number)s was returned to you with comments: %(comments)s",
                       number=case["tracking_number"], comments=comments),
-                    f"/cases/{case_id}", outbox,
+                    f"/cases/{case_id}",
                     _("Case %(number)s returned to investigation",
-                      number=case["tracking_number"]))
-        await self._send(outbox)
+                      number=case["tracking_number"]), kind="case_returned")
 
     async def resume_investigation(self, case_id: int) -> None:
         async with db.write_transaction():
@@ -81,12 +79,22 @@ class ReviewVerbs(CaseWork):
             await self._audit("case.resumed", case_id, from_status=case["status"],
                               to_status=step.target)
 
-    async def close(self, case_id: int) -> None:
+    async def close(self, case_id: int, *, close_task_ids: Sequence[int] = ()) -> None:
+        """Close the case; the open tasks named in ``close_task_ids`` are marked done with it,
+        the others stay open on the case (carried)."""
         async with db.write_transaction():
             case, step = await self._transition(case_id, "close")
             allegations = await self._allegations(case_id)
             rules.require_close(allegations)
             now = self.now()
+            if close_task_ids:
+                tasks = await Task.select(Task.id, Task.title).where(
+                    (Task.case == case_id) & Task.done_at.is_null()
+                    & Task.id.is_in(sorted(set(close_task_ids))))
+                for task in tasks:
+                    await Task.update({Task.done_at: now}).where(Task.id == task["id"])
+                    await self._audit("case.task_completed", case_id, "task", task["id"],
+                                      title=task["title"], with_closing=True)
             outcome = rules.case_outcome(a["final_finding"] for a in allegations)
             values: dict[str, Any] = {"status": step.target, "resolved_at": now,
                                       "closed_at": now, "outcome": outcome}

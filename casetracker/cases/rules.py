@@ -492,6 +492,7 @@ EVENT_LABELS: dict[str, Any] = {
     # recorded by intake and evidence on the case (their own action names)
     "complaint.filed": _l("Complaint filed"),
     "complaint.follow_up": _l("Complainant added information"),
+    "complaint.consent_changed": _l("Complainant changed who may know their identity"),
     "evidence.receive": _l("Evidence received"),
     "evidence.withdraw": _l("Evidence withdrawn"),
     "case.triage_started": _l("Triage started"),

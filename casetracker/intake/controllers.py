@@ -54,6 +54,7 @@ from casetracker.intake.services import (
 from casetracker.settings import get_settings
 from casetracker.web.i18n import get_language
 from casetracker.web.i18n import gettext as _
+from casetracker.web.templating import CachedPage
 from casetracker.web.templating import HTMLTemplate as Template
 
 log = logging.getLogger("casetracker.intake")
@@ -81,6 +82,10 @@ def _see(path: str, anchor: str = "", *, query: str = "") -> Redirect:
     return Redirect(path=f"{path}{lang_query()}{extra}{anchor}", status_code=303)
 
 
+def _empty_form_context() -> dict[str, Any]:
+    return _form_context(forms.ComplaintInput(language=get_language()), {}, None, {})
+
+
 async def _form_page(data: forms.ComplaintInput, errors: dict[str, str], draft: drafts.Draft | None,
                      *, status_code: int = 200, notice: str = "",
                      files_refused: bool = False) -> Template:
@@ -89,23 +94,31 @@ async def _form_page(data: forms.ComplaintInput, errors: dict[str, str], draft: 
         index = draft.find_agency
         if 0 <= index < len(data.officers) and data.officers[index].agency_id is None:
             suggestions[index] = await search_agencies(data.officers[index].agency, 8)
-    values = forms.form_values(data)
+    return Template("public/complaint.html.j2", status_code=status_code, context={
+        **_form_context(data, errors, draft, suggestions),
+        "files_refused": files_refused,
+        "notice": notice,
+    })
+
+
+def _form_context(data: forms.ComplaintInput, errors: dict[str, str], draft: drafts.Draft | None,
+                  suggestions: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
     settings = get_settings()
     files = draft.files if draft is not None else []
-    return Template("public/complaint.html.j2", status_code=status_code, context={
-        **values,
+    return {
+        **forms.form_values(data),
         "errors": errors,
         "forms": forms,
         "limits": limits(),
         "suggestions": suggestions,
         "kept_files": files,
         "files_left": max(0, settings.upload_max_files - len(files)),
-        "files_refused": files_refused,
-        "notice": notice,
+        "files_refused": False,
+        "notice": "",
         "has_draft": draft is not None and draft.exists,
         "draft_hours": settings.complaint_draft_hours,
         "lang_query": lang_query(),
-    })
+    }
 
 
 async def _draft_input(draft: drafts.Draft) -> tuple[forms.ComplaintInput, dict[str, str]]:
@@ -135,6 +148,11 @@ class PublicController(Controller):
                        "%(hours)s hours after the last change, or when the browser was closed. "
                        "Nothing was sent. Please fill in the form again.",
                        hours=get_settings().complaint_draft_hours)
+        if draft is None and not notice and not request.scope.get("session"):
+            # A first visit: the same empty form for everyone in this language (no draft, no
+            # signed-in user, no message), rendered once and served with this visitor's token.
+            return no_store(CachedPage("public/complaint.html.j2", key=(lang_query(),),
+                                       context=_empty_form_context))
         if draft is None:
             data = forms.ComplaintInput(language=get_language())
             return no_store(await _form_page(data, {}, None, notice=notice))

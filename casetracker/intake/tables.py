@@ -102,3 +102,20 @@ class ConsentChange(Table, tablename="consent_change"):
     changed_at = Timestamptz(default=TimestamptzNow())
     source = Varchar(length=12, default="complainant")  # complainant | staff
     recorded_by = ForeignKey(references=User, null=True, default=None)
+
+
+class StaffIntake(Table, tablename="staff_intake"):
+    """A complaint staff entered for someone who did not use the web form: received by phone,
+    mail, e-mail, in person, or referred by another body. The case's ``received_at`` is when
+    it was actually received (the 287(g) clocks start then); this row says how, from whom and
+    who took it. Audited as filed by ``entered_by`` on behalf of the complainant."""
+
+    case = ForeignKey(references=Case, unique=True, index=True)
+    channel = Varchar(length=12, default="phone")  # phone | mail | email | in_person | referral
+    received_at = Timestamptz(default=TimestamptzNow())
+    referring_body = Varchar(length=20, default="")  # intake.rules.REFERRING_BODIES
+    referring_body_other = Varchar(length=200, default="")
+    referring_reference = Varchar(length=100, default="")
+    taken_by = ForeignKey(references=User, null=True, default=None)
+    entered_by = ForeignKey(references=User, null=True, default=None)
+    entered_at = Timestamptz(default=TimestamptzNow())

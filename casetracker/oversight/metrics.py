@@ -409,3 +409,46 @@ def suppress_table(cells: Mapping[str, int], total_value: int | None = None
 
 def suppressed_value(value: int | None) -> int | None:
     return None if is_small(value) else value
+
+
+# --- rates per population policed ----------------------------------------------------------
+
+def per_100k(count: int, population: int | None) -> float | None:
+    """Complaints (or findings) per 100,000 people policed; None when the population is not
+    known (never a rate over an unknown or zero denominator)."""
+    if not population or population <= 0:
+        return None
+    return count * 100_000 / population
+
+
+def population_rates(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Rows: one per agency with id, name, state, population (or None), complaints,
+    sustained. Returns per-agency rates (agencies whose population is known and that have a
+    complaint, highest complaint rate first) and per-state rates over the agencies of the state
+    whose population is known; ``unknown`` counts complaints at agencies of unknown
+    population (left out of every rate)."""
+    agencies: list[dict[str, Any]] = []
+    states: dict[str, dict[str, int]] = defaultdict(lambda: {"population": 0, "complaints": 0,
+                                                             "sustained": 0, "agencies": 0})
+    unknown = 0
+    for row in rows:
+        complaints, sustained = int(row.get("complaints") or 0), int(row.get("sustained") or 0)
+        population = row.get("population")
+        if not population:
+            unknown += complaints
+            continue
+        state = states[row["state"]]
+        state["population"] += int(population)
+        state["complaints"] += complaints
+        state["sustained"] += sustained
+        state["agencies"] += 1
+        if complaints or sustained:
+            agencies.append({**row, "complaints": complaints, "sustained": sustained,
+                             "complaint_rate": per_100k(complaints, population),
+                             "sustained_rate": per_100k(sustained, population)})
+    agencies.sort(key=lambda a: (-(a["complaint_rate"] or 0), a["state"], a["name"]))
+    by_state = [{"state": code, **v,
+                 "complaint_rate": per_100k(v["complaints"], v["population"]),
+                 "sustained_rate": per_100k(v["sustained"], v["population"])}
+                for code, v in sorted(states.items()) if v["complaints"] or v["sustained"]]
+    return {"agencies": agencies, "states": by_state, "unknown_population_complaints": unknown}

@@ -16,7 +16,7 @@ from casetracker.audit import services as audit
 from casetracker.auth.guards import PUBLIC, actor_from_connection, requires
 from casetracker.auth.permissions import Permission as P
 from casetracker.errors import NotFound, ValidationFailed
-from casetracker.oversight import flag_services, public, report, services, views
+from casetracker.oversight import flag_services, public, rates, report, services, views
 from casetracker.oversight.forms import parse_filters
 from casetracker.registry import pickers
 from casetracker.web.flash import flash
@@ -49,7 +49,8 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
         errors = {**errors, **pickers.picker_errors(agency_pick)}
     context = {"d": views.build_dashboard(metrics),
                "choices": await services.filter_choices(), "errors": errors, "values": values,
-               "years": years, "agency_pick": agency_pick}
+               "years": years, "agency_pick": agency_pick,
+               "rates": await rates.load_population_rates(period, scope)}
     return Template("oversight/dashboard.html.j2", context=context,
                     status_code=422 if errors else 200)
 

@@ -9,14 +9,18 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
+from casetracker.auth import policies
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
+from casetracker.auth.policies import has_permission
 from casetracker.errors import InvalidTransition, NotFound, ValidationFailed
-from casetracker.registry import forms, pickers, queries, rules
+from casetracker.registry import forms, merge, pickers, queries, rules
+from casetracker.registry.merge import MergeService
 from casetracker.registry.services import RegistryService, last_import
 from casetracker.registry.tables import (
     MODEL_LABELS,
     AgencyKind,
+    AgencyMerge,
     AgreementStatus,
     DesignationStatus,
     Officer,
@@ -34,6 +38,24 @@ SUSPEND = [requires(Permission.DESIGNATION_SUSPEND)]
 
 def _cycle() -> int:
     return get_settings().training_cycle_days
+
+
+def _actor(request: Request[Any, Any, Any]) -> Any:
+    actor = actor_from_connection(request)
+    assert actor is not None  # the session guard ran first
+    return actor
+
+
+async def _agency_page(request: Request[Any, Any, Any], agency_id: int, *,
+                       status_code: int = 200, **context: Any) -> Template:
+    agency = await queries.agency_detail(agency_id, today=local_today(), cycle_days=_cycle())
+    merges = await merge.merges_of(agency_id)
+    candidates: list[Any] = []
+    if agency.get("merged_into") is None and has_permission(_actor(request),
+                                                             Permission.REGISTRY_EDIT):
+        candidates = await merge.merge_candidates(agency)
+    return _form("registry/agency.html.j2", status_code, agency=agency, merges=merges,
+                 merge_candidates=candidates, **context)
 
 
 def _service(request: Request[Any, Any, Any]) -> RegistryService:
@@ -134,9 +156,48 @@ class RegistryController(Controller):
                      values=forms.raw_values(data), errors=errors)
 
     @get("/agencies/{agency_id:int}", name="registry.agency", guards=READ)
-    async def agency(self, agency_id: FromPath[int]) -> Template:
-        agency = await queries.agency_detail(agency_id, today=local_today(), cycle_days=_cycle())
-        return _form("registry/agency.html.j2", agency=agency)
+    async def agency(self, request: Request[Any, Any, Any], agency_id: FromPath[int]
+                     ) -> Template:
+        return await _agency_page(request, agency_id)
+
+    @post("/agencies/{agency_id:int}/merge", name="registry.agency.merge", guards=EDIT)
+    async def agency_merge(self, request: Request[Any, Any, Any], agency_id: FromPath[int],
+                           data: FormBody) -> Any:
+        """Merge the chosen agency into this one (this one is kept)."""
+        merged_id = str(data.get("merged_id", "")).strip()
+        reason = str(data.get("reason", ""))
+        errors: dict[str, str] = {}
+        if not merged_id.isdigit():
+            errors["merged_id"] = _("Choose the agency to merge into this one.")
+        else:
+            try:
+                await MergeService(_actor(request)).merge_agencies(
+                    kept_id=agency_id, merged_id=int(merged_id), reason=reason)
+            except ValidationFailed as exc:
+                errors = exc.errors
+            except NotFound:
+                errors = {"merged_id": _("Choose the agency to merge into this one.")}
+            else:
+                flash(request, _("Agencies merged. The other record is kept as another name "
+                                 "of this agency; the merge can be undone below."))
+                return Redirect(path=request.app.route_reverse("registry.agency",
+                                                               agency_id=agency_id),
+                                status_code=303)
+        return await _agency_page(request, agency_id, status_code=422, errors=errors,
+                                  values={"merged_id": merged_id, "reason": reason})
+
+    @post("/merges/{merge_id:int}/undo", name="registry.merge.undo", guards=EDIT)
+    async def merge_undo(self, request: Request[Any, Any, Any], merge_id: FromPath[int]) -> Any:
+        record = await queries.get_row(AgencyMerge, merge_id, "merge")
+        try:
+            await MergeService(_actor(request)).undo_merge(merge_id)
+        except InvalidTransition as exc:
+            flash(request, str(exc), "error")
+        else:
+            flash(request, _("Merge undone: both agencies are separate records again."))
+        return Redirect(path=request.app.route_reverse("registry.agency",
+                                                       agency_id=record["kept"]),
+                        status_code=303)
 
     @get("/agencies/{agency_id:int}/edit", name="registry.agency.edit", guards=EDIT)
     async def agency_edit(self, agency_id: FromPath[int]) -> Template:
@@ -251,8 +312,11 @@ class RegistryController(Controller):
             q=filters["q"], status=filters["status"], flagged=bool(filters["flagged"]),
             agency_id=agency_id, today=local_today(), cycle_days=_cycle(),
             after=_int_q(request, "after"))
+        proposed = 0
+        if policies.may_confirm_proposed_officers(actor_from_connection(request)):
+            proposed = await Officer.count().where(Officer.awaiting_confirmation.eq(True))
         return _form("registry/officers.html.j2", page=page, filters=filters,
-                     agency_id=agency_id)
+                     agency_id=agency_id, proposed_count=proposed)
 
     @get("/officers/new", name="registry.officer.new", guards=EDIT)
     async def officer_new(self, request: Request[Any, Any, Any]) -> Template:

@@ -55,12 +55,21 @@ async def search_agencies(query: str, limit: int = 20) -> list[dict[str, Any]]:
         where = _name_words_clause(text)
     rows = await (
         Agency.select(Agency.id, Agency.name, Agency.state, Agency.county, Agency.kind,
-                      Agency.match_key)
+                      Agency.match_key, Agency.merged_into)
         .where(where)
         .order_by(Agency.name)
         .order_by(Agency.id)
         .limit(500)
     )
+    # A record merged into another agency (an alias) stands for that agency.
+    alias_of = {r["merged_into"] for r in rows if r["merged_into"] is not None}
+    if alias_of:
+        seen = {r["id"] for r in rows if r["merged_into"] is None}
+        kept = await (Agency.select(Agency.id, Agency.name, Agency.state, Agency.county,
+                                    Agency.kind, Agency.match_key, Agency.merged_into)
+                      .where(Agency.id.is_in(sorted(alias_of - seen)))) \
+            if alias_of - seen else []
+        rows = [r for r in rows if r["merged_into"] is None] + kept
 
     def rank(row: dict[str, Any]) -> tuple[int, int, str]:
         name_key = rules.normalise_name(row["match_key"].split("|", 1)[-1])

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from casetracker.errors import NotFound
-from casetracker.registry import rules
+from casetracker.registry import history, rules
 from casetracker.registry.lookup import _like_safe, icontains
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 
@@ -39,10 +39,14 @@ def _and(clauses: list[Any]) -> Any:
 
 async def list_agencies(*, q: str = "", state: str = "", model: str = "", status: str = "",
                         after: int | None = None, limit: int = PAGE_SIZE) -> Page:
-    clauses: list[Any] = []
     text = rules.normalise_name(_like_safe(q))
-    for word in text.split():
-        clauses.append(Agency.match_key.like(rules.like_pattern_for_word(word)))
+    words = _and([Agency.match_key.like(rules.like_pattern_for_word(word))
+                  for word in text.split()])
+    # Records merged into another agency are not listed; their names find that agency.
+    clauses: list[Any] = [Agency.merged_into.is_null()]
+    if words is not None:
+        clauses.append(words | Agency.id.is_in(
+            Agency.select(Agency.merged_into).where(words & Agency.merged_into.is_not_null())))
     if state:
         clauses.append(Agency.state == state)
     if model or status:
@@ -80,7 +84,7 @@ async def list_agencies(*, q: str = "", state: str = "", model: str = "", status
 
 async def list_agreements(*, state: str = "", model: str = "", status: str = "",
                           after: int | None = None, limit: int = PAGE_SIZE) -> Page:
-    clauses: list[Any] = []
+    clauses: list[Any] = [Agreement.merged_into.is_null()]  # folded ones: see their agency
     if state:
         clauses.append(Agreement.agency.state == state)
     if model:
@@ -201,6 +205,7 @@ async def agency_detail(agency_id: int, *, today: date, cycle_days: int) -> dict
         officer["designations"] = by_officer.get(officer["id"], [])
     agency["officers"] = officers
     agency["similar"] = await similar_agencies(agency)
+    agency["history"] = await history.agency_timeline(agency_id)
     return agency
 
 
@@ -209,7 +214,8 @@ async def similar_agencies(agency: dict[str, Any]) -> list[dict[str, Any]]:
     apostrophe style: probably the same office spelled two ways (ICE's sheet does this)."""
     wanted = rules.similar_agency_key(agency["state"], agency["name"])
     rows = await (Agency.select(Agency.id, Agency.name, Agency.state)
-                  .where((Agency.state == agency["state"]) & (Agency.id != agency["id"]))
+                  .where((Agency.state == agency["state"]) & (Agency.id != agency["id"])
+                         & Agency.merged_into.is_null())
                   .order_by(Agency.id))
     return [r for r in rows if rules.similar_agency_key(r["state"], r["name"]) == wanted]
 
@@ -228,6 +234,7 @@ async def agreement_detail(agreement_id: int, *, today: date, cycle_days: int
             *_DESIGNATION_COLUMNS, Designation.officer.name, Designation.officer.badge_number,
         ).where(Designation.agreement == agreement_id).order_by(Designation.officer.name)
     ]
+    agreement["history"] = await history.agreement_timeline(agreement_id)
     return agreement
 
 

@@ -199,3 +199,31 @@ def designation_flags(
     due = basis + timedelta(days=training_cycle_days) if basis else None
     overdue = due is not None and due < today
     return DesignationFlags(expired, overdue, due)
+
+
+# --- merging agencies ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgreementMergePlan:
+    moved: tuple[int, ...]  # agreements that move to the kept agency as they are
+    folded: tuple[tuple[int, int], ...]  # (agreement, kept agency's agreement of its model)
+
+
+def plan_agreement_merge(kept_by_model: dict[str, int],
+                         merged: list[tuple[int, str]]) -> AgreementMergePlan:
+    """An agency holds at most one agreement per model: the merged agency's agreement of a
+    model the kept agency already holds is folded into that one; the others move."""
+    moved: list[int] = []
+    folded: list[tuple[int, int]] = []
+    for agreement_id, model in merged:
+        if model in kept_by_model:
+            folded.append((agreement_id, kept_by_model[model]))
+        else:
+            moved.append(agreement_id)
+    return AgreementMergePlan(tuple(moved), tuple(folded))
+
+
+def probably_same_agency(name: str, other: str) -> bool:
+    """Offered first when merging: names that differ only in case, spacing or apostrophe, or
+    look like a rename (see ``probably_renamed``)."""
+    return normalise_name(name) == normalise_name(other) or probably_renamed(name, other)

@@ -16,9 +16,11 @@ from casetracker import db
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
 from casetracker.auth.permissions import Permission
-from casetracker.auth.policies import has_permission, require
+from casetracker.auth.policies import may_import_registry, require
 from casetracker.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from casetracker.registry import rules
+from casetracker.registry.history import IMPORT_LOCK_KEY as _IMPORT_LOCK_KEY
+from casetracker.registry.history import record_listings
 from casetracker.registry.ice_sheet import ParsedSheet, SheetError, read_ice_sheet
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 from casetracker.web.i18n import gettext as _
@@ -27,7 +29,6 @@ ProgressCallback = Callable[[int, int], None]
 
 # How many rows go into one INSERT (well under SQLite's bound-variable limit).
 _INSERT_CHUNK = 200
-_IMPORT_LOCK_KEY = 287_002
 # At most this many per-agreement entries are listed in the import's audit event.
 _AUDIT_LIST_LIMIT = 500
 
@@ -77,10 +78,7 @@ def _now() -> datetime:
 
 
 def _may_import(actor: Actor) -> bool:
-    # The CLI runs as the system actor; staff need the import permission.
-    if actor.id is None and actor.role is None and actor.label != "public":
-        return True
-    return has_permission(actor, Permission.REGISTRY_IMPORT)
+    return may_import_registry(actor)
 
 
 def _label(agency: dict[str, Any], model: str) -> str:
@@ -129,11 +127,7 @@ class RegistryService:
             if not db.is_sqlite():
                 # One import at a time (SQLite's immediate transaction already serialises).
                 await Agency.raw("SELECT pg_advisory_xact_lock({})", _IMPORT_LOCK_KEY)
-            agencies = {
-                row["match_key"]: row
-                for row in await Agency.select(Agency.id, Agency.name, Agency.state,
-                                               Agency.county, Agency.kind, Agency.match_key)
-            }
+            agencies = await _agencies_by_key()
             # Agencies: the first row of each agency in the sheet describes it.
             sheet_agencies: dict[str, Any] = {}
             for row in sheet.rows:
@@ -149,6 +143,8 @@ class RegistryService:
             for key, row in sheet_agencies.items():
                 wanted = {"name": row.agency_name, "county": row.county, "kind": row.kind}
                 existing = agencies.get(key)
+                if existing is not None and existing["alias_of"] is not None:
+                    continue  # a merged record: its agency is the one it was merged into
                 if existing is None:
                     new_agencies.append(Agency(state=row.state, match_key=key, created_at=now,
                                                updated_at=now, **wanted))
@@ -162,19 +158,20 @@ class RegistryService:
                 await Agency.insert(*new_agencies[start:start + _INSERT_CHUNK])
             summary.agencies_added = len(new_agencies)
             if new_agencies:
-                agencies = {
-                    row["match_key"]: row
-                    for row in await Agency.select(Agency.id, Agency.name, Agency.state,
-                                                   Agency.county, Agency.kind, Agency.match_key)
-                }
+                agencies = await _agencies_by_key()
             agency_by_id = {row["id"]: row for row in agencies.values()}
+            # A sheet row naming a merged record belongs to the agency it was merged into.
+            for key, row in list(agencies.items()):
+                if row["alias_of"] is not None and row["alias_of"] in agency_by_id:
+                    agencies[key] = agency_by_id[row["alias_of"]]
 
             agreements = {
                 (row["agency"], row["model"]): row
                 for row in await Agreement.select(
                     Agreement.id, Agreement.agency, Agreement.model, Agreement.status,
                     Agreement.signed_on, Agreement.signed_raw, Agreement.moa_url,
-                    Agreement.moa_pending, Agreement.addendum, Agreement.last_seen_sheet)
+                    Agreement.moa_pending, Agreement.addendum, Agreement.last_seen_sheet,
+                ).where(Agreement.merged_into.is_null())  # folded into another by a merge
             }
             seen_ids: set[int] = set()
             new_agreements = []
@@ -221,6 +218,7 @@ class RegistryService:
                     progress(done, total)
             for start in range(0, len(new_agreements), _INSERT_CHUNK):
                 await Agreement.insert(*new_agreements[start:start + _INSERT_CHUNK])
+            await self._record_listing(sheet, agencies, now)
             # Remember where the unchanged rows were last seen, in bulk.
             stale = [a["id"] for a in agreements.values()
                      if a["id"] in seen_ids and a["last_seen_sheet"] != sheet.source[:120]]
@@ -250,6 +248,23 @@ class RegistryService:
             await audit.record("registry.import", actor=self.actor, object_type="ice_sheet",
                                object_id=sheet.source[:64], details=summary.as_dict())
         return summary
+
+    @staticmethod
+    async def _record_listing(sheet: ParsedSheet, agencies: dict[str, Any],
+                              now: datetime) -> None:
+        """Every sheet is a dated listing of the agreements it names (history keeps growing
+        with each sheet). Named like the snapshot file's lists ("2025-07-18 pm"), so a sheet
+        and the same list in the history file are one listing."""
+        from casetracker.registry.snapshots import label_from_sheet_name, snapshot_label
+
+        label = (label_from_sheet_name(sheet.source, sheet.published)
+                 or snapshot_label(now.date()))
+        ids = {(row["agency"], row["model"]): row["id"] for row in await Agreement.select(
+            Agreement.id, Agreement.agency, Agreement.model).where(
+            Agreement.merged_into.is_null())}
+        wanted = [(ids[(agencies[row.match_key]["id"], row.model)], label)
+                  for row in sheet.rows]
+        await record_listings(wanted, kind=sheet.kind, source=sheet.source, now=now)
 
     @staticmethod
     def _status_from_sheet(current: str, sheet: ParsedSheet, row: Any, summary: ImportSummary,
@@ -526,6 +541,13 @@ class RegistryService:
                                details={"from": current["status"], "to": status, "on": on,
                                         "reason": reason})
         return f"agreement {status}"
+
+
+async def _agencies_by_key() -> dict[str, dict[str, Any]]:
+    """Every agency by match key; ``alias_of`` is the agency a merged record now belongs to."""
+    rows = await Agency.select(Agency.id, Agency.name, Agency.state, Agency.county,
+                               Agency.kind, Agency.match_key, Agency.merged_into)
+    return {row["match_key"]: {**row, "alias_of": row.pop("merged_into")} for row in rows}
 
 
 async def last_import() -> dict[str, Any] | None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from enum import Enum
 
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -52,6 +62,14 @@ class Agency(Table, tablename="agency"):
     kind = Varchar(length=20, choices=AgencyKind, default=AgencyKind.county)
     # state + normalised name: how the ICE sheet's rows find their agency again
     match_key = Varchar(length=260, unique=True)
+    # From the agreement snapshot file (``registry import-history``); empty / None when unknown.
+    ori = Varchar(length=12, default="")  # the FBI's Originating Agency Identifier
+    agency_type = Varchar(length=80, default="")  # "Sheriff", "Local Police", ...
+    population_policed = Integer(null=True, default=None)
+    operating_budget = BigInt(null=True, default=None)  # U.S. dollars a year
+    # Set when an administrator merged this record into another: it stays as an alias that
+    # imports and searches resolve to that agency (a plain id, like the merge that set it).
+    merged_into = Integer(null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -71,6 +89,9 @@ class Agreement(Table, tablename="agreement"):
     revision = Varchar(length=60, default="")
     addendum = Varchar(length=500, default="")
     last_seen_sheet = Varchar(length=120, default="")
+    # Set when an agency merge folded this agreement into the kept agency's agreement of the
+    # same model (its designations, cases and listings moved there); imports ignore it.
+    merged_into = Integer(null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -81,6 +102,12 @@ class Officer(Table, tablename="officer"):
     badge_number = Varchar(length=40, default="", index=True)
     rank = Varchar(length=60, default="")
     active = Boolean(default=True)
+    # Proposed by intake at triage (the officer is not in ICE's sheet): a supervisor confirms
+    # it or merges it with an existing officer. Plain ids, not foreign keys, so the registry
+    # does not depend on the accounts and cases apps.
+    awaiting_confirmation = Boolean(default=False, index=True)
+    proposed_by_id = Integer(null=True, default=None)
+    proposed_case_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -105,3 +132,39 @@ class Designation(Table, tablename="designation"):
     status_case_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ListingKind(str, Enum):
+    participating = "participating"
+    pending = "pending"
+
+
+class AgreementListing(Table, tablename="agreement_listing"):
+    """One appearance of an agreement on one of ICE's lists: each imported sheet, and each
+    snapshot of the history file. ``snapshot`` names the list ("2025-05-16 am"); at most one
+    row per agreement, snapshot and kind."""
+
+    Kind = ListingKind
+
+    agreement = ForeignKey(references=Agreement, index=True)
+    listed_on = Date(index=True)
+    snapshot = Varchar(length=20, index=True)
+    kind = Varchar(length=14, choices=ListingKind, default=ListingKind.participating)
+    source = Varchar(length=120, default="")  # the sheet or file it came from
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AgencyMerge(Table, tablename="agency_merge"):
+    """An administrator merged ``merged`` into ``kept``: what moved (table, column, row ids,
+    from, to), the rows that referred to the moved agreements and officers then (undo is
+    refused once others do), and the undo if any."""
+
+    kept = ForeignKey(references=Agency, index=True)
+    merged = ForeignKey(references=Agency, index=True)
+    reason = Text(default="")
+    moves = JSON(default=[])
+    referring_rows = JSON(default={})
+    merged_at = Timestamptz(default=TimestamptzNow())
+    merged_by = Varchar(length=200, default="")
+    undone_at = Timestamptz(null=True, default=None)
+    undone_by = Varchar(length=200, default="")

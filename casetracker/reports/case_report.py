@@ -55,6 +55,11 @@ class CaseReportService:
         policies.ensure_may_view_case(self.actor, head)
         show_contact = policies.may_view_complainant_contact(self.actor, head)
         case = await load_case_bundle(case_id, with_contact=show_contact)
+        from casetracker.intake import additions
+
+        case["follow_ups"] = await additions.follow_ups(case_id)
+        case["consent_changes"] = (await additions.consent_changes(case_id)
+                                   if show_contact else [])
         case["witnesses"] = await Witness.select().where(Witness.case == case_id).order_by(
             Witness.position, Witness.id)
         if case.get("agency"):

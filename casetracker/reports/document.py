@@ -668,7 +668,14 @@ def build(source: RecommendationSource) -> RecommendationDocument:
                                  f"{plan.model} agreement"))
     status_line = ""
     if plan.sequence_clause:
-        status_line = f"Status of the agreement on record: {target.status or 'not recorded'}."
+        # §VIII moves "from suspension to termination": say so, and where this agreement is
+        status_line = ("The agreement treats termination as a step after suspension (\"If ICE "
+                       "decides to move from suspension to termination\", §VIII). Status of the "
+                       f"agreement on record: {target.status or 'not recorded'}.")
+        if (agreement.get("status") or "") != "suspended":
+            status_line += (" It has not been suspended: the reason for recommending termination "
+                            "now is the determination in section "
+                            f"{n.get('determinations', '')}.")
         review.append(ReviewItem(f"{n['notice']}. The notice the agreement requires",
                                  status_line, "data",
                                  "The registry (the agreement's status)"))

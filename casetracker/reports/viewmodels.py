@@ -234,6 +234,13 @@ class TimelineRow:
 
 
 @dataclass(frozen=True)
+class FollowUpRow:
+    when: str
+    text: str
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ReferralRow:
     body: str
     sent_on: str
@@ -265,6 +272,10 @@ class CaseReportDocument:
     generated_by: str
     # the witnesses the complainant named: "name — statement" (contact only with show_contact)
     witnesses: tuple[str, ...] = ()
+    # what the complainant added from the status page, in full: (when, text, files)
+    follow_ups: tuple[FollowUpRow, ...] = ()
+    # dated consent changes (only with show_contact)
+    consent_changes: tuple[TimelineRow, ...] = ()
 
 
 def build_case_report(case: dict[str, Any], *, now: datetime, zone: str, organisation: str,
@@ -290,6 +301,22 @@ def build_case_report(case: dict[str, Any], *, now: datetime, zone: str, organis
         e["what"]) for e in case.get("timeline") or [])
     today = now.astimezone(ZoneInfo(zone)).date()
     number = case.get("tracking_number") or ""
+
+    def when(value: Any) -> str:
+        moment = _dt(value)
+        return (iso(local_date(moment, zone)) + " "
+                + moment.astimezone(ZoneInfo(zone)).strftime("%H:%M %Z")) if moment else "—"
+
+    follow_ups = tuple(FollowUpRow(when(f["received_at"]), f.get("message") or "",
+                                   tuple(i.get("original_name") or "file"
+                                         for i in f.get("files") or []))
+                       for f in case.get("follow_ups") or [])
+    consent_changes = tuple(TimelineRow(when(c["changed_at"]), (
+        f"Identity may be shared with the agency: {'yes' if c['share_agency'] else 'no'}; "
+        f"with ICE/DHS: {'yes' if c['share_ice'] else 'no'} — "
+        + (f"recorded by {c.get('recorded_by_name') or 'staff'} from what the complainant said"
+           if c.get("source") == "staff" else "changed by the complainant on the status page")))
+        for c in case.get("consent_changes") or []) if show_contact else ()
     return CaseReportDocument(
         title=f"Case file {number}",
         number=number,
@@ -320,6 +347,8 @@ def build_case_report(case: dict[str, Any], *, now: datetime, zone: str, organis
             w.get("name") or "Unnamed witness",
             (w.get("contact") or "") if show_contact else "",
             w.get("statement") or "") if part) for w in case.get("witnesses") or []),
+        follow_ups=follow_ups,
+        consent_changes=consent_changes,
     )
 
 

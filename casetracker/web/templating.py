@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from litestar import Response
 from litestar.enums import MediaType
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
 from casetracker.settings import PROJECT_ROOT, get_settings
@@ -31,6 +36,46 @@ class HTMLTemplate(Template):
     def __init__(self, template_name: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("media_type", MediaType.HTML)
         super().__init__(template_name, **kwargs)
+
+
+class CachedPage(HTMLTemplate):
+    """A page whose HTML depends only on its template, the language, the settings and ``key``
+    (apart from the CSRF token): rendered once, then served from memory with the request's
+    token put in. For pages that every visitor sees alike and that must be cheap, such as
+    the empty complaint form. The caller decides that the page does not depend on anything
+    else: no signed-in user, no flash messages, nothing typed.
+
+    ``context`` may be a callable: it is called only when the page is not cached yet."""
+
+    _PLACEHOLDER = "csrf-token-placeholder-5d1c9e"
+    _pages: ClassVar[dict[tuple[Any, ...], str]] = {}
+    _MAX_PAGES = 64
+
+    def __init__(self, template_name: str, *, key: tuple[Any, ...],
+                 context: dict[str, Any] | Callable[[], dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(template_name, **kwargs)
+        self._key = (template_name, i18n.get_language(), get_settings(), *key)
+        self._make_context = context
+
+    def to_asgi_response(self, app: Any, request: Any, **kwargs: Any) -> Any:
+        body = self._pages.get(self._key)
+        if body is None:
+            engine = request.app.template_engine
+            context = self._make_context() if callable(self._make_context) else \
+                self._make_context
+            body = engine.get_template(self.template_name).render(**{
+                **context, "request": request,
+                "csrf_input": ('<input type="hidden" name="_csrf_token" value="'
+                               f'{self._PLACEHOLDER}" />'),
+            })
+            if len(self._pages) >= self._MAX_PAGES:
+                self._pages.clear()
+            self._pages[self._key] = body
+        token = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
+        page = Response(body.replace(self._PLACEHOLDER, html.escape(token)),
+                        media_type=MediaType.HTML, status_code=self.status_code,
+                        headers=self.headers, cookies=self.cookies)
+        return page.to_asgi_response(None, request, **kwargs)
 
 
 def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

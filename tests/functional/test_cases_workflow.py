@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from casetracker import jobs
 from casetracker.accounts.tables import Notification
 from casetracker.audit.tables import AuditEvent
 from casetracker.cases.tables import Allegation, Case, CaseAssignment, CaseNote, Referral
@@ -62,7 +63,8 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
     intake_b, supervisor_b, investigator_b = new_browser(), new_browser(), new_browser()
     intake = await login_as(intake_b, "intake", name="Ines Intake")
     supervisor = await login_as(supervisor_b, "supervisor", name="Sam Supervisor")
-    investigator = await login_as(investigator_b, "investigator", name="Ivan Investigator")
+    investigator = await login_as(investigator_b, "investigator", name="Ivan Investigator",
+                                  email_notifications=True)
     await make_user("investigator", name="Olga Other")
 
     # --- triage (intake) ---------------------------------------------------------------
@@ -119,7 +121,11 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
     response = await act(intake_b, cid, "open")
     assert response.status_code == 303
     assert await status_of(cid) == "open"
-    # intake no longer sees the case once it leaves triage
+    # intake no longer sees the case once it leaves triage: they land on their queue, with
+    # the message, never on "no such case"
+    assert response.headers["location"] == "/cases"
+    landing = await intake_b.get(response.headers["location"])
+    assert landing.status_code == 200 and "Investigation opened" in landing.text
     assert (await intake_b.get(f"/cases/{cid}")).status_code == 404
 
     # --- assignment (supervisor) -----------------------------------------------------------
@@ -132,9 +138,10 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
                                          data={"investigator": str(investigator.id)})
     assert response.status_code == 303
     assert await status_of(cid) == "under_investigation"
-    # the investigator is told in the app and by e-mail
+    # the investigator is told in the app and (they turned e-mail on) by e-mail
     notes = await Notification.select().where(Notification.user == investigator.id)
     assert len(notes) == 1 and case.tracking_number in notes[0]["message"]
+    await jobs.run_due()
     mails = [p.read_text() for p in settings.outbox_dir.glob("*.eml")]
     assert len(mails) == 1
     assert f"To: {investigator.email}" in mails[0] and case.tracking_number in mails[0]
@@ -179,13 +186,19 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
     response = await act(supervisor_b, cid, "return", {"comments": "Interview the deputy."})
     assert response.status_code == 303
     assert await status_of(cid) == "returned"
+    # the investigator reads the supervisor's comments at the top of the case
+    page = await investigator_b.get(f"/cases/{cid}")
+    top = page.text.split('id="actions"')[0]
+    assert 'id="return-comments-box"' in top and "Interview the deputy." in top
     assert (await act(investigator_b, cid, "resume")).status_code == 303
+    assert "Interview the deputy." in (await investigator_b.get(f"/cases/{cid}")).text.split(
+        'id="actions"')[0]
     assert (await act(investigator_b, cid, "submit-findings")).status_code == 303
     assert (await act(supervisor_b, cid, "start-review")).status_code == 303
 
     # closing without a final finding is refused with a clear message and changes nothing
     before = await Case.select().where(Case.id == cid).first()
-    response = await act(supervisor_b, cid, "close")
+    response = await act(supervisor_b, cid, "close", {"confirm": "yes"})
     assert response.status_code == 409
     assert "cannot be closed until every allegation has a final finding" in response.text
     after = await Case.select().where(Case.id == cid).first()
@@ -193,8 +206,24 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
 
     response = await act(supervisor_b, cid, f"allegations/{allegation['id']}/final", {})
     assert response.status_code == 303
-    response = await act(supervisor_b, cid, "close")
+    # "Close" asks first: the open task is listed, to mark done or carry, with the next step
+    unconfirmed = await act(supervisor_b, cid, "close")
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == f"/cases/{cid}/close"
+    assert await status_of(cid) == "under_review"
+    confirm = await supervisor_b.get(f"/cases/{cid}/close")
+    assert confirm.status_code == 200 and "Request dashcam video" in confirm.text
+    assert "The results must be reported to ICE by" in confirm.text
+    task_id = re.search(r'name="close_task" value="(\d+)"', confirm.text).group(1)
+    response = await supervisor_b.submit(f"/cases/{cid}/close", f"/cases/{cid}/close",
+                                         data={"confirm": "yes", "close_task": task_id})
     assert response.status_code == 303
+    closed_page = await supervisor_b.get(response.headers["location"])
+    assert "Next step: report the results to ICE by" in closed_page.text
+    assert "Request dashcam video" in closed_page.text
+    from casetracker.cases.tables import Task
+
+    assert await Task.count().where((Task.case == cid) & Task.done_at.is_null()) == 0
     row = await Case.select().where(Case.id == cid).first()
     assert row["status"] == "closed" and row["outcome"] == "sustained"
     assert row["resolved_at"] and row["closed_at"]
@@ -228,6 +257,7 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
         ("case.findings_submitted", investigator.email),
         ("case.review_started", supervisor.email),
         ("case.finding_accepted", supervisor.email),
+        ("case.task_completed", supervisor.email),  # marked done with the closing
         ("case.closed", supervisor.email),
     ]
     timeline = page.text.split('id="timeline"', 1)[1]
@@ -284,7 +314,8 @@ async def test_wrong_roles_are_refused_at_each_step(new_browser: Any) -> None:
     assert (await act(oversight_b, cid, recommend, finding)).status_code == 403
     assert (await act(intake_b, cid, "submit-findings")).status_code == 404
     assert (await act(lead_b, cid, recommend, finding)).status_code == 303
-    assert (await act(lead_b, cid, "close")).status_code == 403
+    assert (await act(lead_b, cid, "close", {"confirm": "yes"})).status_code == 403
+    assert (await lead_b.get(f"/cases/{cid}/close")).status_code == 403
     assert (await act(lead_b, cid, "submit-findings")).status_code == 303
 
     # findings submitted / under review: reviewers only
@@ -294,9 +325,9 @@ async def test_wrong_roles_are_refused_at_each_step(new_browser: Any) -> None:
     final = f"allegations/{allegation['id']}/final"
     assert (await act(lead_b, cid, final, {})).status_code == 403
     assert (await act(lead_b, cid, "return", {"comments": "x"})).status_code == 403
-    assert (await act(oversight_b, cid, "close")).status_code == 403
+    assert (await act(oversight_b, cid, "close", {"confirm": "yes"})).status_code == 403
     assert (await act(supervisor_b, cid, final, {})).status_code == 303
-    assert (await act(supervisor_b, cid, "close")).status_code == 303
+    assert (await act(supervisor_b, cid, "close", {"confirm": "yes"})).status_code == 303
     assert await status_of(cid) == "closed"
     # after closure nothing moves it again
     assert (await act(supervisor_b, cid, "start-review")).status_code == 409
@@ -341,8 +372,8 @@ async def test_reassignment_needs_a_reason_and_notifies(new_browser: Any, settin
     await Allegation(case=case.id, allegation_type="force").save()
     supervisor_b = new_browser()
     await login_as(supervisor_b, "supervisor")
-    first = await make_user("investigator")
-    second = await make_user("investigator")
+    first = await make_user("investigator", email_notifications=True)
+    second = await make_user("investigator", email_notifications=True)
     assert (await act(supervisor_b, case.id, "assign", {"investigator": str(first.id)})
             ).status_code == 303
     page = await supervisor_b.get(f"/cases/{case.id}/assign")
@@ -361,7 +392,9 @@ async def test_reassignment_needs_a_reason_and_notifies(new_browser: Any, settin
     assert history[1]["reason"] == "First investigator on leave."
     assert await Notification.count().where(Notification.user == second.id) == 1
     assert await Notification.count().where(Notification.user == first.id) == 2
-    assert len(list(settings.outbox_dir.glob("*.eml"))) == 2
+    await jobs.run_due()
+    # each notification by e-mail: assigned (first), assigned (second), reassigned away (first)
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 3
 
 
 async def test_decline_and_refer_need_their_reason_and_body(new_browser: Any) -> None:
@@ -485,7 +518,7 @@ async def test_referral_ledger_updates_and_results_reported_to_ice(new_browser: 
     assert (await act(supervisor_b, case.id, f"allegations/{allegation['id']}/final", {
         "final_finding": "not_sustained", "final_rationale": "The video is incomplete."})
             ).status_code == 303
-    assert (await act(supervisor_b, case.id, "close")).status_code == 303
+    assert (await act(supervisor_b, case.id, "close", {"confirm": "yes"})).status_code == 303
     row = await Case.select().where(Case.id == case.id).first()
     assert row["outcome"] == "not_sustained" and row["results_due_at"] is not None
     page = await supervisor_b.get(f"/cases/{case.id}")

@@ -139,7 +139,8 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     intake_b = new_browser("198.51.100.4")
     await login_as(intake_b, "intake", name="Ines Intake")
     investigator_b = new_browser("198.51.100.5")
-    investigator = await login_as(investigator_b, "investigator", name="Ivan Investigator")
+    investigator = await login_as(investigator_b, "investigator", name="Ivan Investigator",
+                                  email_notifications=True)  # e-mail turned on
 
     # the officer is designated: the 48-weekday-hour ICE notice clock runs from receipt
     assert case["ice_notification_required"] is True
@@ -240,7 +241,7 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     assert (await act(supervisor_b, cid, "start-review")).status_code == 303
     response = await act(supervisor_b, cid, f"allegations/{allegation['id']}/final", {})
     assert response.status_code == 303, response.text[:2000]
-    response = await act(supervisor_b, cid, "close")
+    response = await act(supervisor_b, cid, "close", {"confirm": "yes"})
     assert response.status_code == 303, response.text[:2000]
     row = await Case.select().where(Case.id == cid).first()
     assert row["status"] == "closed" and row["outcome"] == "sustained"
