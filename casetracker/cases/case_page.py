@@ -84,9 +84,9 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     if case["agreement"]:
         agreement = await Agreement.select().where(Agreement.id == case["agreement"]).first()
     case_officers = await CaseOfficer.select(
-        CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
+        *CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
         CaseOfficer.officer.badge_number.as_alias("registry_badge"),
-        CaseOfficer.officer.agency.name.as_alias("registry_agency"),
+        CaseOfficer.officer._.agency._.name.as_alias("registry_agency"),
         CaseOfficer.officer.awaiting_confirmation.as_alias("awaiting_confirmation"),
     ).where(CaseOfficer.case == case_id).order_by(CaseOfficer.position, CaseOfficer.id)
     designations = await designations_for([o["officer"] for o in case_officers if o["officer"]])
