@@ -107,6 +107,8 @@ def case_where(period: Period | None, scope: Scope, *, alias: str = "c",
     if scope.agency_id:
         where.parts.append(f"{alias}.agency = {{}}")
         where.args.append(int(scope.agency_id))
+    if scope.agency_ids is not None:
+        where.parts.append(m.agency_list_sql(f"{alias}.agency", scope.agency_ids))
     if scope.state:
         where.joins += f" LEFT JOIN agency sa ON sa.id = {alias}.agency"
         where.parts.append(
@@ -340,6 +342,8 @@ def scope_clauses(scope: Scope, parts: list[str], args: list[Any], *, agency: st
     if scope.agency_id:
         parts.append(f"{agency} = {{}}")
         args.append(int(scope.agency_id))
+    if scope.agency_ids is not None:
+        parts.append(m.agency_list_sql(agency, scope.agency_ids))
     if scope.state:
         parts.append("a.state = {}")
         args.append(scope.state)
