@@ -1,5 +1,14 @@
-"""In-app notifications: other features create them with ``notify``; people read them at
-/notifications. The unread count for the nav is loaded by the session middleware."""
+"""Notifications: other features create them with ``notify`` inside the transaction of the
+change they announce; people read them at /notifications (the unread count for the nav is
+loaded by the session middleware). Someone who turned on e-mail on their account page also gets
+each one by e-mail: a durable job (``casetracker.mail.queue_mail``) promised in that same
+transaction, so it is sent once the change commits and never if it rolls back.
+
+What is announced, and to whom (each where the change is made): a case assigned or reassigned
+(the investigator; the previous lead), findings submitted (supervisors), a case returned (the
+lead), a recommendation submitted (those who may approve it, not its author), approved,
+returned or issued (its author), a complainant's follow-up (the lead, else intake staff), a task
+given (its assignee), and the daily digest of deadlines (``cases.digest``)."""
 
 from __future__ import annotations
 
@@ -7,18 +16,63 @@ from datetime import UTC, datetime
 from typing import Any
 
 from casetracker import db
-from casetracker.accounts.tables import Notification
+from casetracker.accounts.tables import Notification, User
 from casetracker.errors import NotFound
 from casetracker.web.i18n import gettext as _
 
 PAGE_SIZE = 50
 
 
-async def notify(user_id: int, message: str, link: str = "") -> None:
-    """Create a notification for a user (joins the caller's write transaction if any)."""
+async def notify(user_id: int, message: str, link: str = "", *, subject: str = "",
+                 kind: str = "", email_body: str = "") -> int | None:
+    """Create a notification for a user (joins the caller's write transaction if any), and
+    promise its e-mail when the user asked for e-mail. Inactive accounts get nothing."""
     async with db.write_transaction():
-        await Notification.insert(Notification(user=user_id, message=message[:5000],
-                                               link=link[:300]))
+        user = await User.select(User.email, User.active, User.email_notifications).where(
+            User.id == user_id).first()
+        if user is None or not user["active"]:
+            return None
+        rows = await Notification.insert(Notification(
+            user=user_id, message=message[:5000], link=link[:300], kind=kind[:40],
+            created_at=datetime.now(UTC))).returning(Notification.id)
+        notification_id = int(rows[0]["id"])
+        if user["email_notifications"] and user["email"]:
+            await _queue_email(user["email"], subject or _first_line(message),
+                               email_body or message, link, key=f"notification:{notification_id}")
+        return notification_id
+
+
+def _first_line(message: str) -> str:
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    return line if len(line) <= 120 else line[:117] + "..."
+
+
+async def _queue_email(to: str, subject: str, body: str, link: str, *, key: str) -> None:
+    from casetracker.mail import queue_mail
+    from casetracker.settings import get_settings
+
+    settings = get_settings()
+    if link.startswith("/"):
+        body = f"{body}\n\n{settings.base_url.rstrip('/')}{link}"
+    body += "\n\n" + _("You get these e-mails because you turned them on on your account "
+                       "page (%(url)s).", url=f"{settings.base_url.rstrip('/')}/account")
+    body += f"\n-- {settings.organisation_name}"
+    await queue_mail(to, subject, body, key=key)
+
+
+async def notify_many(user_ids: list[int], message: str, link: str = "", *, subject: str = "",
+                      kind: str = "", skip: int | None = None) -> None:
+    """The same notification to several people (once each), leaving out ``skip`` (the person
+    who made the change)."""
+    for user_id in dict.fromkeys(user_ids):
+        if user_id != skip:
+            await notify(user_id, message, link, subject=subject, kind=kind)
+
+
+async def staff_with_role(*roles: str) -> list[int]:
+    rows = await User.select(User.id).where(User.role.is_in(list(roles))
+                                            & (User.active == True)).order_by(User.id)  # noqa: E712
+    return [r["id"] for r in rows]
 
 
 async def unread_count(user_id: int) -> int:

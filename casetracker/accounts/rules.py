@@ -55,3 +55,10 @@ ROLE_LABELS = {
 def role_label(role: str | None) -> str:
     """The role in words ("Oversight staff"), in English; templates translate it."""
     return ROLE_LABELS.get(role or "", (role or "").replace("_", " ").capitalize())
+
+
+def role_labels() -> dict[str, str]:
+    """Each role in words, in the reader's language."""
+    from casetracker.web.i18n import gettext as _
+
+    return {key: _(label) for key, label in ROLE_LABELS.items()}

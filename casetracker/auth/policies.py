@@ -104,6 +104,21 @@ def ensure_may_view_case(actor: Actor | None, case: Any) -> None:
         raise NotFound("There is no such case.")
 
 
+def may_be_given_task(user: Actor | None, case: Any) -> bool:
+    """A task on a case may go to any active staff member who may see the case."""
+    return user is not None and user.is_staff and may_view_case(user, case)
+
+
+def may_complete_task(actor: Actor | None, case: Any, task: Any) -> bool:
+    """The person the task was given to (while they may see the case), or whoever may complete
+    the case's tasks in its current state (the lead, a supervisor)."""
+    if actor is None or not may_view_case(actor, case):
+        return False
+    if actor.id is not None and _field(task, "assignee") == actor.id:
+        return True
+    return may_act_on_case(actor, case, "complete_task")
+
+
 def may_view_complainant_contact(actor: Actor | None, case: Any) -> bool:
     """Only the assigned investigator and supervisors (and administrators)."""
     if actor is None or not may_view_case(actor, case):
@@ -170,6 +185,17 @@ def may_act_on_case(actor: Actor | None, case: Any, action: str) -> bool:
     return False
 
 
+def may_confirm_proposed_officers(actor: Actor | None) -> bool:
+    """Confirm an officer intake proposed at triage, or merge it with a registry officer:
+    supervisors (who assign and review cases) and those who edit the registry."""
+    return has_permission(actor, P.REGISTRY_EDIT) or has_permission(actor, P.CASE_REVIEW)
+
+
+def ensure_may_confirm_proposed_officers(actor: Actor | None) -> None:
+    if not may_confirm_proposed_officers(actor):
+        raise Forbidden("Only a supervisor may confirm or merge proposed officers.")
+
+
 def ensure_may_transition(actor: Actor | None, case: Any, transition: str) -> None:
     """404 if the case is hidden from the actor, 403 without the role or assignment,
     409 (InvalidTransition, with the rules' sentence) from the wrong state."""
@@ -199,3 +225,15 @@ def ensure_may_act_on_case(actor: Actor | None, case: Any, action: str, what: st
     if not in_state:
         rules.check_action_state(action, status, what)
     raise Forbidden("Only the case's lead investigator or a supervisor may do that.")
+
+
+def may_search_witness_names(actor: Actor | None) -> bool:
+    """Witnesses are third parties who gave their names to the office: the search box finds
+    cases by a witness's name only for those who may see complainants' details."""
+    return has_permission(actor, P.CASE_VIEW_CONTACT)
+
+
+def sees_only_own_cases(actor: Actor | None) -> bool:
+    """Whether the actor's cases are those they lead (lists then start from them)."""
+    return not has_permission(actor, P.CASE_READ_ALL) and has_permission(
+        actor, P.CASE_READ_ASSIGNED)

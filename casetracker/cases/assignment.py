@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from casetracker import db
-from casetracker.accounts.tables import Notification, User
+from casetracker.accounts.tables import User
 from casetracker.auth import policies
 from casetracker.cases import rules
-from casetracker.cases.casework import CaseWork, Outbox
+from casetracker.cases.casework import CaseWork
 from casetracker.cases.tables import Case, CaseAssignment
 from casetracker.errors import ValidationFailed
 from casetracker.web.i18n import gettext as _
@@ -55,7 +55,6 @@ class AssignmentVerbs(CaseWork):
                                   reason: str = "") -> None:
         """First assignment moves an open case under investigation; reassignment (any working
         state) needs a reason. The investigator is notified in the app and by e-mail."""
-        outbox = Outbox()
         async with db.write_transaction():
             case = await self._load(case_id, lock=True)
             reassign = case["lead_investigator"] is not None
@@ -85,16 +84,18 @@ class AssignmentVerbs(CaseWork):
                               reason=reason.strip())
             message = _("You are now the lead investigator on case %(number)s.",
                         number=case["tracking_number"])
-            await self._notify(investigator_id, message, f"/cases/{case_id}", outbox,
+            if reassign and reason.strip():
+                message += " " + _("Reason: %(reason)s", reason=reason.strip())
+            await self._notify(investigator_id, message, f"/cases/{case_id}",
                                _("Case %(number)s assigned to you",
-                                 number=case["tracking_number"]))
+                                 number=case["tracking_number"]), kind="case_assigned")
             if reassign and case["lead_investigator"]:
-                await Notification.insert(Notification(
-                    user=case["lead_investigator"],
-                    message=_("Case %(number)s has been reassigned to %(name)s.",
-                              number=case["tracking_number"], name=investigator["name"]),
-                    link=""))
-        await self._send(outbox)
+                await self._notify(
+                    case["lead_investigator"],
+                    _("Case %(number)s has been reassigned to %(name)s.",
+                      number=case["tracking_number"], name=investigator["name"]),
+                    "", _("Case %(number)s reassigned", number=case["tracking_number"]),
+                    kind="case_reassigned")
 
 
 def _is_overdue(row: dict[str, Any], now: datetime) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from casetracker.accounts.rules import role_labels
 from casetracker.accounts.tables import User
 from casetracker.audit import services as audit
 from casetracker.auth import policies
@@ -85,6 +86,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
         CaseOfficer.officer.badge_number.as_alias("registry_badge"),
         CaseOfficer.officer.agency.name.as_alias("registry_agency"),
+        CaseOfficer.officer.awaiting_confirmation.as_alias("awaiting_confirmation"),
     ).where(CaseOfficer.case == case_id).order_by(CaseOfficer.position, CaseOfficer.id)
     designations = await designations_for([o["officer"] for o in case_officers if o["officer"]])
     allegations = await service._allegations(case_id)
@@ -141,6 +143,10 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             agreements = await Agreement.select(Agreement.id, Agreement.model,
                                                 Agreement.status).where(
                 Agreement.agency == case["agency"])
+    task_assignees = await service.task_assignees(case) if can("add_task") else []
+    for task in tasks:
+        task["may_complete"] = task["done_at"] is None and policies.may_complete_task(
+            actor, case, task)
     # A case the supervisor sent back: their comments stay at the top until the findings
     # go in again.
     return_comments = None
@@ -164,6 +170,8 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "witnesses": witnesses,
         "notes": notes,
         "tasks": tasks,
+        "task_assignees": task_assignees,
+        "role_labels": role_labels(),
         "interviews": interviews,
         "referrals": referrals,
         "assignments": assignments,

@@ -5,19 +5,19 @@ Every verb (in triage.py, assignment.py, investigation.py, review.py, referrals.
 designations.py) loads the case inside one write transaction (locked on PostgreSQL; SQLite's
 ``BEGIN IMMEDIATE`` already serialises writers), checks the policy and the pure rules, writes,
 and records the audit event in the same transaction: a change and its audit row commit together
-or not at all. E-mail goes out only after the commit (a failed e-mail never undoes a change).
+or not at all. Notifications are written in that transaction too, and their e-mails are
+durable jobs promised in it (sent once it commits; a failed e-mail never undoes a change).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from casetracker import db
-from casetracker.accounts.tables import Notification, User
+from casetracker.accounts.notifications import notify
 from casetracker.audit import services as audit
 from casetracker.auth import policies
 from casetracker.auth.actor import Actor
@@ -26,20 +26,6 @@ from casetracker.cases.tables import Allegation, Case
 from casetracker.errors import NotFound
 from casetracker.settings import Settings, get_settings
 from casetracker.web.i18n import gettext as _
-
-
-@dataclass
-class PendingMail:
-    to: str
-    subject: str
-    body: str
-
-
-@dataclass
-class Outbox:
-    """E-mails promised inside a transaction, sent once it has committed."""
-
-    messages: list[PendingMail] = field(default_factory=list)
 
 
 class CaseWork:
@@ -96,21 +82,11 @@ class CaseWork:
         policies.ensure_may_act_on_case(self.actor, case, action, what)
         return case
 
-    async def _notify(self, user_id: int, message: str, link: str, outbox: Outbox,
-                      subject: str) -> None:
-        await Notification.insert(Notification(user=user_id, message=message, link=link))
-        user = await User.select(User.email, User.name, User.active).where(
-            User.id == user_id).first()
-        if user and user["active"] and user["email"]:
-            body = (f"{message}\n\n{self.settings.base_url.rstrip('/')}{link}\n\n"
-                    f"-- {self.settings.organisation_name}")
-            outbox.messages.append(PendingMail(user["email"], subject, body))
-
-    async def _send(self, outbox: Outbox) -> None:
-        from casetracker.mail import send_mail
-
-        for message in outbox.messages:
-            await send_mail(message.to, message.subject, message.body, settings=self.settings)
+    async def _notify(self, user_id: int, message: str, link: str, subject: str,
+                      kind: str = "") -> None:
+        """In the app, and by e-mail (a durable job) when the person asked for e-mail, inside
+        the change's transaction."""
+        await notify(user_id, message, link, subject=subject, kind=kind)
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from casetracker.auth.permissions import Permission as P
 from casetracker.auth.policies import has_permission
 from casetracker.cases import forms, rules
 from casetracker.cases.case_page import case_page_context
+from casetracker.cases.proposed_officers import ProposedOfficers
 from casetracker.cases.services import CaseService
 from casetracker.errors import InvalidTransition, ValidationFailed
 from casetracker.registry import pickers
@@ -67,6 +68,10 @@ async def _case_pickers(context: dict[str, Any], values: dict[str, Any],
             name = f"link_officer_{officer['id']}"
             found[name] = await pickers.read_picker(values if form == name else {},
                                                     "officer_pick", "officer")
+            name = f"propose_officer_{officer['id']}"
+            found[name] = await pickers.read_picker(
+                values if form == name else {}, "propose_agency", "agency",
+                current_id=officer["agency"] or context["case"]["agency"])
     return found
 
 
@@ -149,6 +154,24 @@ class CaseController(Controller):
                                  unidentified=unidentified)
         return await _run(request, case_id, data, act, _("Officer updated."),
                           f"link_officer_{case_officer_id}", "#officers")
+
+    @post("/{case_id:int}/officers/{case_officer_id:int}/propose", name="cases.propose_officer")
+    async def propose_officer(self, request: Request[Any, Any, Any], case_id: FromPath[int],
+                              case_officer_id: FromPath[int], data: FormBody) -> Any:
+        form = f"propose_officer_{case_officer_id}"
+        picked = await pickers.read_picker(data, "propose_agency", "agency")
+        step = await _picker_step(request, case_id, data, form, picked)
+        if step is not None:
+            return step
+
+        async def act(s: CaseService) -> None:
+            await s.propose_officer(case_id, case_officer_id,
+                                    name=forms.text(data, "propose_name", 200),
+                                    badge_number=forms.text(data, "propose_badge", 40),
+                                    agency_id=picked.id)
+        return await _run(request, case_id, data, act,
+                          _("Officer added to the registry, awaiting a supervisor's "
+                            "confirmation."), form, "#officers")
 
     @post("/{case_id:int}/agency", name="cases.set_agency")
     async def set_agency(self, request: Request[Any, Any, Any], case_id: FromPath[int],
@@ -252,7 +275,8 @@ class CaseController(Controller):
                        data: FormBody) -> Any:
         async def act(s: CaseService) -> None:
             await s.add_task(case_id, forms.text(data, "task_title", 300),
-                             forms.optional_date(data, "task_due_on"))
+                             forms.optional_date(data, "task_due_on"),
+                             forms.optional_int(data, "task_assignee"))
         return await _run(request, case_id, data, act, _("Task added."), "add_task", "#tasks")
 
     @post("/{case_id:int}/tasks/{task_id:int}/complete", name="cases.complete_task")
@@ -439,3 +463,58 @@ class CaseController(Controller):
                           _("Suspension lifted."), f"designation_{designation_id}",
                           "#officers")
 
+
+
+class ProposedOfficersController(Controller):
+    """Officers proposed at triage: a supervisor confirms each or merges it."""
+
+    path = "/registry/proposed-officers"
+    guards = [requires_any(P.REGISTRY_EDIT, P.CASE_REVIEW)]  # noqa: RUF012 - read by Litestar
+
+    async def _page(self, request: Request[Any, Any, Any], errors: dict[str, str] | None = None,
+                    failed: int | None = None, values: dict[str, Any] | None = None,
+                    status_code: int = 200) -> Template:
+        service = ProposedOfficers(_actor(request))
+        rows = await service.pending()
+        merge_pickers = {}
+        for row in rows:
+            merge_pickers[row["id"]] = await pickers.read_picker(
+                values if failed == row["id"] and values else {}, "into", "officer",
+                agency_id=None)
+        return Template("registry/proposed_officers.html.j2", status_code=status_code,
+                        context={"rows": rows, "errors": errors or {}, "failed": failed,
+                                 "merge_pickers": merge_pickers})
+
+    @get("/", name="registry.proposed_officers")
+    async def index(self, request: Request[Any, Any, Any]) -> Template:
+        return await self._page(request)
+
+    @post("/{officer_id:int}/confirm", name="registry.proposed_officer.confirm")
+    async def confirm(self, request: Request[Any, Any, Any], officer_id: FromPath[int],
+                      data: FormBody) -> Any:
+        await ProposedOfficers(_actor(request)).confirm(officer_id)
+        flash(request, _("Officer confirmed in the registry."))
+        return Redirect(path="/registry/proposed-officers", status_code=303)
+
+    @post("/{officer_id:int}/merge", name="registry.proposed_officer.merge")
+    async def merge(self, request: Request[Any, Any, Any], officer_id: FromPath[int],
+                    data: FormBody) -> Any:
+        choice = forms.text(data, "into_choice", 20)
+        picked = await pickers.read_picker(data, "into", "officer")
+        if pickers.finding(data) or (choice in ("", "search") and picked.needs_choice):
+            errors = {} if pickers.finding(data) else pickers.picker_errors(picked)
+            return await self._page(request, errors, officer_id, data,
+                                    422 if errors else 200)
+        into = picked.id if choice in ("", "search") else forms.optional_int(data, "into_choice")
+        try:
+            await ProposedOfficers(_actor(request)).merge(officer_id, into)
+        except ValidationFailed as exc:
+            return await self._page(request, exc.errors, officer_id, data, 422)
+        flash(request, _("Merged: the cases now name the registry officer."))
+        return Redirect(path="/registry/proposed-officers", status_code=303)
+
+
+def _actor(request: Request[Any, Any, Any]) -> Any:
+    actor = actor_from_connection(request)
+    assert actor is not None  # the guard ran
+    return actor

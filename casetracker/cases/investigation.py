@@ -7,11 +7,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from casetracker import db
+from casetracker.accounts.tables import User
+from casetracker.auth import policies
+from casetracker.auth.actor import Actor
 from casetracker.cases import rules
 from casetracker.cases.casework import CaseWork
 from casetracker.cases.tables import Allegation, CaseNote, Interview, Task
 from casetracker.errors import NotFound, ValidationFailed
+from casetracker.web.i18n import format_day
 from casetracker.web.i18n import gettext as _
+
+
+def _as_actor(user: dict[str, Any]) -> Actor:
+    return Actor(id=user["id"], label=user["email"], role=user["role"], name=user["name"])
 
 
 class InvestigationVerbs(CaseWork):
@@ -28,27 +36,57 @@ class InvestigationVerbs(CaseWork):
             await self._audit("case.note_added", case_id, "case_note", rows[0]["id"])
             return rows[0]["id"]
 
+    async def task_assignees(self, case: dict[str, Any]) -> list[dict[str, Any]]:
+        """Everyone a task on this case may be given to: active staff who may see it."""
+        users = await User.select(User.id, User.name, User.email, User.role).where(
+            User.active == True).order_by(User.name, User.id)  # noqa: E712
+        return [u for u in users if policies.may_be_given_task(_as_actor(u), case)]
+
     async def add_task(self, case_id: int, title: str, due_on: date | None = None,
                        assignee_id: int | None = None) -> int:
+        """A task with an optional due date, given to a staff member who may see the case (by
+        default the lead investigator, else the person adding it); they are told."""
         title = (title or "").strip()
         if not title:
             raise ValidationFailed({"task_title": _("Say what the task is.")})
         async with db.write_transaction():
             case = await self._act(case_id, "add_task", _("add tasks"))
-            assignee = assignee_id or case["lead_investigator"] or self.actor.id
+            assignee_id = assignee_id or case["lead_investigator"] or self.actor.id
+            assignee = await User.select(User.id, User.name, User.email, User.role).where(
+                (User.id == assignee_id) & (User.active == True)).first()  # noqa: E712
+            if assignee is None or not policies.may_be_given_task(_as_actor(assignee), case):
+                raise ValidationFailed({"task_assignee": _(
+                    "Choose someone from the list: a task can only go to a staff member who "
+                    "may see this case.")})
             rows = await Task.insert(Task(case=case_id, title=title, due_on=due_on,
-                                          assignee=assignee, created_by=self.actor.id,
+                                          assignee=assignee_id, created_by=self.actor.id,
                                           created_at=self.now())).returning(Task.id)
             await self._audit("case.task_added", case_id, "task", rows[0]["id"], title=title,
-                              due_on=due_on)
+                              due_on=due_on, assignee_id=assignee_id,
+                              assignee=assignee["name"])
+            if assignee_id != self.actor.id:
+                due = (_(" (due %(date)s)", date=format_day(due_on)) if due_on else "")
+                await self._notify(
+                    assignee_id,
+                    _("%(name)s gave you a task on case %(number)s: %(title)s%(due)s",
+                      name=self.actor.name, number=case["tracking_number"], title=title,
+                      due=due),
+                    f"/cases/{case_id}#task-{rows[0]['id']}",
+                    _("New task on case %(number)s", number=case["tracking_number"]),
+                    kind="task_assigned")
             return rows[0]["id"]
 
     async def complete_task(self, case_id: int, task_id: int) -> None:
         async with db.write_transaction():
-            await self._act(case_id, "complete_task", _("complete tasks"))
+            case = await self._load(case_id, lock=True)
+            policies.ensure_may_view_case(self.actor, case)
             task = await Task.select().where((Task.id == task_id) & (Task.case == case_id)).first()
             if task is None:
                 raise NotFound(_("There is no such task on this case."))
+            if not policies.may_complete_task(self.actor, case, task):
+                # the usual refusal, with the rules' sentence for the wrong state
+                policies.ensure_may_act_on_case(self.actor, case, "complete_task",
+                                                _("complete tasks"))
             if task["done_at"] is None:
                 await Task.update({Task.done_at: self.now()}).where(Task.id == task_id)
                 await self._audit("case.task_completed", case_id, "task", task_id,
@@ -121,3 +159,13 @@ class InvestigationVerbs(CaseWork):
             await self._update_case(case_id, {"status": step.target})
             await self._audit("case.findings_submitted", case_id, from_status=case["status"],
                               to_status=step.target)
+            from casetracker.accounts.notifications import notify_many, staff_with_role
+
+            await notify_many(
+                await staff_with_role("supervisor"),
+                _("%(name)s submitted findings on case %(number)s for review.",
+                  name=self.actor.name, number=case["tracking_number"]),
+                f"/cases/{case_id}#allegations",
+                subject=_("Findings on case %(number)s await review",
+                          number=case["tracking_number"]),
+                kind="findings_submitted", skip=self.actor.id)

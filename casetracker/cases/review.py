@@ -8,7 +8,7 @@ from typing import Any
 
 from casetracker import db
 from casetracker.cases import clocks, rules
-from casetracker.cases.casework import CaseWork, Outbox
+from casetracker.cases.casework import CaseWork
 from casetracker.cases.tables import Allegation, CaseNote, Task
 from casetracker.errors import ValidationFailed
 from casetracker.web.i18n import gettext as _
@@ -52,7 +52,6 @@ class ReviewVerbs(CaseWork):
                               edited=final != recommended)
 
     async def return_to_investigation(self, case_id: int, comments: str) -> None:
-        outbox = Outbox()
         async with db.write_transaction():
             case, step = await self._transition(case_id, "return")
             comments = rules.require_return_comments(comments)
@@ -67,10 +66,9 @@ class ReviewVerbs(CaseWork):
                     case["lead_investigator"],
                     _("Case %(number)s was returned to you with comments: %(comments)s",
                       number=case["tracking_number"], comments=comments),
-                    f"/cases/{case_id}", outbox,
+                    f"/cases/{case_id}",
                     _("Case %(number)s returned to investigation",
-                      number=case["tracking_number"]))
-        await self._send(outbox)
+                      number=case["tracking_number"]), kind="case_returned")
 
     async def resume_investigation(self, case_id: int) -> None:
         async with db.write_transaction():

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from casetracker.cases.assignment import AssignmentVerbs, CaseWorkload
 from casetracker.cases.case_page import NamedClock, case_clocks, case_page_context
-from casetracker.cases.casework import PendingMail
 from casetracker.cases.designations import DesignationVerbs, designations_for
 from casetracker.cases.investigation import InvestigationVerbs
 from casetracker.cases.review import ReviewVerbs
@@ -23,7 +22,6 @@ __all__ = [
     "CaseService",
     "CaseWorkload",
     "NamedClock",
-    "PendingMail",
     "case_clocks",
     "case_page_context",
     "designations_for",

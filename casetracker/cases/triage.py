@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from casetracker import db
+from casetracker.audit import services as audit
 from casetracker.cases import clocks, rules
 from casetracker.cases.referrals import ReferralVerbs
 from casetracker.cases.tables import Allegation, CaseOfficer
@@ -65,6 +66,51 @@ class TriageVerbs(ReferralVerbs):
                               described_as=case_officer["name"] or case_officer["badge_number"],
                               ice_notification_required=case_values[
                                   "ice_notification_required"])
+
+    async def propose_officer(self, case_id: int, case_officer_id: int, *, name: str,
+                              badge_number: str = "", agency_id: int | None = None) -> int:
+        """The officer described is not in the registry: add them, marked as awaiting a
+        supervisor's confirmation (or merge with an officer already there), and link them."""
+        errors = {}
+        name = " ".join((name or "").split())[:200]
+        badge_number = " ".join((badge_number or "").split())[:40]
+        if not name:
+            errors["propose_name"] = _("Enter the officer's name as far as it is known.")
+        if not agency_id:
+            errors["propose_agency"] = _("Choose the officer's agency.")
+        if errors:
+            raise ValidationFailed(errors)
+        async with db.write_transaction():
+            case = await self._act(case_id, "link_officer", _("link officers"))
+            case_officer = await CaseOfficer.select().where(
+                (CaseOfficer.id == case_officer_id) & (CaseOfficer.case == case_id)).first()
+            if case_officer is None:
+                raise NotFound(_("There is no such officer on this case."))
+            agency = await Agency.select(Agency.id, Agency.name).where(
+                Agency.id == agency_id).first()
+            if agency is None:
+                raise ValidationFailed({"propose_agency": _("There is no such agency.")})
+            rows = await Officer.insert(Officer(
+                agency=agency_id, name=name, badge_number=badge_number, active=True,
+                awaiting_confirmation=True, proposed_by_id=self.actor.id,
+                proposed_case_id=case_id)).returning(Officer.id)
+            officer_id = rows[0]["id"]
+            await CaseOfficer.update({CaseOfficer.officer: officer_id,
+                                      CaseOfficer.unidentified: False,
+                                      CaseOfficer.agency: agency_id}).where(
+                CaseOfficer.id == case_officer_id)
+            await Allegation.update({Allegation.officer: officer_id}).where(
+                Allegation.case_officer == case_officer_id)
+            case_values = await self._officer_dependent_values(case, officer_id)
+            await self._update_case(case_id, case_values)
+            await audit.record("registry.officer.proposed", actor=self.actor,
+                               object_type="officer", object_id=officer_id, case_id=case_id,
+                               details={"agency_id": agency_id, "agency": agency["name"],
+                                        "name": name, "badge_number": badge_number})
+            await self._audit("case.officer_proposed", case_id, "case_officer", case_officer_id,
+                              officer_id=officer_id, name=name, badge_number=badge_number,
+                              agency=agency["name"])
+            return int(officer_id)
 
     async def _officer_dependent_values(self, case: dict[str, Any],
                                         new_officer_id: int | None) -> dict[str, Any]:

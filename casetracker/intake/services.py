@@ -515,14 +515,15 @@ async def _tell_staff_about_follow_up(case_id: int, files: int) -> None:
                     number=case["tracking_number"])
         if files:
             message += " " + _("Files attached: %(count)s.", count=files)
-    link = f"/cases/{case_id}#from-complainant"
+    link = f"/cases/{case_id}#follow-ups"
+    subject = f"{case['tracking_number']}: {message}"
     if case["lead_investigator"] is not None:
-        await notify(case["lead_investigator"], message, link)
+        await notify(case["lead_investigator"], message, link, subject=subject, kind="follow_up")
         return
     intake_staff = await User.select(User.id).where(
         (User.role == "intake") & (User.active == True))  # noqa: E712 - SQL, not Python
     for user in intake_staff:
-        await notify(user["id"], message, link)
+        await notify(user["id"], message, link, subject=subject, kind="follow_up")
 
 
 # --- rate limits -------------------------------------------------------------------------------

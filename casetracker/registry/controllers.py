@@ -9,6 +9,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
+from casetracker.auth import policies
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
 from casetracker.auth.policies import has_permission
@@ -390,8 +391,11 @@ class RegistryController(Controller):
             q=filters["q"], status=filters["status"], flagged=bool(filters["flagged"]),
             agency_id=agency_id, today=local_today(), cycle_days=_cycle(),
             after=_int_q(request, "after"))
+        proposed = 0
+        if policies.may_confirm_proposed_officers(actor_from_connection(request)):
+            proposed = await Officer.count().where(Officer.awaiting_confirmation.eq(True))
         return _form("registry/officers.html.j2", page=page, filters=filters,
-                     agency_id=agency_id)
+                     agency_id=agency_id, proposed_count=proposed)
 
     @get("/officers/new", name="registry.officer.new", guards=EDIT)
     async def officer_new(self, request: Request[Any, Any, Any]) -> Template:

@@ -102,6 +102,12 @@ class Officer(Table, tablename="officer"):
     badge_number = Varchar(length=40, default="", index=True)
     rank = Varchar(length=60, default="")
     active = Boolean(default=True)
+    # Proposed by intake at triage (the officer is not in ICE's sheet): a supervisor confirms
+    # it or merges it with an existing officer. Plain ids, not foreign keys, so the registry
+    # does not depend on the accounts and cases apps.
+    awaiting_confirmation = Boolean(default=False, index=True)
+    proposed_by_id = Integer(null=True, default=None)
+    proposed_case_id = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -40,6 +40,7 @@ from casetracker.reports.tables import (
 )
 from casetracker.settings import Settings, get_settings, local_today
 from casetracker.storage import ObjectMissing, Store, get_store
+from casetracker.web.i18n import gettext as _
 
 log = logging.getLogger("casetracker.reports")
 
@@ -153,6 +154,20 @@ class RecommendationService:
     async def _audit(self, verb: str, rec_id: int, **details: Any) -> None:
         await audit.record(f"recommendation.{verb}", actor=self.actor,
                            object_type="recommendation", object_id=rec_id, details=details)
+
+    async def _tell(self, rec: dict[str, Any], user_ids: list[int], message: str,
+                    subject: str, kind: str) -> None:
+        """Notify (in the app; by e-mail for those who asked) inside the change's transaction;
+        never the person who made the change."""
+        from casetracker.accounts.notifications import notify_many
+
+        await notify_many(user_ids, message, f"/recommendations/{rec['id']}", subject=subject,
+                          kind=kind, skip=self.actor.id)
+
+    @staticmethod
+    def _title(rec: dict[str, Any]) -> str:
+        return rec.get("number") or rec.get("subject") or _("recommendation %(id)s",
+                                                            id=rec["id"])
 
     def _ensure_may_draft_variant(self, rec: dict[str, Any]) -> None:
         """The sensitive variant is drafted only by those who may see complainant identity."""
@@ -321,6 +336,15 @@ class RecommendationService:
                                          "submitted_by": self.actor.id}).where(
                 Recommendation.id == recommendation_id)
             await self._audit("submit", recommendation_id)
+            from casetracker.accounts.notifications import staff_with_role
+
+            approvers = [uid for uid in await staff_with_role("supervisor", "administrator")
+                         if uid != _fk_id(rec["author"])]
+            await self._tell(rec, approvers, _(
+                "%(name)s submitted the recommendation \u201c%(title)s\u201d for approval.",
+                name=self.actor.name, title=self._title(rec)),
+                _("Recommendation awaiting your approval: %(title)s", title=self._title(rec)),
+                "recommendation_submitted")
 
     async def save_and_submit(self, recommendation_id: int, values: dict[str, Any],
                               determinations: dict[str, DeterminationInput] | None = None
@@ -347,6 +371,11 @@ class RecommendationService:
                 "approved_by": self.actor.id, "approval_comment": comment[:4000],
             }).where(Recommendation.id == recommendation_id)
             await self._audit("approve", recommendation_id, comment=comment[:4000])
+            await self._tell(rec, [_fk_id(rec["author"])], _(
+                "%(name)s approved your recommendation \u201c%(title)s\u201d; it can be issued.",
+                name=self.actor.name, title=self._title(rec)),
+                _("Recommendation approved: %(title)s", title=self._title(rec)),
+                "recommendation_approved")
 
     async def return_to_draft(self, recommendation_id: int, comment: str) -> None:
         async with db.write_transaction():
@@ -358,6 +387,12 @@ class RecommendationService:
                 "submitted_at": None, "submitted_by": None, "approval_comment": comment[:4000],
             }).where(Recommendation.id == recommendation_id)
             await self._audit("return", recommendation_id, comment=comment[:4000])
+            await self._tell(rec, [_fk_id(rec["author"])], _(
+                "%(name)s returned your recommendation \u201c%(title)s\u201d to draft: "
+                "%(comment)s", name=self.actor.name, title=self._title(rec),
+                comment=comment[:4000]),
+                _("Recommendation returned to draft: %(title)s", title=self._title(rec)),
+                "recommendation_returned")
 
     async def _next_number(self, year: int) -> str:
         key = f"{NUMBER_PREFIX}-{year}"
@@ -438,6 +473,14 @@ class RecommendationService:
             await self._audit("issue", recommendation_id, number=number, sha256=sha,
                               size=len(pdf), signed=bool(signed),
                               redacted_sha256=redacted_values.get("redacted_sha256", ""))
+            people = [_fk_id(current["author"])]
+            if current.get("approved_by"):
+                people.append(_fk_id(current["approved_by"]))
+            await self._tell(current, people, _(
+                "%(name)s issued recommendation %(number)s (\u201c%(title)s\u201d).",
+                name=self.actor.name, number=number,
+                title=current.get("subject") or number),
+                _("Recommendation %(number)s issued", number=number), "recommendation_issued")
         if evidence_ids:
             from casetracker.evidence.services import record_export
 

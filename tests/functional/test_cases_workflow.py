@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from casetracker import jobs
 from casetracker.accounts.tables import Notification
 from casetracker.audit.tables import AuditEvent
 from casetracker.cases.tables import Allegation, Case, CaseAssignment, CaseNote, Referral
@@ -62,7 +63,8 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
     intake_b, supervisor_b, investigator_b = new_browser(), new_browser(), new_browser()
     intake = await login_as(intake_b, "intake", name="Ines Intake")
     supervisor = await login_as(supervisor_b, "supervisor", name="Sam Supervisor")
-    investigator = await login_as(investigator_b, "investigator", name="Ivan Investigator")
+    investigator = await login_as(investigator_b, "investigator", name="Ivan Investigator",
+                                  email_notifications=True)
     await make_user("investigator", name="Olga Other")
 
     # --- triage (intake) ---------------------------------------------------------------
@@ -136,9 +138,10 @@ async def test_complaint_walks_through_every_state(new_browser: Any, settings: A
                                          data={"investigator": str(investigator.id)})
     assert response.status_code == 303
     assert await status_of(cid) == "under_investigation"
-    # the investigator is told in the app and by e-mail
+    # the investigator is told in the app and (they turned e-mail on) by e-mail
     notes = await Notification.select().where(Notification.user == investigator.id)
     assert len(notes) == 1 and case.tracking_number in notes[0]["message"]
+    await jobs.run_due()
     mails = [p.read_text() for p in settings.outbox_dir.glob("*.eml")]
     assert len(mails) == 1
     assert f"To: {investigator.email}" in mails[0] and case.tracking_number in mails[0]
@@ -369,8 +372,8 @@ async def test_reassignment_needs_a_reason_and_notifies(new_browser: Any, settin
     await Allegation(case=case.id, allegation_type="force").save()
     supervisor_b = new_browser()
     await login_as(supervisor_b, "supervisor")
-    first = await make_user("investigator")
-    second = await make_user("investigator")
+    first = await make_user("investigator", email_notifications=True)
+    second = await make_user("investigator", email_notifications=True)
     assert (await act(supervisor_b, case.id, "assign", {"investigator": str(first.id)})
             ).status_code == 303
     page = await supervisor_b.get(f"/cases/{case.id}/assign")
@@ -389,7 +392,9 @@ async def test_reassignment_needs_a_reason_and_notifies(new_browser: Any, settin
     assert history[1]["reason"] == "First investigator on leave."
     assert await Notification.count().where(Notification.user == second.id) == 1
     assert await Notification.count().where(Notification.user == first.id) == 2
-    assert len(list(settings.outbox_dir.glob("*.eml"))) == 2
+    await jobs.run_due()
+    # each notification by e-mail: assigned (first), assigned (second), reassigned away (first)
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 3
 
 
 async def test_decline_and_refer_need_their_reason_and_body(new_browser: Any) -> None:

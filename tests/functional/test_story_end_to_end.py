@@ -139,7 +139,8 @@ async def test_a_complaint_from_filing_to_rescission(new_browser: Any, settings:
     intake_b = new_browser("198.51.100.4")
     await login_as(intake_b, "intake", name="Ines Intake")
     investigator_b = new_browser("198.51.100.5")
-    investigator = await login_as(investigator_b, "investigator", name="Ivan Investigator")
+    investigator = await login_as(investigator_b, "investigator", name="Ivan Investigator",
+                                  email_notifications=True)  # e-mail turned on
 
     # the officer is designated: the 48-weekday-hour ICE notice clock runs from receipt
     assert case["ice_notification_required"] is True
