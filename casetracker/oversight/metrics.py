@@ -60,6 +60,8 @@ class Scope:
     agency_id: int | None = None
     # "my agencies": the agencies of the viewer's portfolio (None: no such filter)
     agency_ids: tuple[int, ...] | None = None
+    # which date puts a complaint in the period: "received" (default) or "incident"
+    basis: str = "received"
 
     @property
     def is_all(self) -> bool:
