@@ -20,11 +20,13 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from casetracker.cases.listing import CHARACTERISTICS
 from casetracker.cases.tables import AllegationType, Finding
 from casetracker.oversight.bulk import bulk_insert
 
 FINDING_VALUES = {f.value for f in Finding}
 TYPE_VALUES = {t.value for t in AllegationType}
+CHARACTERISTIC_VALUES = {"", *CHARACTERISTICS}
 # the order in which a case's outcome is summarised from its allegations' findings
 OUTCOME_PRIORITY = ["sustained", "policy_failure", "training_failure", "not_sustained",
                     "exonerated", "unfounded", "administratively_closed", "withdrawn",
@@ -151,6 +153,10 @@ def parse_mapping(raw: dict[str, Any]) -> Mapping:
         if item.get("type") not in TYPE_VALUES:
             problems.append(f"category rule {item.get('pattern')!r}: unknown type "
                             f"{item.get('type')!r}")
+            continue
+        if item.get("characteristic", "") not in CHARACTERISTIC_VALUES:
+            problems.append(f"category rule {item.get('pattern')!r}: unknown characteristic "
+                            f"{item.get('characteristic')!r}")
             continue
         try:
             rules.append(CategoryRule(re.compile(item["pattern"], re.IGNORECASE), item["type"],
