@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from casetracker import db
 from casetracker.accounts.tables import Notification, User
 from casetracker.errors import NotFound
@@ -24,7 +26,8 @@ PAGE_SIZE = 50
 
 
 async def notify(user_id: int, message: str, link: str = "", *, subject: str = "",
-                 kind: str = "", email_body: str = "") -> int | None:
+                 kind: str = "", email_body: str = "", created_at: datetime | None = None
+                 ) -> int | None:
     """Create a notification for a user (joins the caller's write transaction if any), and
     promise its e-mail when the user asked for e-mail. Inactive accounts get nothing."""
     async with db.write_transaction():
@@ -34,7 +37,7 @@ async def notify(user_id: int, message: str, link: str = "", *, subject: str = "
             return None
         rows = await Notification.insert(Notification(
             user=user_id, message=message[:5000], link=link[:300], kind=kind[:40],
-            created_at=datetime.now(UTC))).returning(Notification.id)
+            created_at=created_at or datetime.now(UTC))).returning(Notification.id)
         notification_id = int(rows[0]["id"])
         if user["email_notifications"] and user["email"]:
             await _queue_email(user["email"], subject or _first_line(message),
@@ -82,7 +85,7 @@ async def unread_count(user_id: int) -> int:
 
 async def list_for(user_id: int, *, unread_only: bool = False, before_id: int | None = None
                    ) -> list[dict[str, Any]]:
-    where = Notification.user == user_id
+    where: Combinable = Notification.user == user_id
     if unread_only:
         where &= Notification.read_at.is_null()
     if before_id:

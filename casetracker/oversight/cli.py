@@ -76,7 +76,7 @@ def legacy_complaints(mapping_path: Path, accused_path: Path | None,
                 bar_holder["bar"].__exit__(None, None, None)  # type: ignore[attr-defined]
 
     result = run()
-    r = result  # type: ignore[assignment]
+    r = result
     if dry_run:
         click.echo(f"Dry run: nothing was written. The files hold {r.complaints:,} complaints "  # type: ignore[attr-defined]
                    f"and {r.allegations:,} allegations "  # type: ignore[attr-defined]

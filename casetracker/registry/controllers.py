@@ -60,7 +60,8 @@ async def _agency_page(request: Request[Any, Any, Any], agency_id: int, *,
     if has_permission(actor, Permission.OVERSIGHT_FLAGS):
         in_portfolio = agency_id in await portfolio.my_agency_ids(actor.id)
     return _form("registry/agency.html.j2", status_code, agency=agency, merges=merges,
-                 merge_candidates=candidates, in_portfolio=in_portfolio, **context)
+                 merge_candidates=candidates, in_portfolio=in_portfolio,
+                 case_history=await _case_history(request, "agency", agency_id), **context)
 
 
 async def _program_manager_page(program_manager_id: int, status_code: int = 200,
@@ -70,6 +71,24 @@ async def _program_manager_page(program_manager_id: int, status_code: int = 200,
     context.setdefault("errors", {})
     return _form("registry/program_manager.html.j2", status_code, manager=manager,
                  agreements=await queries.agreement_choices(), **context)
+
+
+async def _case_history(request: Request[Any, Any, Any], subject: str, subject_id: int
+                        ) -> dict[str, Any]:
+    """Complaint history, flags and recommendations (cases package; each part only for those
+    who may read it)."""
+    from casetracker.cases import registry_history as history
+
+    actor = actor_from_connection(request)
+    target = {f"{subject}_id": subject_id}
+    recommendations = await history.recommendations_for(actor, **target)
+    return {
+        "subject": subject,
+        "complaints": await history.complaint_history(actor, **target),
+        "flags": await history.flags_for(actor, subject, subject_id),
+        "recommendations": recommendations,
+        "issued": [r for r in recommendations if r["status"] == "issued"],
+    }
 
 
 def _service(request: Request[Any, Any, Any]) -> RegistryService:
@@ -430,7 +449,8 @@ class RegistryController(Controller):
                       ) -> Template:
         officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
         return _form("registry/officer.html.j2", officer=officer, today=local_today(),
-                     recommendations=await _recommendations(request, officer_id=officer_id))
+                     recommendations=await _recommendations(request, officer_id=officer_id),
+                     case_history=await _case_history(request, "officer", officer_id))
 
     @get("/officers/{officer_id:int}/edit", name="registry.officer.edit", guards=EDIT)
     async def officer_edit(self, officer_id: FromPath[int]) -> Template:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from casetracker.auth.actor import Actor
+from casetracker.registry.tables import Agreement
 from casetracker.reports import document, rules
 from casetracker.reports.clauses import CLAUSES, TEMPLATE_TEXTS
 from casetracker.reports.services import (
@@ -120,8 +121,14 @@ async def test_issued_document_quotes_names_and_attributes(
     flat = squeezed(text)
     assert number in text
 
-    # the agency's own agreement, and no other agency's name
-    assert squeezed(world.agency_name) in flat
+    # the agency's own agreement (agency, model, signed date, the MOA link), and no other
+    # agency's name
+    _, state, signed, _ = WORLD_AGENCIES[(model, year)]
+    assert squeezed(f"{world.agency_name} ({state}), {model}") in flat
+    assert squeezed(f"signed {signed:%B} {signed.day}, {signed.year}") in flat
+    moa_url = (await Agreement.select(Agreement.moa_url).where(
+        Agreement.id == world.agreement_id).first())["moa_url"]
+    assert moa_url and squeezed(moa_url) in flat
     for word in HELD_AGENCY_WORDS:
         assert word not in text, word
     text_key = "JEM-2025" if model == "TFM" else f"{model}-{year}"
@@ -174,6 +181,12 @@ async def test_issued_document_quotes_names_and_attributes(
     if final.agreement_action == "termination" and model != "WSO":
         assert squeezed("requested from ICE: these are ICE's data") in flat
         assert squeezed("Status of the agreement on record") in flat
+        # the MOA sequences suspension before termination: the document says so
+        assert squeezed("The agreement treats termination as a step after suspension") in flat
+        assert (squeezed("It has not been suspended") in flat) == (
+            variant != "suspended_agreement")
+    else:
+        assert squeezed("a step after suspension") not in flat
     # the findings are attributed to the person who made them
     assert squeezed("Final finding by Renata Reviewer") in flat
 
