@@ -61,6 +61,8 @@ async def run():
     await make_agreement(harlow, model="WSO")
     reyes = await make_officer(harlow, name="Daniel Reyes", badge_number="4471")
     await make_designation(reyes, jem)
+    await make_designation(await make_officer(harlow, name="Maria Soto", badge_number="5120"),
+                           jem)  # revoking one officer is then not revoking the agreement
     await make_case(status="received", context_287g="jail_screening", officers=[{
         "name": "Deputy Reyes", "badge_number": "4471", "agency_text": "Harlow sheriff",
         "description": "Tall, grey moustache"}])
@@ -216,13 +218,16 @@ async def test_the_whole_staff_path_to_an_issued_recommendation(
     await open_the_case(page)
     await page.get_by_role("link", name="Draft a rescission recommendation for this officer"
                            ).click()
-    for box in await page.locator("input[name=designation_ids], input[name=case_ids]").all():
+    await page.get_by_label(re.compile(r"Daniel Reyes")).check()
+    for box in await page.locator("input[name=case_ids]").all():
         await box.check()
     await press(page, "Draft the recommendation")
     await page.fill("textarea[name=summary]",
                     "The office recommends revoking Daniel Reyes's delegated authority.")
     await press(page, "Save and submit for approval")
-    assert "Saved and submitted for approval." in await flash(page)
+    await shot(page, "staff-path-1280-submitted")
+    assert "Saved and submitted for approval." in await flash(page), (
+        await page.locator("main").inner_text())[:3000]
     await context.close()
 
     # --- supervisor: approve -------------------------------------------------------------------
