@@ -1032,7 +1032,8 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
         await attach_related(rows, now)
         case_rows = {r["id"]: r for r in rows}
     labels = clock_labels()
-    overdue, due_soon = [], []
+    overdue: list[dict[str, Any]] = []
+    due_soon: list[dict[str, Any]] = []
     for entry in entries:
         due_at = entry["due_at"]
         item = {"case": case_rows[entry["case_id"]], "clock": entry["clock"],

@@ -68,7 +68,8 @@ async def complaint_history(actor: Actor | None, *, officer_id: int | None = Non
         base = {"case_id": case["id"], "tracking_number": case["tracking_number"],
                 "received_at": case["received_at"],
                 "status": str(rules.status_label(case["status"]))}
-        found = allegations.get(case["id"]) or [None]
+        on_case = allegations.get(case["id"])
+        found: list[dict[str, Any] | None] = list(on_case) if on_case else [None]
         for a in found:
             out.append({**base,
                         "allegation": "" if a is None else _allegation_words(a),
