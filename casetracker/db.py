@@ -232,7 +232,8 @@ def use_engine(engine: Engine) -> Engine:
     from casetracker import piccolo_conf
 
     piccolo_conf.DB = engine
-    for table in [*all_table_classes(), Migration]:
+    tables: list[type[Table]] = [*all_table_classes(), Migration]
+    for table in tables:
         table._meta.db = engine
     _engine = engine
     return engine
@@ -248,6 +249,7 @@ async def open_database(settings: Settings) -> Engine:
         # WAL persists in the file; it cannot be set inside a transaction, so set it here.
         await engine._run_in_new_connection("PRAGMA journal_mode=WAL")
     else:
+        assert isinstance(engine, PostgresEngine)
         await engine.start_connection_pool(
             min_size=min(settings.db_pool_min, settings.db_pool_max),
             max_size=settings.db_pool_max,

@@ -12,6 +12,7 @@ from casetracker.accounts.tables import User
 from casetracker.audit import services as audit
 from casetracker.auth import policies
 from casetracker.cases import clocks, rules
+from casetracker.cases import timeline as timeline_words
 from casetracker.cases.designations import designations_for
 from casetracker.cases.tables import (
     CaseAssignment,
@@ -64,6 +65,10 @@ async def _user_names(ids: set[int]) -> dict[int, str]:
     return {r["id"]: r["name"] for r in rows}
 
 
+# audit details that name a person by id (the timeline says their name)
+_PEOPLE_IN_DETAILS = ("investigator_id", "previous_investigator_id", "assignee_id")
+
+
 async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any]:
     """Everything the case page shows, for this actor (the read is audited)."""
     actor = service.actor
@@ -84,9 +89,9 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     if case["agreement"]:
         agreement = await Agreement.select().where(Agreement.id == case["agreement"]).first()
     case_officers = await CaseOfficer.select(
-        CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
+        *CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
         CaseOfficer.officer.badge_number.as_alias("registry_badge"),
-        CaseOfficer.officer.agency.name.as_alias("registry_agency"),
+        CaseOfficer.officer._.agency._.name.as_alias("registry_agency"),
         CaseOfficer.officer.awaiting_confirmation.as_alias("awaiting_confirmation"),
     ).where(CaseOfficer.case == case_id).order_by(CaseOfficer.position, CaseOfficer.id)
     designations = await designations_for([o["officer"] for o in case_officers if o["officer"]])
@@ -116,7 +121,12 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         | {t["assignee"] for t in tasks} | {a["investigator"] for a in assignments}
         | {a["assigned_by"] for a in assignments} | {e["actor_id"] for e in timeline}
         | {a["recommended_by"] for a in allegations} | {a["final_by"] for a in allegations}
-        | {i["recorded_by"] for i in interviews})
+        | {i["recorded_by"] for i in interviews}
+        | {e["details"].get(key) for e in timeline for key in _PEOPLE_IN_DETAILS
+           if isinstance(e["details"].get(key), int)})
+    for event in timeline:
+        event["words"] = timeline_words.describe(event["action"], event["details"], names,
+                                                 service.settings.timezone)
     contact = await service.view_contact(case)
     may_view_contact = policies.may_view_complainant_contact(actor, case)
     # What the complainant added from the status page, in full (the read above is audited);
@@ -127,6 +137,15 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     from casetracker.intake.staff import how_received
 
     staff_intake = await how_received(case_id)
+    # Letters to the complainant and the contact log (intake.correspondence).
+    from casetracker.intake import correspondence
+
+    may_write = policies.may_write_to_complainant(actor, case)
+    letters = contact_log = due_letters = []
+    if may_write:
+        letters = await correspondence.letters_for_case(case_id)
+        contact_log = await correspondence.contact_log(case_id)
+        due_letters = await correspondence.CorrespondenceService(actor).due_kinds(case_id)
     for follow_up in follow_ups:
         follow_up["new"] = follow_up["id"] in service.follow_ups_just_read
     consent_changes = await additions.consent_changes(case_id) if may_view_contact else []
@@ -186,6 +205,10 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "follow_ups": follow_ups,
         "return_comments": return_comments,
         "staff_intake": staff_intake,
+        "may_write_to_complainant": may_write,
+        "letters": letters,
+        "contact_log": contact_log,
+        "due_letters": due_letters,
         "follow_up_by_id": {f["id"]: f for f in follow_ups},
         "consent_changes": consent_changes,
         "clocks": case_clocks(case, now),

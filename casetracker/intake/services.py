@@ -435,7 +435,9 @@ class IntakeService:
         exist, what we told them)."""
         follow_ups = await FollowUp.select(FollowUp.id, FollowUp.received_at).where(
             FollowUp.case == case_id).order_by(FollowUp.received_at)
-        return {"follow_ups": follow_ups, "letters": []}
+        from casetracker.intake.correspondence import public_letters
+
+        return {"follow_ups": follow_ups, "letters": await public_letters(case_id)}
 
     async def follow_up_summary(self, case_id: int, follow_up_id: int) -> dict[str, Any] | None:
         """For the "we added this" message after the redirect: when, and how many files."""
