@@ -16,13 +16,15 @@ help: ## Show this help
 # on and buried the administrator banner of the first `make run`.
 # The exact versions come from requirements.lock (every package pinned, with its hashes: pip
 # refuses a file whose hash differs); pyproject.toml says only which ranges work. `make lock`
-# re-resolves the lock after a change to pyproject.toml (README: "Dependencies").
+# re-resolves the lock after a change to pyproject.toml (README: "Dependencies"). casetracker
+# itself goes in last: what the lock installed satisfies its ranges, so nothing else is fetched
+# (a dependency added to pyproject.toml without `make lock` would be, unpinned: run it).
 $(STAMP): pyproject.toml requirements.lock
 	@echo "Installing casetracker and its dependencies into $(VENV) (a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
 	$(BIN)/python -m pip install -qq --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install -qq --no-deps -e .
+	$(BIN)/python -m pip install -qq -e '.[test]'
 	@touch $(STAMP)
 
 # uv resolves for every platform and Python >= 3.11 (--universal), keeping what is locked
