@@ -99,6 +99,10 @@ class Settings:
     results_due_days: int = 30
     resolution_due_days: int = 90
     triage_due_business_days: int = 5
+    # the daily digest of deadlines: what falls within this many business days, sent once a
+    # day after this local hour
+    digest_business_days: int = 3
+    digest_hour: int = 7
     late_filing_days: int = 180
     training_cycle_days: int = 730
     db_pool_min: int = 1
@@ -220,6 +224,8 @@ def load_settings() -> Settings:
         results_due_days=_env_int("RESULTS_DUE_DAYS", 30),
         resolution_due_days=_env_int("RESOLUTION_DUE_DAYS", 90),
         triage_due_business_days=_env_int("TRIAGE_DUE_BUSINESS_DAYS", 5),
+        digest_business_days=_env_int("DIGEST_BUSINESS_DAYS", 3),
+        digest_hour=_env_int("DIGEST_HOUR", 7),
         late_filing_days=_env_int("LATE_FILING_DAYS", 180),
         training_cycle_days=_env_int("TRAINING_CYCLE_DAYS", 730),
         db_pool_min=_env_int("DB_POOL_MIN", 1),

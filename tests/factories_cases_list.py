@@ -21,7 +21,7 @@ async def make_list_case(*, status: str = "received", received_at: datetime | No
     n = next(_counter)
     received_at = received_at or BASE_TIME + timedelta(hours=n)
     case = Case(
-        tracking_number=f"CT-T{n:06d}",
+        tracking_number=fields.pop("tracking_number", f"CT-T{n:06d}"),
         status=status,
         received_at=received_at,
         narrative=narrative or f"Complaint number {n}.",

@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
-from casetracker.accounts import mfa, notifications, services, throttle
+from casetracker.accounts import mfa, notifications, preferences, services, throttle
 from casetracker.accounts.middleware import start_session
 from casetracker.accounts.role_settings import effective_2fa_roles
 from casetracker.accounts.tokens import TokenService
@@ -213,7 +213,35 @@ class AccountController(Controller):
         return Template("accounts/account.html.j2", context={
             "account": user, "tokens": [t for t in tokens if t["revoked_at"] is None],
             "recovery_left": services.remaining_recovery_codes(user), "requires_2fa": required,
+            "calendar_url": preferences.calendar_url(user.id, user.calendar_nonce),
         })
+
+    @post("/notifications", name="account.notifications")
+    async def notification_email(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Turn notification e-mails (and the daily digest by e-mail) on or off."""
+        actor = actor_from_connection(request)
+        assert actor is not None
+        form = await request.form()
+        on = form.get("email_notifications") == "on"
+        await preferences.PreferenceService(actor).set_email_notifications(on)
+        flash(request, _("You will get notifications by e-mail too.") if on else
+              _("You will get notifications in the app only."))
+        return Redirect(path="/account#notification-email", status_code=303)
+
+    @post("/calendar", name="account.calendar")
+    async def calendar(self, request: Request[Any, Any, Any]) -> Redirect:
+        """Make a (new) secret link for the calendar feed, or turn the feed off."""
+        actor = actor_from_connection(request)
+        assert actor is not None
+        form = await request.form()
+        service = preferences.PreferenceService(actor)
+        if form.get("action") == "off":
+            await service.turn_off_calendar()
+            flash(request, _("The calendar feed is off; its link no longer works."))
+        else:
+            await service.new_calendar_link()
+            flash(request, _("Your calendar link is below. Any earlier link no longer works."))
+        return Redirect(path="/account#calendar", status_code=303)
 
     @get("/password", name="account.password", opt={SETUP_STEP: True})
     async def password_form(self, request: Request[Any, Any, Any]) -> Template:

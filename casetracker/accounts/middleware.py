@@ -111,6 +111,9 @@ async def _load_signed_in_context(scope: Scope, user: User) -> None:
     scope["require_2fa_roles"] = await role_settings.effective_2fa_roles()  # type: ignore[typeddict-unknown-key]
     if scope.get("method") in ("GET", "HEAD"):
         scope["unread_notifications"] = await notifications.unread_count(user.id)  # type: ignore[typeddict-unknown-key]
+        from casetracker.cases import saved_filters
+
+        scope["saved_lists"] = await saved_filters.for_nav(user.id)  # type: ignore[typeddict-unknown-key]
 
 
 def _password_version(user: User) -> str:

@@ -24,7 +24,8 @@ PAGE_SIZE = 50
 
 
 async def notify(user_id: int, message: str, link: str = "", *, subject: str = "",
-                 kind: str = "", email_body: str = "") -> int | None:
+                 kind: str = "", email_body: str = "", created_at: datetime | None = None
+                 ) -> int | None:
     """Create a notification for a user (joins the caller's write transaction if any), and
     promise its e-mail when the user asked for e-mail. Inactive accounts get nothing."""
     async with db.write_transaction():
@@ -34,7 +35,7 @@ async def notify(user_id: int, message: str, link: str = "", *, subject: str = "
             return None
         rows = await Notification.insert(Notification(
             user=user_id, message=message[:5000], link=link[:300], kind=kind[:40],
-            created_at=datetime.now(UTC))).returning(Notification.id)
+            created_at=created_at or datetime.now(UTC))).returning(Notification.id)
         notification_id = int(rows[0]["id"])
         if user["email_notifications"] and user["email"]:
             await _queue_email(user["email"], subject or _first_line(message),

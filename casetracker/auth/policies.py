@@ -225,3 +225,15 @@ def ensure_may_act_on_case(actor: Actor | None, case: Any, action: str, what: st
     if not in_state:
         rules.check_action_state(action, status, what)
     raise Forbidden("Only the case's lead investigator or a supervisor may do that.")
+
+
+def may_search_witness_names(actor: Actor | None) -> bool:
+    """Witnesses are third parties who gave their names to the office: the search box finds
+    cases by a witness's name only for those who may see complainants' details."""
+    return has_permission(actor, P.CASE_VIEW_CONTACT)
+
+
+def sees_only_own_cases(actor: Actor | None) -> bool:
+    """Whether the actor's cases are those they lead (lists then start from them)."""
+    return not has_permission(actor, P.CASE_READ_ALL) and has_permission(
+        actor, P.CASE_READ_ASSIGNED)

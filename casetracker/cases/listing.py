@@ -24,7 +24,11 @@ from piccolo.querystring import QueryString
 
 from casetracker import db
 from casetracker.auth.actor import Actor
-from casetracker.auth.policies import case_visibility_filter
+from casetracker.auth.policies import (
+    case_visibility_filter,
+    may_search_witness_names,
+    sees_only_own_cases,
+)
 from casetracker.cases import queues, search
 from casetracker.cases.clocks import BusinessCalendar, clock_state
 from casetracker.errors import ValidationFailed
@@ -237,30 +241,92 @@ def parse_page_size(raw: str | None, default: int = DEFAULT_PAGE_SIZE) -> int:
 
 # --- cursors ----------------------------------------------------------------------------------
 
-def encode_cursor(sort: str, key: Any, case_id: int) -> str:
-    value = key.isoformat() if isinstance(key, datetime) else key
-    raw = json.dumps([sort, value, case_id], separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class Cursor:
+    """A position between two rows of a list: ``after`` (next page) or ``before`` (previous
+    page) the row with sort ``key`` and ``case_id``. Ranked search adds where its order
+    stands: ``tier`` 0 (the ranked newest matches) or 1 (older matches, newest first), the
+    ``ceiling`` (ids at or above it came after the first page and are left out) and the
+    ``floor`` (the oldest id of tier 0; None when tier 0 holds every match)."""
+
+    sort: str
+    key: Any
+    case_id: int
+    direction: str = "after"
+    tier: int = 0
+    ceiling: int = 0
+    floor: int | None = None
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    key = cursor.key.isoformat() if isinstance(cursor.key, datetime) else cursor.key
+    raw = json.dumps([cursor.sort, key, cursor.case_id, cursor.direction, cursor.tier,
+                      cursor.ceiling, cursor.floor], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
+def decode_cursor(text: str, sort: str) -> Cursor:
     """Raises ValidationFailed for a cursor that is not ours or belongs to another sort."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        saved_sort, value, case_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if saved_sort != sort or not isinstance(case_id, int):
-            raise ValueError("sort changed")
+        padded = text + "=" * (-len(text) % 4)
+        saved_sort, value, case_id, direction, tier, ceiling, floor = json.loads(
+            base64.urlsafe_b64decode(padded.encode()))
+        if saved_sort != sort or not isinstance(case_id, int) or direction not in (
+                "after", "before") or tier not in (0, 1) or not isinstance(ceiling, int) or (
+                floor is not None and not isinstance(floor, int)):
+            raise ValueError("not a cursor of this list")
+        key: Any
         if sort == "relevance":
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
+            if value is not None and (not isinstance(value, (int, float))
+                                      or isinstance(value, bool)):
                 raise ValueError("rank expected")
-            return float(value), case_id  # type: ignore[return-value]
-        key = datetime.fromisoformat(value) if value is not None else None
-        if key is not None and key.tzinfo is None:
-            key = key.replace(tzinfo=UTC)
+            key = float(value) if value is not None else None
+        else:
+            key = datetime.fromisoformat(value) if value is not None else None
+            if key is not None and key.tzinfo is None:
+                key = key.replace(tzinfo=UTC)
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise ValidationFailed({"cursor": _("This page link has expired. Start from the first "
                                             "page.")}) from exc
-    return key, case_id
+    return Cursor(sort, key, case_id, direction, tier, ceiling, floor)
+
+
+def decode_cursor_direction(text: str) -> str:
+    """``after`` or ``before`` (for the audit record), whatever the sort."""
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        return str(json.loads(base64.urlsafe_b64decode(padded.encode()))[3])
+    except (ValueError, TypeError, IndexError, KeyError, json.JSONDecodeError) as exc:
+        raise ValidationFailed({"cursor": _("This page link has expired. Start from the first "
+                                            "page.")}) from exc
+
+
+# --- a reference typed in the search box --------------------------------------------------------
+
+async def find_by_reference(actor: Actor, text: str) -> int | None:
+    """The case a typed tracking number (``CT-QN2W-24K7``, ``QN2W-24K7``, ``qn2w24k7``) or
+    legacy reference (its tracking number or its id in the old system) names, when the actor
+    may see it; else None (and the text is searched as words)."""
+    from casetracker.intake.rules import normalise_tracking_number
+
+    raw = " ".join((text or "").split()).strip('"').strip()
+    if not raw or len(raw) > 64:
+        return None
+    tracking = normalise_tracking_number(raw)
+    if " " in raw and not tracking:
+        return None  # words, not a reference
+    numbers = list(dict.fromkeys(v for v in (tracking, raw, raw.upper()) if v))
+    # an old system's id has digits (so a surname is never taken for one)
+    legacy = any(c.isdigit() for c in raw) and " " not in raw
+    condition = QueryString(
+        "(ct_case.tracking_number IN (" + ", ".join("{}" for _ in numbers) + ")"
+        + (" OR ct_case.legacy_id = {})" if legacy else ")"),
+        *numbers, *([raw] if legacy else []))
+    visibility = case_visibility_filter(actor)
+    if visibility is not None:
+        condition = QueryString("{} AND ({})", condition, visibility.querystring)
+    rows = await _run(QueryString("SELECT ct_case.id FROM ct_case WHERE {} LIMIT 2", condition))
+    return int(rows[0]["id"]) if len(rows) == 1 else None
 
 
 # --- SQL building -----------------------------------------------------------------------------
@@ -330,9 +396,60 @@ def _officer_text_condition(text: str) -> QueryString:
     )
 
 
+def _allegation_conditions(filters: CaseFilters, sparse: bool) -> list[QueryString]:
+    """Allegation filters as conditions on each case row (``EXISTS``): walking the list's own
+    order, a page stops after its rows instead of collecting every matching allegation
+    first (racial profiling is a third of all allegations). Type and characteristic
+    together mean one allegation of that type on that basis, answered from the index that
+    holds both; when that pair is rare (``sparse``) its few cases are collected instead."""
+    if filters.allegation_type and filters.characteristic:
+        if sparse:
+            return [QueryString(
+                'ct_case.id IN (SELECT "case" FROM allegation WHERE allegation_type = {} '
+                "AND protected_characteristic = {})",
+                filters.allegation_type, filters.characteristic)]
+        return [QueryString(
+            'EXISTS (SELECT 1 FROM allegation WHERE allegation."case" = ct_case.id '
+            "AND allegation.allegation_type = {} AND allegation.protected_characteristic = {})",
+            filters.allegation_type, filters.characteristic)]
+    parts = []
+    if filters.allegation_type:
+        parts.append(QueryString(
+            'EXISTS (SELECT 1 FROM allegation WHERE allegation."case" = ct_case.id '
+            "AND allegation.allegation_type = {})", filters.allegation_type))
+    if filters.characteristic:
+        # The characteristic recorded on an allegation at triage, or the one the complainant
+        # named on the form (a JSON list; the values are fixed words, so a quoted LIKE is exact).
+        json_text = "ct_case.protected_characteristics" if db.is_sqlite() else \
+            "ct_case.protected_characteristics::text"
+        parts.append(QueryString(
+            'EXISTS (SELECT 1 FROM allegation WHERE allegation."case" = ct_case.id '  # noqa: S608
+            f"AND allegation.protected_characteristic = {{}}) OR {json_text} LIKE {{}}",
+            filters.characteristic, f'%"{filters.characteristic}"%',
+        ))
+        parts[-1] = QueryString("({})", parts[-1])
+    return parts
+
+
+SPARSE_PAIR_LIMIT = 2000
+
+
+async def sparse_allegation_pair(filters: CaseFilters) -> bool:
+    """Whether the type x characteristic pair has fewer than SPARSE_PAIR_LIMIT allegations
+    (read from the index that holds both, at most that many entries)."""
+    if not (filters.allegation_type and filters.characteristic):
+        return False
+    row = await _run(QueryString(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM allegation WHERE allegation_type = {} "
+        "AND protected_characteristic = {} LIMIT {}) AS pair",
+        filters.allegation_type, filters.characteristic, SPARSE_PAIR_LIMIT))
+    return int(row[0]["n"]) < SPARSE_PAIR_LIMIT
+
+
 def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None,
-                 *, ranked: bool = False) -> QueryString:
-    """Every condition for ``ct_case`` rows: visibility first, then each filter set."""
+                 *, ranked: bool = False, sparse_allegations: bool = False) -> QueryString:
+    """Every condition for ``ct_case`` rows: visibility first, then each filter set (the
+    search itself only when ``ranked`` is false: ranked pages read it from the index)."""
     now = now or _now()
     parts: list[QueryString] = []
     visibility = case_visibility_filter(actor)  # raises Forbidden for no case access
@@ -365,21 +482,7 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
         parts.append(QueryString("ct_case.lead_investigator IS NULL"))
     elif filters.investigator_id is not None:
         parts.append(QueryString("ct_case.lead_investigator = {}", filters.investigator_id))
-    if filters.allegation_type:
-        parts.append(QueryString(
-            'ct_case.id IN (SELECT "case" FROM allegation WHERE allegation_type = {})',
-            filters.allegation_type,
-        ))
-    if filters.characteristic:
-        # The characteristic recorded on an allegation at triage, or the one the complainant
-        # named on the form (a JSON list; the values are fixed words, so a quoted LIKE is exact).
-        json_text = "ct_case.protected_characteristics" if db.is_sqlite() else \
-            "ct_case.protected_characteristics::text"
-        parts.append(QueryString(
-            '(ct_case.id IN (SELECT "case" FROM allegation WHERE protected_characteristic = {}) '  # noqa: S608
-            f"OR {json_text} LIKE {{}})",
-            filters.characteristic, f'%"{filters.characteristic}"%',
-        ))
+    parts += _allegation_conditions(filters, sparse_allegations)
     tz = BusinessCalendar.from_settings(get_settings()).tz
     if filters.received_from:
         start = datetime.combine(filters.received_from, time(), tzinfo=tz).astimezone(UTC)
@@ -393,8 +496,8 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
     if filters.queue:
         parts.append(queues.case_condition(actor, filters.queue))
     if filters.q and search.is_searchable(filters.q) and not ranked:
-        # (when ranked, the join with search.ranked_matches already keeps only matches)
-        parts.append(QueryString("ct_case.id IN ({})", search.matching_case_ids(filters.q)))
+        parts.append(QueryString("ct_case.id IN ({})", search.matching_case_ids(
+            filters.q, witnesses=may_search_witness_names(actor))))
     return _join(parts, " AND ")
 
 
@@ -402,28 +505,39 @@ _ORDER = {
     "received_desc": "ct_case.received_at DESC, ct_case.id DESC",
     "received_asc": "ct_case.received_at ASC, ct_case.id ASC",
     "due_asc": "ct_case.resolution_due_at ASC NULLS LAST, ct_case.id ASC",
-    "relevance": "search_rank.rank ASC, ct_case.id ASC",
+}
+# The same orders backwards: a previous page is read walking back from its first row.
+_REVERSED = {
+    "received_desc": "ct_case.received_at ASC, ct_case.id ASC",
+    "received_asc": "ct_case.received_at DESC, ct_case.id DESC",
+    "due_asc": "ct_case.resolution_due_at DESC NULLS FIRST, ct_case.id DESC",
 }
 _SORT_COLUMN = {"received_desc": "received_at", "received_asc": "received_at",
-                "due_asc": "resolution_due_at", "relevance": "search_rank"}
+                "due_asc": "resolution_due_at"}
 
 
-def keyset_condition(sort: str, key: datetime | None, case_id: int) -> QueryString:
-    if sort == "received_desc":
-        return QueryString("(ct_case.received_at < {} OR (ct_case.received_at = {} "
-                           "AND ct_case.id < {}))", key, key, case_id)
-    if sort == "received_asc":
-        return QueryString("(ct_case.received_at > {} OR (ct_case.received_at = {} "
-                           "AND ct_case.id > {}))", key, key, case_id)
-    if sort == "relevance":
-        return QueryString("(search_rank.rank > {} OR (search_rank.rank = {} "
-                           "AND search_rank.id > {}))", key, key, case_id)
+def keyset_condition(sort: str, key: datetime | None, case_id: int,
+                     direction: str = "after") -> QueryString:
+    """Rows after (or before) the row ``(key, case_id)`` in the list's order."""
+    later = direction == "after"
+    if sort in ("received_desc", "received_asc"):
+        # received_desc walks to smaller keys; received_asc to larger ones
+        op = "<" if (sort == "received_desc") == later else ">"
+        return QueryString(f"(ct_case.received_at {op} {{}} OR (ct_case.received_at = {{}} "
+                           f"AND ct_case.id {op} {{}}))", key, key, case_id)
     # due_asc: dated cases first (by date), then undated ones (by id)
+    if later:
+        if key is None:
+            return QueryString("(ct_case.resolution_due_at IS NULL AND ct_case.id > {})",
+                               case_id)
+        return QueryString("(ct_case.resolution_due_at > {} OR (ct_case.resolution_due_at = {} "
+                           "AND ct_case.id > {}) OR ct_case.resolution_due_at IS NULL)",
+                           key, key, case_id)
     if key is None:
-        return QueryString("(ct_case.resolution_due_at IS NULL AND ct_case.id > {})", case_id)
-    return QueryString("(ct_case.resolution_due_at > {} OR (ct_case.resolution_due_at = {} "
-                       "AND ct_case.id > {}) OR ct_case.resolution_due_at IS NULL)",
-                       key, key, case_id)
+        return QueryString("((ct_case.resolution_due_at IS NULL AND ct_case.id < {}) "
+                           "OR ct_case.resolution_due_at IS NOT NULL)", case_id)
+    return QueryString("(ct_case.resolution_due_at < {} OR (ct_case.resolution_due_at = {} "
+                       "AND ct_case.id < {}))", key, key, case_id)
 
 
 LIST_COLUMNS = (
@@ -475,54 +589,184 @@ class CasePage:
     next_cursor: str | None
     page_size: int
     filters: CaseFilters = field(default_factory=CaseFilters)
+    prev_cursor: str | None = None
+    # How many cases match: exact up to COUNT_CAP, else None with ``more_than`` = COUNT_CAP.
+    total: int | None = None
+    more_than: int | None = None
+
+
+# Ranked search scores the RANK_WINDOW newest matching cases (best first), then lists older
+# matches newest first: the cost of a page follows this number, not the number of matches.
+RANK_WINDOW = 1000
+# Counts are exact up to this many cases, then "more than" it.
+COUNT_CAP = 1000
+
+
+def _has_conditions(actor: Actor, filters: CaseFilters) -> bool:
+    return case_visibility_filter(actor) is not None or any(
+        key != "q" for key in filters.active)
+
+
+def _drive_from_cases(actor: Actor, filters: CaseFilters) -> bool:
+    """A search within one investigator's cases (their own, or the investigator filter)
+    reads those cases and looks each up in the search index, instead of walking every match
+    for the few that are theirs."""
+    return sees_only_own_cases(actor) or filters.investigator_id is not None
 
 
 async def fetch_page(actor: Actor, filters: CaseFilters, *, cursor: str | None = None,
-                     page_size: int = DEFAULT_PAGE_SIZE, now: datetime | None = None
-                     ) -> CasePage:
-    """One page of cases the actor may see, with officers and allegations: 3 queries."""
+                     page_size: int = DEFAULT_PAGE_SIZE, now: datetime | None = None,
+                     with_count: bool = False) -> CasePage:
+    """One page of cases the actor may see, with officers and allegations (and, with
+    ``with_count``, how many cases match, capped): a constant number of queries."""
     now = now or _now()
     ranked = filters.sort == "relevance" and search.is_searchable(filters.q)
     if filters.sort == "relevance" and not ranked:
         filters = replace(filters, sort="received_desc")
-    conditions = [where_clause(actor, filters, now, ranked=ranked)]
-    if cursor:
-        key, case_id = decode_cursor(cursor, filters.sort)
-        conditions.append(keyset_condition(filters.sort, key, case_id))
+    position = decode_cursor(cursor, filters.sort) if cursor else None
+    sparse = await sparse_allegation_pair(filters)
+    where = where_clause(actor, filters, now, ranked=ranked, sparse_allegations=sparse)
     if ranked:
-        # Rank and cut the page on ids alone, then join the columns shown for those rows only
-        # (a common word matches tens of thousands of cases). ct_case is joined in the inner
-        # query only when a visibility rule or another filter needs its columns.
-        needs_case = case_visibility_filter(actor) is not None or any(
-            key != "q" for key in filters.active)
-        inner = QueryString(
-            # constant SQL; every value goes through a {} parameter
-            "SELECT search_rank.id AS id, search_rank.rank AS rank FROM ({}) AS search_rank "  # noqa: S608
-            + ("JOIN ct_case ON ct_case.id = search_rank.id " if needs_case else "")
-            + "WHERE {} ORDER BY search_rank.rank, search_rank.id LIMIT {}",
-            search.ranked_matches(filters.q), _join(conditions, " AND "), page_size + 1,
-        )
-        sql = QueryString(
-            f"SELECT {LIST_COLUMNS}, page.rank AS search_rank {LIST_FROM} "
-            "JOIN ({}) AS page ON page.id = ct_case.id ORDER BY page.rank, ct_case.id",
-            inner,
-        )
+        page = await _ranked_page(actor, filters, where, position, page_size)
     else:
-        sql = QueryString(
-            f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE {{}} ORDER BY {_ORDER[filters.sort]} "
-            "LIMIT {}",
-            _join(conditions, " AND "), page_size + 1,
-        )
-    rows = await _run(sql)
-    next_cursor = None
-    if len(rows) > page_size:
-        rows = rows[:page_size]
-        last = rows[-1]
-        key = last[_SORT_COLUMN[filters.sort]]
-        next_cursor = encode_cursor(filters.sort, key if ranked else _as_datetime(key),
-                                    last["id"])
-    await attach_related(rows, now)
-    return CasePage(rows=rows, next_cursor=next_cursor, page_size=page_size, filters=filters)
+        page = await _sorted_page(filters, where, position, page_size)
+        if with_count:
+            row = (await _run(QueryString(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ct_case WHERE {} LIMIT {}) AS capped",
+                where, COUNT_CAP + 1)))[0]
+            n = int(row["n"])
+            page.total, page.more_than = (n, None) if n <= COUNT_CAP else (None, COUNT_CAP)
+    await attach_related(page.rows, now)
+    if filters.q and search.is_searchable(filters.q) and page.rows:
+        found = await search.snippets(filters.q, [r["id"] for r in page.rows],
+                                      witnesses=may_search_witness_names(actor))
+        for row in page.rows:
+            row["snippet"] = found.get(row["id"])
+    return page
+
+
+async def _sorted_page(filters: CaseFilters, where: QueryString, position: Cursor | None,
+                       page_size: int) -> CasePage:
+    sort = filters.sort
+    backwards = position is not None and position.direction == "before"
+    conditions = [where]
+    if position is not None:
+        conditions.append(keyset_condition(sort, position.key, position.case_id,
+                                           position.direction))
+    order = _REVERSED[sort] if backwards else _ORDER[sort]
+    rows = await _run(QueryString(
+        f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE {{}} ORDER BY {order} LIMIT {{}}",
+        _join(conditions, " AND "), page_size + 1))
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if backwards:
+        rows.reverse()
+
+    def at(row: dict[str, Any], direction: str) -> str:
+        return encode_cursor(Cursor(sort, _as_datetime(row[_SORT_COLUMN[sort]]), row["id"],
+                                    direction))
+
+    has_next = (more and not backwards) or (backwards and bool(rows))
+    has_prev = (more and backwards) or (position is not None and not backwards and bool(rows))
+    return CasePage(rows=rows, page_size=page_size, filters=filters,
+                    next_cursor=at(rows[-1], "after") if has_next and rows else None,
+                    prev_cursor=at(rows[0], "before") if has_prev and rows else None)
+
+
+async def _ranked_page(actor: Actor, filters: CaseFilters, where: QueryString,
+                       position: Cursor | None, page_size: int) -> CasePage:
+    """Best match first among the RANK_WINDOW newest matches ("tier 0", by rank then id),
+    then the older matches newest first ("tier 1", by id): one total order that keyset
+    cursors walk both ways."""
+    witnesses = may_search_witness_names(actor)
+    conditions = where if _has_conditions(actor, filters) else None
+    drive = _drive_from_cases(actor, filters)
+
+    def matches(**kwargs: Any) -> QueryString:
+        return search.candidates(filters.q, witnesses=witnesses, conditions=conditions,
+                                 drive_from_cases=drive, **kwargs)
+
+    if position is None:
+        top = (await _run(QueryString("SELECT COALESCE(MAX(id), 0) AS top FROM ct_case")))[0]
+        ceiling = int(top["top"]) + 1
+    else:
+        ceiling = position.ceiling
+    want = page_size + 1
+    backwards = position is not None and position.direction == "before"
+    found: list[tuple[int, float | None, int]] = []  # (tier, rank, id) in reading order
+    floor: int | None = position.floor if position is not None else None
+    window_count: int | None = None
+
+    async def tier0(keyset: QueryString | None, reverse: bool, limit: int) -> None:
+        nonlocal floor, window_count
+        order = "page.rank DESC, page.id DESC" if reverse else "page.rank, page.id"
+        rows = await _run(QueryString(
+            "WITH cand AS MATERIALIZED ({}), "  # noqa: S608 - constant SQL, values are {}
+            "stats AS (SELECT COUNT(*) AS n, MIN(id) AS low FROM cand) "
+            "SELECT stats.n AS n, stats.low AS low, page.id AS id, page.rank AS rank "
+            "FROM stats LEFT JOIN (SELECT id, rank FROM cand WHERE {} "
+            f"ORDER BY {order.replace('page.', '')} LIMIT {{}}) AS page ON 1 = 1 "
+            f"ORDER BY {order}",
+            matches(below=ceiling, limit=RANK_WINDOW),
+            keyset if keyset is not None else QueryString("1 = 1"), limit))
+        window_count = int(rows[0]["n"]) if rows else 0
+        floor = int(rows[0]["low"]) if rows and window_count >= RANK_WINDOW else None
+        found.extend((0, float(r["rank"]), int(r["id"])) for r in rows if r["id"] is not None)
+
+    async def tier1(below: int, above: int, reverse: bool, limit: int) -> None:
+        rows = await _run(matches(below=below, above=above, limit=limit,
+                                  newest_first=not reverse))
+        found.extend((1, None, int(r["id"])) for r in rows)
+
+    if not backwards:
+        if position is None or position.tier == 0:
+            keyset = None if position is None else QueryString(
+                "(rank > {} OR (rank = {} AND id > {}))", position.key, position.key,
+                position.case_id)
+            await tier0(keyset, False, want)
+            if len(found) < want and floor is not None:
+                await tier1(floor, 0, False, want - len(found))
+        elif floor is not None:
+            await tier1(position.case_id, 0, False, want)
+    else:
+        assert position is not None
+        if position.tier == 1 and floor is not None:
+            await tier1(floor, position.case_id, True, want)
+            if len(found) < want:
+                await tier0(None, True, want - len(found))
+        else:
+            await tier0(QueryString("(rank < {} OR (rank = {} AND id < {}))", position.key,
+                                    position.key, position.case_id), True, want)
+    more = len(found) > page_size
+    found = found[:page_size]
+    if backwards:
+        found.reverse()
+    rows = []
+    if found:
+        ids = [case_id for _tier, _rank, case_id in found]
+        by_id = {r["id"]: r for r in await _run(QueryString(
+            f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE ct_case.id IN ("
+            + ", ".join("{}" for _ in ids) + ")", *ids))}
+        for tier, rank, case_id in found:
+            if case_id in by_id:
+                rows.append({**by_id[case_id], "search_rank": rank, "search_tier": tier})
+
+    def at(item: tuple[int, float | None, int], direction: str) -> str:
+        tier, rank, case_id = item
+        return encode_cursor(Cursor("relevance", rank, case_id, direction, tier, ceiling, floor))
+
+    has_next = (more and not backwards) or (backwards and bool(found))
+    has_prev = (more and backwards) or (position is not None and not backwards and bool(found))
+    page = CasePage(rows=rows, page_size=page_size, filters=filters,
+                    next_cursor=at(found[-1], "after") if has_next and found else None,
+                    prev_cursor=at(found[0], "before") if has_prev and found else None)
+    # The count: exact while every match is in the ranked window, else "more than".
+    if floor is not None or (window_count is None and position is not None
+                             and position.tier == 1):
+        page.more_than = RANK_WINDOW
+    elif window_count is not None:
+        page.total = window_count
+    return page
 
 
 async def attach_related(rows: list[dict[str, Any]], now: datetime) -> None:

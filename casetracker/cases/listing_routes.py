@@ -7,24 +7,29 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import Request, get
-from litestar.response import Stream
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Stream
 
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
 from casetracker.auth.policies import case_visibility_filter
-from casetracker.cases import listing, queues
+from casetracker.cases import listing, queues, saved_filters
 from casetracker.cases.api import API_ROUTE_HANDLERS
 from casetracker.cases.controllers import requires_case_access
 from casetracker.errors import ValidationFailed
 from casetracker.web.csv_safety import safe_cell
+from casetracker.web.flash import flash
 from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
+
+FormBody = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _actor(request: Request[Any, Any, Any]) -> Actor:
@@ -77,27 +82,35 @@ async def my_tasks(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/cases", name="cases.list", include_in_schema=False, guards=[requires_case_access])
-async def case_list(request: Request[Any, Any, Any]) -> Template:
+async def case_list(request: Request[Any, Any, Any]) -> Template | Redirect:
     actor = _actor(request)
     filters, errors = listing.parse_filters(request.query_params)
     page_size = listing.parse_page_size(request.query_params.get("per_page"))
     cursor = request.query_params.get("cursor") or None
+    if filters.q and not cursor:
+        # A tracking number (or a legacy reference) goes straight to its case.
+        case_id = await listing.find_by_reference(actor, filters.q)
+        if case_id is not None:
+            return Redirect(path=f"/cases/{case_id}", status_code=303)
     try:
-        page = await listing.fetch_page(actor, filters, cursor=cursor, page_size=page_size)
+        page = await listing.fetch_page(actor, filters, cursor=cursor, page_size=page_size,
+                                        with_count=True)
     except ValidationFailed as exc:
         errors.update(exc.errors)
-        page = await listing.fetch_page(actor, filters, page_size=page_size)
+        page = await listing.fetch_page(actor, filters, page_size=page_size, with_count=True)
         cursor = None
+    direction = ("previous" if _cursor_goes_back(cursor) else "next") if cursor else "first"
     await audit.record("case.list", actor=actor, object_type="case",
                        details={"view": "list", "filters": filters.active, "sort": filters.sort,
-                                "page": "next" if cursor else "first",
-                                "shown": len(page.rows)})
+                                "page": direction, "shown": len(page.rows)})
     params = filters.query_params()
     if page_size != listing.DEFAULT_PAGE_SIZE:
         params.append(("per_page", str(page_size)))
     next_url = ("/cases?" + urlencode([*params, ("cursor", page.next_cursor)])
                 if page.next_cursor else None)
-    first_url = "/cases?" + urlencode(params) if cursor else None
+    prev_url = ("/cases?" + urlencode([*params, ("cursor", page.prev_cursor)])
+                if page.prev_cursor else None)
+    first_url = "/cases?" + urlencode(params) if page.prev_cursor else None
     choices = await listing.filter_choices()
     officer = await listing.chosen_officer(filters)
     if officer is not None:
@@ -107,7 +120,8 @@ async def case_list(request: Request[Any, Any, Any]) -> Template:
         "cases/list.html.j2",
         context={"page": page, "filters": filters, "errors": errors, "labels": labels(),
                  "choices": choices, "officer": officer, "next_url": next_url,
-                 "first_url": first_url,
+                 "first_url": first_url, "prev_url": prev_url,
+                 "saved_query": urlencode(filters.query_params()),
                  "export_url": "/cases/export.csv" + ("?" + urlencode(filters.query_params())
                                                       if filters.query_params() else ""),
                  "states": listing.STATES, "models": listing.MODELS,
@@ -117,6 +131,37 @@ async def case_list(request: Request[Any, Any, Any]) -> Template:
                  "queue_label": queues.queue_labels().get(filters.queue, "")},
         status_code=422 if errors else 200,
     )
+
+
+def _cursor_goes_back(cursor: str) -> bool:
+    try:
+        return listing.decode_cursor_direction(cursor) == "before"
+    except ValidationFailed:
+        return False
+
+
+@post("/cases/saved", name="cases.saved.create", include_in_schema=False,
+      guards=[requires_case_access])
+async def save_filter(request: Request[Any, Any, Any], data: FormBody) -> Redirect:
+    actor = _actor(request)
+    query = str(data.get("query", ""))[:2000]
+    back = "/cases" + ("?" + saved_filters.canonical_query(query) if query else "")
+    try:
+        saved = await saved_filters.save(actor, str(data.get("name", ""))[:500], query)
+    except ValidationFailed as exc:
+        flash(request, next(iter(exc.errors.values())), "error")
+        return Redirect(path=back, status_code=303)
+    flash(request, _("Saved as \u201c%(name)s\u201d: it is in your navigation.")
+          % {"name": saved.name})
+    return Redirect(path=back, status_code=303)
+
+
+@post("/cases/saved/{saved_id:int}/remove", name="cases.saved.remove", include_in_schema=False,
+      guards=[requires_case_access])
+async def remove_filter(request: Request[Any, Any, Any], saved_id: FromPath[int]) -> Redirect:
+    name = await saved_filters.remove(_actor(request), saved_id)
+    flash(request, _("Removed the saved list \u201c%(name)s\u201d.") % {"name": name})
+    return Redirect(path="/cases", status_code=303)
 
 
 EXPORT_COLUMNS = (
@@ -202,4 +247,5 @@ async def case_export(request: Request[Any, Any, Any]) -> Stream:
     )
 
 
-LISTING_ROUTE_HANDLERS = [dashboard, my_tasks, case_list, case_export, *API_ROUTE_HANDLERS]
+LISTING_ROUTE_HANDLERS = [dashboard, my_tasks, case_list, save_filter, remove_filter,
+                          case_export, *API_ROUTE_HANDLERS]

@@ -1,16 +1,19 @@
-"""Full-text search over complainants' narratives and case notes, on both engines.
+"""Full-text search over each case's one search document, on both engines.
 
-The one entry point is ``matching_case_ids(query)``: a SQL sub-select of the ids of cases whose
-narrative (or harm) or one of whose notes matches, to drop into a ``WHERE id IN (...)``.
-The indexes come from migrations/cases/*_search_and_indexes.py:
-- SQLite: FTS5 external-content tables ``case_fts`` / ``case_note_fts`` (``unicode61
-  remove_diacritics 2``), ranked with ``bm25``;
-- PostgreSQL: stored documents ``case_search_doc`` / ``case_note_search_doc`` (tsvectors in
-  the ``casetracker_search`` configuration: ``simple`` + ``unaccent``, kept by triggers, GIN
-  indexed), queried with ``websearch_to_tsquery``, ranked with ``ts_rank``.
+A case's document holds its narrative and harm, its notes, the officers named on it (typed
+names and badges, and the registry officers linked to it or to its allegations), its agency's
+name and, apart, its witnesses' names (searched only for roles allowed to see them). It is
+kept by triggers (migrations/cases/*_one_search_document.py):
+- SQLite: the FTS5 table ``case_search_fts`` (rowid = case id; ``unicode61 remove_diacritics
+  2``), ranked with ``bm25``, snippets with ``snippet()``;
+- PostgreSQL: ``case_search_doc`` (``document`` and ``witness_document`` tsvectors in the
+  ``casetracker_search`` configuration: ``simple`` + ``unaccent``, GIN indexed), queried with
+  ``websearch_to_tsquery``, ranked with ``ts_rank``, snippets with ``ts_headline``.
 
-Both accept the same small "web search" syntax: words (all must match), "quoted phrases",
-``-word`` to exclude, and ``or`` between words. Accents and case never matter.
+Both accept the same small "web search" syntax: words (all must match in one case's
+document), "quoted phrases", ``-word`` to exclude, and ``or`` between words. Accents and case
+never matter. Lists use ``candidates`` (matching cases newest first, straight from the index,
+bounded) and ``snippets`` (for the rows of one page); see cases/listing.py for the ranking.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
 from piccolo.querystring import QueryString
 
 from casetracker import db
@@ -89,56 +93,160 @@ def websearch_text(text: str) -> str:
     return " or ".join(groups)
 
 
+# The search documents of the cases selected by ``{ids}`` (SQL giving case ids), SQLite: the
+# statement the triggers of migrations/cases/*_one_search_document.py run for one case, here
+# for bulk loads (cases/seed.py suspends the triggers and fills the documents once).
+SQLITE_FILL = """INSERT INTO case_search_fts
+  (rowid, narrative, harm, notes, officers, agency, witnesses)
+SELECT c.id, c.narrative, c.harm,
+  COALESCE((SELECT group_concat(n.body, ' … ') FROM case_note n WHERE n."case" = c.id), ''),
+  COALESCE((SELECT group_concat(t, ' · ') FROM (
+      SELECT TRIM(co.name || ' ' || co.badge_number || ' ' || COALESCE(o.name, '') || ' '
+                  || COALESCE(o.badge_number, '')) AS t
+      FROM case_officer co LEFT JOIN officer o ON o.id = co.officer WHERE co."case" = c.id
+      UNION SELECT TRIM(o.name || ' ' || o.badge_number) FROM allegation a
+      JOIN officer o ON o.id = a.officer WHERE a."case" = c.id)), ''),
+  COALESCE((SELECT ag.name FROM agency ag WHERE ag.id = c.agency), ''),
+  COALESCE((SELECT group_concat(w.name, ' · ') FROM witness w WHERE w."case" = c.id), '')
+FROM ct_case c WHERE c.id IN ({ids})"""
+# PostgreSQL: the tables whose trigger keeps the documents (cases/seed.py disables them).
+PG_TRIGGER_TABLES = ("ct_case", "case_note", "case_officer", "allegation", "witness")
+
+
 def is_searchable(text: str) -> bool:
     return bool(parse_query(text))
 
 
-def matching_case_ids(text: str) -> QueryString:
-    """SQL selecting the ids of cases whose narrative/harm or notes match ``text``.
+# The document's parts; witnesses' names only for roles allowed to see them.
+PUBLIC_COLUMNS = "{narrative harm notes officers agency}"
+# bm25 weights by column (narrative, harm, notes, officers, agency, witnesses): a name typed
+# in the search box is most likely an officer's.
+BM25 = "bm25(case_search_fts, 1.0, 1.0, 1.0, 3.0, 2.0, 2.0)"
 
-    Visibility is not applied here: callers add ``case_visibility_filter`` to the outer query
-    (see cases/listing.py), so search never shows a case the list would hide.
+
+def _sqlite_match(text: str, witnesses: bool) -> str:
+    expression = fts5_expression(text)
+    match = f"{PUBLIC_COLUMNS} : ({expression})"
+    if witnesses:
+        match += f" OR {{witnesses}} : ({expression})"
+    return match
+
+
+def _pg_match(witnesses: bool) -> str:
+    return ("(case_search_doc.document @@ q OR case_search_doc.witness_document @@ q)"
+            if witnesses else "case_search_doc.document @@ q")
+
+
+def _pg_rank(witnesses: bool) -> str:
+    if witnesses:
+        return ("(-GREATEST(ts_rank(case_search_doc.document, q), "
+                "ts_rank(case_search_doc.witness_document, q)))::float8")
+    return "(-ts_rank(case_search_doc.document, q))::float8"
+
+
+def candidates(text: str, *, witnesses: bool, conditions: QueryString | None,
+               below: int, above: int = 0, limit: int, newest_first: bool = True,
+               drive_from_cases: bool = False) -> QueryString:
+    """SQL giving ``(id, rank)`` of the cases matching ``text`` with ``above < id < below``
+    and ``conditions`` (on ``ct_case``), newest (highest id) first or oldest first, at most
+    ``limit``: read in id order straight from the index and scored only for the rows
+    returned, so the cost follows ``limit``, not the number of matches. Rank: smaller is
+    more relevant (bm25 on SQLite, -ts_rank on PostgreSQL).
+
+    ``drive_from_cases``: when the conditions keep few cases (an investigator's own), walk
+    those and look each up in the index instead of walking the matches.
     """
+    direction = "DESC" if newest_first else "ASC"
+    where = conditions if conditions is not None else QueryString("1 = 1")
     if db.is_sqlite():
-        expression = fts5_expression(text)
+        match = _sqlite_match(text, witnesses)
+        if drive_from_cases:
+            # CROSS JOIN keeps ct_case outside (SQLite never reorders it).
+            return QueryString(
+                f"SELECT ct_case.id AS id, {BM25} AS rank FROM ct_case "  # noqa: S608
+                "CROSS JOIN case_search_fts ON case_search_fts.rowid = ct_case.id "
+                "WHERE case_search_fts MATCH {} AND ct_case.id < {} AND ct_case.id > {} "
+                f"AND {{}} ORDER BY ct_case.id {direction} LIMIT {{}}",
+                match, below, above, where, limit)
+        join = ("JOIN ct_case ON ct_case.id = case_search_fts.rowid "
+                if conditions is not None else "")
         return QueryString(
-            "SELECT rowid FROM case_fts WHERE case_fts MATCH {} "
-            'UNION SELECT case_note."case" FROM case_note_fts '
-            "JOIN case_note ON case_note.id = case_note_fts.rowid "
-            "WHERE case_note_fts MATCH {}",
-            expression, expression,
-        )
-    query = websearch_text(text)
+            f"SELECT case_search_fts.rowid AS id, {BM25} AS rank FROM case_search_fts "  # noqa: S608
+            + join + "WHERE case_search_fts MATCH {} AND case_search_fts.rowid < {} "
+            f"AND case_search_fts.rowid > {{}} AND {{}} "
+            f"ORDER BY case_search_fts.rowid {direction} LIMIT {{}}",
+            match, below, above, where, limit)
+    join = "JOIN ct_case ON ct_case.id = case_search_doc.case_id " \
+        if conditions is not None else ""
     return QueryString(
-        f"SELECT case_id FROM case_search_doc WHERE document @@ websearch_to_tsquery("  # noqa: S608
-        f"{PG_CONFIG}, {{}}) UNION SELECT case_id FROM case_note_search_doc "
-        f"WHERE document @@ websearch_to_tsquery({PG_CONFIG}, {{}})",
-        query, query,
-    )
+        f"SELECT case_search_doc.case_id AS id, {_pg_rank(witnesses)} AS rank "  # noqa: S608
+        f"FROM case_search_doc {join}CROSS JOIN websearch_to_tsquery({PG_CONFIG}, {{}}) AS q "
+        f"WHERE {_pg_match(witnesses)} AND case_search_doc.case_id < {{}} "
+        "AND case_search_doc.case_id > {} AND {} "
+        f"ORDER BY case_search_doc.case_id {direction} LIMIT {{}}",
+        websearch_text(text), below, above, where, limit)
 
 
-def ranked_matches(text: str) -> QueryString:
-    """SQL giving ``(id, rank)`` for every matching case, smaller rank = more relevant: the best
-    of the narrative's and the notes' scores (bm25 on SQLite, -ts_rank on PostgreSQL, as
-    double precision so that keyset cursors compare exactly)."""
+def matching_case_ids(text: str, *, witnesses: bool) -> QueryString:
+    """SQL selecting the ids of every matching case (for exports and reference checks;
+    lists use ``candidates``). Visibility is the caller's: add ``case_visibility_filter``
+    to the outer query, as cases/listing.py does."""
     if db.is_sqlite():
-        expression = fts5_expression(text)
-        return QueryString(
-            "SELECT id, MIN(rank) AS rank FROM ("
-            "SELECT rowid AS id, bm25(case_fts) AS rank FROM case_fts WHERE case_fts MATCH {} "
-            'UNION ALL SELECT case_note."case" AS id, bm25(case_note_fts) AS rank '
-            "FROM case_note_fts JOIN case_note ON case_note.id = case_note_fts.rowid "
-            "WHERE case_note_fts MATCH {}) AS matches GROUP BY id",
-            expression, expression,
-        )
-    query = websearch_text(text)
+        return QueryString("SELECT rowid FROM case_search_fts WHERE case_search_fts MATCH {}",
+                           _sqlite_match(text, witnesses))
     return QueryString(
-        "SELECT id, MIN(rank) AS rank FROM ("  # noqa: S608
-        "SELECT case_id AS id, (-ts_rank(document, q))::float8 AS rank "
-        f"FROM case_search_doc, websearch_to_tsquery({PG_CONFIG}, {{}}) AS q "
-        "WHERE document @@ q "
-        "UNION ALL SELECT case_id AS id, (-ts_rank(document, q))::float8 AS rank "
-        f"FROM case_note_search_doc, websearch_to_tsquery({PG_CONFIG}, {{}}) AS q "
-        "WHERE document @@ q) AS matches GROUP BY id",
-        query, query,
-    )
+        "SELECT case_search_doc.case_id FROM case_search_doc "  # noqa: S608
+        f"CROSS JOIN websearch_to_tsquery({PG_CONFIG}, {{}}) AS q WHERE {_pg_match(witnesses)}",
+        websearch_text(text))
+
+
+# Markers around matched words in a snippet: private-use characters, never typed.
+_START, _STOP = "\ue000", "\ue001"
+SNIPPET_WORDS = 16
+
+
+async def snippets(text: str, ids: list[int], *, witnesses: bool) -> dict[int, Markup]:
+    """The highlighted passage where each case matches, escaped, with ``<mark>`` around the
+    matched words: one query for the page's rows (never for more)."""
+    if not ids or not is_searchable(text):
+        return {}
+    marks = ", ".join("{}" for _ in ids)
+    if db.is_sqlite():
+        sql = QueryString(
+            f"SELECT rowid AS id, snippet(case_search_fts, -1, '{_START}', '{_STOP}', '…', "  # noqa: S608
+            f"{SNIPPET_WORDS}) AS snippet FROM case_search_fts WHERE case_search_fts MATCH {{}} "
+            f"AND rowid IN ({marks})",
+            _sqlite_match(text, witnesses), *ids)
+    else:
+        parts = ("ct_case.narrative, ct_case.harm, case_search_doc.notes, "
+                 "case_search_doc.officers, case_search_doc.agency"
+                 + (", case_search_doc.witnesses" if witnesses else ""))
+        options = (f"StartSel={_START}, StopSel={_STOP}, MaxWords={SNIPPET_WORDS + 4}, "
+                   "MinWords=6, MaxFragments=2, FragmentDelimiter=\" … \"")
+        sql = QueryString(
+            f"SELECT ct_case.id AS id, ts_headline({PG_CONFIG}, "  # noqa: S608
+            f"translate(concat_ws(' · ', {parts}), '{_START}{_STOP}', ''), q, {{}}) AS snippet "
+            "FROM ct_case JOIN case_search_doc ON case_search_doc.case_id = ct_case.id "
+            f"CROSS JOIN websearch_to_tsquery({PG_CONFIG}, {{}}) AS q "
+            f"WHERE ct_case.id IN ({marks})",
+            options, websearch_text(text), *ids)
+    rows = await db.current_engine().run_querystring(sql)
+    return {row["id"]: highlight(row["snippet"] or "") for row in rows or ()}
+
+
+def highlight(snippet: str) -> Markup:
+    """Escape a snippet and turn its markers into ``<mark>``: only our own tags survive."""
+    out: list[str] = []
+    open_mark = False
+    for piece in re.split(f"([{_START}{_STOP}])", snippet):
+        if piece == _START and not open_mark:
+            out.append("<mark>")
+            open_mark = True
+        elif piece == _STOP and open_mark:
+            out.append("</mark>")
+            open_mark = False
+        elif piece not in (_START, _STOP):
+            out.append(str(escape(piece)))
+    if open_mark:
+        out.append("</mark>")
+    return Markup("".join(out))  # noqa: S704 - every piece of text above is escaped

@@ -33,6 +33,7 @@ from piccolo.table import Table
 
 from casetracker import db
 from casetracker.accounts.tables import User
+from casetracker.cases import search
 from casetracker.cases.clocks import BusinessCalendar, ClockRules, intake_deadlines, results_due
 from casetracker.cases.tables import Allegation, Case, CaseNote, CaseOfficer
 from casetracker.registry.rules import agency_match_key
@@ -204,6 +205,7 @@ class _Writer:
         self.engine = db.current_engine()
         self.sqlite = isinstance(self.engine, SQLiteEngine)
         self.conn: Any = None
+        self.suspended: list[tuple[str, str]] = []
 
     async def __aenter__(self) -> _Writer:
         if self.sqlite:
@@ -258,6 +260,41 @@ class _Writer:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+
+    async def suspend_search_index(self) -> None:
+        """The search documents are filled once at the end (``resume_search_index``), not
+        rebuilt by the triggers for every note and officer as rows arrive."""
+        if self.sqlite:
+            self.suspended = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'case_search_%'").fetchall()
+            for name, _sql in self.suspended:
+                self.conn.execute(f'DROP TRIGGER "{name}"')
+            return
+        for table in search.PG_TRIGGER_TABLES:
+            await self.conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER case_search_doc_sync")
+
+    async def resume_search_index(self, first_case_id: int) -> None:
+        if self.sqlite:
+            def fill() -> None:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.execute("DELETE FROM case_search_fts WHERE rowid >= ?",
+                                  (first_case_id,))
+                self.conn.execute(search.SQLITE_FILL.format(ids="SELECT id FROM ct_case "
+                                                            "WHERE id >= ?"), (first_case_id,))
+                for _name, sql in self.suspended:
+                    self.conn.execute(sql)
+                self.conn.execute("COMMIT")
+
+            await asyncio.to_thread(fill)
+            return
+        async with self.conn.transaction():
+            for table in search.PG_TRIGGER_TABLES:
+                await self.conn.execute(
+                    f"ALTER TABLE {table} ENABLE TRIGGER case_search_doc_sync")
+            await self.conn.execute(
+                "SELECT casetracker_refresh_search_docs(ARRAY(SELECT id FROM ct_case "
+                "WHERE id >= $1))", first_case_id)
 
     async def fix_sequences(self, tables: list[type[Table]]) -> None:
         if self.sqlite:
@@ -420,6 +457,8 @@ async def seed_cases(count: int, seed: int = 1, *, batch_size: int = 2000,
         agencies, agreements, officers = await _ensure_registry(rng, writer, now, report)
         investigators, supervisors = await _ensure_staff(rng, writer, now, report)
         case_id = await writer.next_id(Case)
+        first_case_id = case_id
+        await writer.suspend_search_index()
         officer_row_id = await writer.next_id(CaseOfficer)
         allegation_id = await writer.next_id(Allegation)
         note_id = await writer.next_id(CaseNote)
@@ -598,12 +637,13 @@ async def seed_cases(count: int, seed: int = 1, *, batch_size: int = 2000,
             if progress:
                 progress(done, count)
         await writer.fix_sequences([Case, CaseOfficer, Allegation, CaseNote])
+        await writer.resume_search_index(first_case_id)
         if not writer.sqlite:
             # After a bulk load: planner statistics, and the visibility map that lets
             # PostgreSQL answer counts from (partial) indexes alone. Autovacuum would get
             # there too, later.
             for table in ("ct_case", "case_officer", "allegation", "case_note",
-                          "case_search_doc", "case_note_search_doc"):
+                          "case_search_doc"):
                 await writer.conn.execute(f"VACUUM ANALYZE {table}")
         else:
             writer.conn.execute("ANALYZE")

@@ -271,3 +271,23 @@ class Referral(Table, tablename="referral"):
     is_ice_notification = Boolean(default=False)
     created_by = ForeignKey(references=User, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SavedFilter(Table, tablename="saved_filter"):
+    """A filtered case list a person named ("My profiling cases in Texas"); it appears in
+    their navigation. ``query`` holds the list's URL query string (filters and sort only)."""
+
+    owner = ForeignKey(references=User, index=True)
+    name = Varchar(length=80)
+    query = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class DashboardFigures(Table, tablename="dashboard_figures"):
+    """The dashboard's counts for a whole scope of cases ("all", "triage"), counted by the
+    periodic job ``cases.dashboard_figures`` when the case table is large (see
+    cases/listing.py); ``figures`` is a JSON object of counts."""
+
+    scope = Varchar(length=20, unique=True)
+    figures = Text(default="{}")
+    computed_at = Timestamptz(default=TimestamptzNow())

@@ -166,3 +166,17 @@ def format_moment(value: datetime) -> str:
     glue = str(babel_dates.get_datetime_format("long", locale=_cldr_locale()))
     text = glue.replace("{1}", format_day(value)).replace("{0}", format_clock(value))
     return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def format_full_day(value: date) -> str:
+    """A day with its weekday: "Monday, December 7, 2026" / "lunes, 7 de diciembre de 2026"."""
+    if isinstance(value, datetime):
+        value = value.date()
+    return babel_dates.format_date(value, format="full", locale=_cldr_locale())
+
+
+def format_full_moment(value: datetime) -> str:
+    """A deadline as people read it: "Monday, December 7, 2026, 9:12 AM EST"."""
+    glue = str(babel_dates.get_datetime_format("long", locale=_cldr_locale()))
+    text = glue.replace("{1}", format_full_day(value)).replace("{0}", format_clock(value))
+    return text.replace("\u202f", " ").replace("\u00a0", " ")

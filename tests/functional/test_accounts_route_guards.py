@@ -26,6 +26,8 @@ ANY_STAFF_ROUTE_NAMES = frozenset({
     "account.2fa.confirm",
     "account.2fa.recovery",
     "account.2fa.disable",
+    "account.notifications",
+    "account.calendar",
     "notifications",
     "notifications.read",
     "notifications.read_all",
