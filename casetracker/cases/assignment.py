@@ -15,6 +15,9 @@ from casetracker.cases.casework import CaseWork
 from casetracker.cases.tables import Case, CaseAssignment
 from casetracker.errors import ValidationFailed
 from casetracker.web.i18n import gettext as _
+from casetracker.web.i18n import ngettext
+
+MAX_BULK = 200
 
 
 @dataclass
@@ -52,7 +55,7 @@ class AssignmentVerbs(CaseWork):
         return list(loads.values())
 
     async def assign_investigator(self, case_id: int, investigator_id: int | None,
-                                  reason: str = "") -> None:
+                                  reason: str = "", *, notify: bool = True) -> None:
         """First assignment moves an open case under investigation; reassignment (any working
         state) needs a reason. The investigator is notified in the app and by e-mail."""
         async with db.write_transaction():
@@ -82,6 +85,8 @@ class AssignmentVerbs(CaseWork):
                               investigator=investigator["name"],
                               previous_investigator_id=case["lead_investigator"],
                               reason=reason.strip())
+            if not notify:
+                return
             message = _("You are now the lead investigator on case %(number)s.",
                         number=case["tracking_number"])
             if reassign and reason.strip():
@@ -96,6 +101,87 @@ class AssignmentVerbs(CaseWork):
                       number=case["tracking_number"], name=investigator["name"]),
                     "", _("Case %(number)s reassigned", number=case["tracking_number"]),
                     kind="case_reassigned")
+
+
+    async def bulk_candidates(self, case_ids: list[int]) -> list[dict[str, Any]]:
+        """The chosen cases the actor may see, in the order chosen, each saying whether it can
+        be assigned (open), reassigned (under a lead) or neither, with its status."""
+        ids = list(dict.fromkeys(case_ids))[:MAX_BULK]
+        if not ids:
+            return []
+        rows = await Case.select(Case.id, Case.tracking_number, Case.status,
+                                 Case.lead_investigator, Case.lead_investigator.name).where(
+            Case.id.is_in(ids))
+        by_id = {r["id"]: r for r in rows if policies.may_view_case(self.actor, r)}
+        out = []
+        for case_id in ids:
+            row = by_id.get(case_id)
+            if row is None:
+                continue
+            row["can_assign"] = policies.may_transition(self.actor, row, "assign")
+            row["can_reassign"] = policies.may_act_on_case(self.actor, row, "reassign")
+            row["status_label"] = rules.status_label(row["status"])
+            out.append(row)
+        return out
+
+    async def assign_many(self, case_ids: list[int], investigator_id: int | None,
+                          reason: str) -> list[str]:
+        """Assign or reassign several cases to one investigator in one step: all or none, each
+        case audited on its own (``case.assigned`` / ``case.reassigned``), the investigator told
+        once. Returns the tracking numbers."""
+        ids = list(dict.fromkeys(case_ids))
+        errors: dict[str, str] = {}
+        if not ids:
+            errors["case"] = _("Choose at least one case.")
+        elif len(ids) > MAX_BULK:
+            errors["case"] = _("Choose at most %(n)s cases at a time.", n=MAX_BULK)
+        if not investigator_id:
+            errors["investigator"] = _("Choose a lead investigator.")
+        if errors:
+            raise ValidationFailed(errors)
+        numbers: list[str] = []
+        async with db.write_transaction():
+            cases = {c["id"]: c for c in await self.bulk_candidates(ids)}
+            refused = [cases[i]["tracking_number"] for i in ids if i in cases
+                       and not (cases[i]["can_assign"] or cases[i]["can_reassign"])]
+            if len(cases) < len(ids):
+                raise ValidationFailed({"case": _(
+                    "Some of the chosen cases cannot be found; go back to the list and choose "
+                    "again.")})
+            if refused:
+                raise ValidationFailed({"case": _(
+                    "These cases cannot be assigned in their current state: %(numbers)s. Leave "
+                    "them out.", numbers=", ".join(refused))})
+            if any(c["lead_investigator"] for c in cases.values()) and not reason.strip():
+                raise ValidationFailed({"reason": _(
+                    "Give a reason for reassigning: some of these cases already have a lead "
+                    "investigator.")})
+            for case_id in ids:
+                if cases[case_id]["lead_investigator"] == investigator_id:
+                    continue  # already theirs: nothing to do, nothing to record
+                await self.assign_investigator(case_id, investigator_id, reason, notify=False)
+                numbers.append(cases[case_id]["tracking_number"])
+            if numbers:
+                await self._notify(
+                    int(investigator_id or 0),
+                    ngettext("You are now the lead investigator on case %(numbers)s.",
+                             "You are now the lead investigator on %(num)s cases: %(numbers)s.",
+                             len(numbers), numbers=", ".join(numbers))
+                    + (" " + _("Reason: %(reason)s", reason=reason.strip())
+                       if reason.strip() else ""),
+                    f"/cases?investigator={int(investigator_id or 0)}",
+                    ngettext("%(num)s case assigned to you", "%(num)s cases assigned to you",
+                             len(numbers)), kind="case_assigned")
+                previous = {c["lead_investigator"] for c in cases.values()
+                            if c["lead_investigator"] not in (None, investigator_id)}
+                for user_id in sorted(previous):
+                    moved = [c["tracking_number"] for c in cases.values()
+                             if c["lead_investigator"] == user_id]
+                    await self._notify(
+                        user_id, _("These cases have been reassigned: %(numbers)s.",
+                                   numbers=", ".join(moved)), "",
+                        _("Cases reassigned"), kind="case_reassigned")
+        return numbers
 
 
 def _is_overdue(row: dict[str, Any], now: datetime) -> bool:

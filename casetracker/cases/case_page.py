@@ -68,6 +68,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     """Everything the case page shows, for this actor (the read is audited)."""
     actor = service.actor
     from casetracker.intake import forms as intake_forms
+    from casetracker.intake import staff_forms
 
     case = await service.view_case(case_id, opening_page=True)
     # JSON columns come back as text from a plain select (intake stores lists in them).
@@ -123,6 +124,9 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     from casetracker.intake import additions
 
     follow_ups = await additions.follow_ups(case_id)
+    from casetracker.intake.staff import how_received
+
+    staff_intake = await how_received(case_id)
     for follow_up in follow_ups:
         follow_up["new"] = follow_up["id"] in service.follow_ups_just_read
     consent_changes = await additions.consent_changes(case_id) if may_view_contact else []
@@ -181,6 +185,7 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "may_view_contact": may_view_contact,
         "follow_ups": follow_ups,
         "return_comments": return_comments,
+        "staff_intake": staff_intake,
         "follow_up_by_id": {f["id"]: f for f in follow_ups},
         "consent_changes": consent_changes,
         "clocks": case_clocks(case, now),
@@ -207,6 +212,10 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
             "settings": dict(intake_forms.SETTINGS),
             "contexts_287g": dict(intake_forms.CONTEXTS_287G),
             "checklist": dict(intake_forms.CHECKLIST),
+            "channels": {"web": _("web form"), "api": _("partner API"),
+                         "legacy": _("earlier system"),
+                         **dict(staff_forms.CHANNELS)},
+            "referring_bodies": dict(staff_forms.REFERRING_BODIES),
         },
         "event_label": rules.event_label,
         "public_status": rules.public_status_text(case["status"], case["outcome"],

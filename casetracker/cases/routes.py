@@ -1,9 +1,11 @@
 from typing import Any
 
+from casetracker.cases.bulk_routes import BULK_ROUTE_HANDLERS
 from casetracker.cases.calendar_feed import calendar_feed
 from casetracker.cases.controllers import CaseController, ProposedOfficersController
 
-ROUTE_HANDLERS: list = [CaseController, ProposedOfficersController, calendar_feed]
+ROUTE_HANDLERS: list = [CaseController, ProposedOfficersController, calendar_feed,
+                        *BULK_ROUTE_HANDLERS]
 
 # The lists, search, CSV, dashboard and API (another engineer's module) join here when present.
 try:

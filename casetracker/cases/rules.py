@@ -524,6 +524,24 @@ EVENT_LABELS: dict[str, Any] = {
     "registry.designation.suspend": _l("Designation suspended pending adjudication"),
     "registry.designation.lift_suspension": _l("Designation suspension lifted"),
     "registry.designation.revoke": _l("Designation revoked"),
+    "case.officer_proposed": _l("New registry officer proposed"),
+    "case.officer_merged": _l("Proposed officer merged with the registry officer"),
+}
+
+# Reads recorded on a case (the access log), in words.
+ACCESS_LABELS: dict[str, Any] = {
+    "case.view": _l("Viewed the case"),
+    "case.contact.view": _l("Viewed contact details"),
+    "case.report": _l("Printed the case file"),
+    "evidence.view": _l("Viewed evidence"),
+    "evidence.view_list": _l("Viewed the evidence list"),
+    "evidence.view_file": _l("Opened an evidence file"),
+    "evidence.preview": _l("Previewed evidence"),
+    "evidence.download": _l("Downloaded evidence"),
+    "evidence.export": _l("Exported evidence"),
+    "evidence.item": _l("Viewed evidence"),
+    "evidence.list": _l("Viewed the evidence list"),
+    "evidence.verify": _l("Verified evidence hashes"),
 }
 
 

@@ -2,6 +2,8 @@
 
 from casetracker.intake.api import ComplaintsApiController
 from casetracker.intake.controllers import PublicController
+from casetracker.intake.staff_routes import StaffIntakeController
 from casetracker.intake.status import StatusController
 
-ROUTE_HANDLERS = [PublicController, StatusController, ComplaintsApiController]
+ROUTE_HANDLERS = [PublicController, StatusController, ComplaintsApiController,
+                  StaffIntakeController]

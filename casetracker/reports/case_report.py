@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from casetracker.audit.tables import AuditEvent
 from casetracker.auth import policies
 from casetracker.auth.actor import Actor
 from casetracker.auth.permissions import Permission as P
+from casetracker.cases import rules as case_rules
 from casetracker.cases.rules import event_label
 from casetracker.cases.tables import Case, Witness
 from casetracker.errors import NotFound
@@ -18,6 +20,7 @@ from casetracker.reports import rendering, viewmodels
 from casetracker.reports.services import load_case_bundle
 from casetracker.settings import Settings, get_settings
 from casetracker.web.i18n import get_language, set_language
+from casetracker.web.templating import long_datetime
 
 ACTION_LABELS = {
     "case.file": "Complaint received", "case.start_triage": "Triage started",
@@ -70,9 +73,11 @@ class CaseReportService:
             agreement = await Agreement.select(Agreement.model, Agreement.signed_on).where(
                 Agreement.id == case["agreement"]).first()
             if agreement:
-                case["agreement_label"] = (f"{agreement['model']} — "
-                                           f"{viewmodels.MODEL_LABELS.get(agreement['model'], '')}"
-                                           f", signed {viewmodels.iso(agreement['signed_on'])}")
+                case["agreement_label"] = (
+                    f"{viewmodels.MODEL_LABELS.get(agreement['model'], agreement['model'])}"
+                    f" ({agreement['model']})"
+                    + (f", signed {viewmodels.iso(agreement['signed_on'])}"
+                       if agreement["signed_on"] else ""))
         events = await AuditEvent.select(AuditEvent.occurred_at, AuditEvent.action,
                                          AuditEvent.actor_label).where(
             AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
@@ -80,16 +85,31 @@ class CaseReportService:
                             for e in events if not e["action"].startswith("case.report")]
         return case, show_contact
 
-    async def build(self, case_id: int, now: datetime | None = None
-                    ) -> viewmodels.CaseReportDocument:
+    async def build(self, case_id: int, now: datetime | None = None, *,
+                    with_access_rows: bool = False) -> viewmodels.CaseReportDocument:
         case, show_contact = await self.source(case_id)
-        return viewmodels.build_case_report(
+        document = viewmodels.build_case_report(
             case, now=now or datetime.now(UTC), zone=self.settings.timezone,
             organisation=self.settings.organisation_name, show_contact=show_contact,
             generated_by=self.actor.name or self.actor.label)
+        from casetracker.intake import forms as intake_forms
+        from casetracker.reports.case_file import load_case_file
 
-    async def render(self, case_id: int) -> tuple[str, bytes]:
-        document = await self.build(case_id)
+        checklist = dict(intake_forms.CHECKLIST)
+        settings_words = dict(intake_forms.SETTINGS)
+        return dataclasses.replace(
+            document,
+            status=str(case_rules.status_label(case.get("status") or "")),
+            checklist=tuple(str(checklist.get(str(x), str(x))) for x in case.get("checklist")
+                            or []),
+            case=dataclasses.replace(document.case, setting=str(settings_words.get(
+                case.get("incident_setting") or "", document.case.setting)),
+                received=long_datetime(case.get("received_at"))),
+            file=await load_case_file(case, with_access_rows=with_access_rows))
+
+    async def render(self, case_id: int, *, with_access_rows: bool = False
+                     ) -> tuple[str, bytes]:
+        document = await self.build(case_id, with_access_rows=with_access_rows)
         data = await rendering.render_pdf(
             "case_report.html.j2", {"doc": document}, title=document.title,
             attachment_json=viewmodels.document_json(document))

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from casetracker.auth.guards import actor_from_connection, requires, requires_any
 from casetracker.auth.permissions import Permission as P
 from casetracker.auth.policies import has_permission, may_see_complainant_identity
-from casetracker.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from casetracker.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from casetracker.registry import pickers
 from casetracker.registry.tables import Designation
 from casetracker.reports import forms, responses, rules
@@ -171,6 +171,8 @@ class RecommendationController(Controller):
     async def new(self, request: Request[Any, Any, Any]) -> Template:
         params = request.query_params
         picked = await pickers.read_picker(params, "agreement_id", "agreement")
+        if params.get("agreement_id") and "agreement_id_q" not in params and picked.id is None:
+            raise NotFound("There is no such agreement.")  # a link to an agreement gone
         values = {"kind": params.get("kind") or "officers", "action": params.get("action") or "",
                   "agreement_id": picked.id, "designation_ids": (), "case_ids": ()}
         errors = {} if pickers.finding(params) else pickers.picker_errors(picked)
@@ -352,6 +354,9 @@ class RecommendationController(Controller):
 async def case_report(request: Request[Any, Any, Any], case_id: FromPath[int]) -> Any:
     from casetracker.reports.case_report import CaseReportService
 
-    tracking, data = await CaseReportService(_actor(request)).render(case_id)
+    # ?access=all adds every access-log row as an appendix (the file itself summarises them)
+    appendix = request.query_params.get("access") == "all"
+    tracking, data = await CaseReportService(_actor(request)).render(
+        case_id, with_access_rows=appendix)
     return _pdf(data, f"case-{tracking}.pdf")
 

@@ -276,6 +276,9 @@ class CaseReportDocument:
     follow_ups: tuple[FollowUpRow, ...] = ()
     # dated consent changes (only with show_contact)
     consent_changes: tuple[TimelineRow, ...] = ()
+    # officers, findings, interviews, notes, tasks, review history, access summary
+    # (reports/case_file.py); None for documents built without them
+    file: Any = None
 
 
 def build_case_report(case: dict[str, Any], *, now: datetime, zone: str, organisation: str,

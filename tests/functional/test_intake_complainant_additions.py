@@ -53,7 +53,7 @@ async def test_a_follow_up_is_on_the_case_page_in_full_and_notifies_intake(
     # No lead investigator yet: the intake staff hear of it, with a link to the section.
     note = await Notification.select().where(Notification.user == intake.id).first()
     assert note is not None and case["tracking_number"] in note["message"]
-    assert note["link"].endswith("#from-complainant")
+    assert note["link"].endswith("#follow-ups")  # the list inside "From the complainant"
     page = await staff.get(f"/cases/{case['id']}")
     assert page.status_code == 200
     additions = section(page.text, "from-complainant")
