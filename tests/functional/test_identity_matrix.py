@@ -4,7 +4,8 @@ For each role, each document is either refused, or served; when served, the comp
 identity (name, e-mail, phone) and narrative appear only for roles holding the
 complainant-contact permission (and, for the case report, who may see the case). Documents:
 the recommendation preview of a draft, the preview of one submitted for approval, the issued
-recommendation, the draft's review page, the case report PDF, the periodic oversight PDF, the
+recommendation, the draft's review page, the case report PDF (with and without its access-log
+appendix), the periodic oversight PDF, the
 case CSV export, and the JSON API (case list and case detail, with a personal token). A PDF's
 embedded data (data.json) is checked as well as its text.
 """
@@ -45,27 +46,31 @@ NARRATIVE = "NARRATIVE-MARKER: they asked for my papers because of how I look."
 # "served" (served; this page need not show identity to those who may see it), or an HTTP
 # status (refused).
 DOCUMENTS = ("preview_draft", "preview_submitted", "issued", "draft_page", "case_report",
-             "oversight_pdf", "case_csv", "api_list", "api_detail")
+             "case_report_access", "oversight_pdf", "case_csv", "api_list", "api_detail")
 # the API never shows identity: every role that may read the case gets it without
 API_ANY = {"api_list": "redacted", "api_detail": "redacted"}
 MATRIX: dict[str, dict[str, Any]] = {
     "administrator": {"preview_draft": "identity", "preview_submitted": "identity",
                       "issued": "identity", "draft_page": "served", "case_report": "identity",
-                      "oversight_pdf": "redacted", "case_csv": "redacted", **API_ANY},
+                      "case_report_access": "identity", "oversight_pdf": "redacted",
+                      "case_csv": "redacted", **API_ANY},
     "supervisor": {"preview_draft": "identity", "preview_submitted": "identity",
                    "issued": "identity", "draft_page": "served", "case_report": "identity",
-                   "oversight_pdf": "redacted", "case_csv": "redacted", **API_ANY},
+                   "case_report_access": "identity", "oversight_pdf": "redacted",
+                   "case_csv": "redacted", **API_ANY},
     "oversight": {"preview_draft": "redacted", "preview_submitted": "redacted",
                   "issued": "redacted", "draft_page": "redacted", "case_report": "redacted",
-                  "oversight_pdf": "redacted", "case_csv": "redacted", **API_ANY},
+                  "case_report_access": "redacted", "oversight_pdf": "redacted",
+                  "case_csv": "redacted", **API_ANY},
     # the case's lead investigator: the case file, nothing else
     "investigator": {"preview_draft": 403, "preview_submitted": 403, "issued": 403,
-                     "draft_page": 403, "case_report": "identity", "oversight_pdf": 403,
-                     "case_csv": 403, **API_ANY},
+                     "draft_page": 403, "case_report": "identity",
+                     "case_report_access": "identity", "oversight_pdf": 403, "case_csv": 403,
+                     **API_ANY},
     # intake staff see cases only while in triage: this closed one is not theirs to know
     "intake": {"preview_draft": 403, "preview_submitted": 403, "issued": 403,
-               "draft_page": 403, "case_report": 403, "oversight_pdf": 403, "case_csv": 403,
-               "api_list": "redacted", "api_detail": 404},
+               "draft_page": 403, "case_report": 403, "case_report_access": 403,
+               "oversight_pdf": 403, "case_csv": 403, "api_list": "redacted", "api_detail": 404},
 }
 
 
@@ -111,6 +116,7 @@ def _urls(world: dict[str, Any]) -> dict[str, str]:
         "preview_submitted": f"/recommendations/{recs['submitted']}/preview.pdf",
         "issued": f"/recommendations/{recs['issued']}/document.pdf",
         "case_report": f"/cases/{case_id}/report.pdf",
+        "case_report_access": f"/cases/{case_id}/report.pdf?access=all",
         "oversight_pdf": "/oversight/report.pdf?from=2020-01-01&to=2030-12-31",
         "case_csv": "/cases/export.csv",
         "api_list": "/api/v1/cases?per_page=200",
