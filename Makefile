@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test test-sqlite test-postgres lint migrate e2e-deps clean
+.PHONY: help run test test-sqlite test-postgres lint typecheck migrate e2e-deps clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test-postgres: $(STAMP) ## The suite on PostgreSQL only
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check casetracker tests bench
+
+typecheck: $(STAMP) ## mypy on casetracker/ (Piccolo plugin and scope in pyproject.toml)
+	$(BIN)/mypy
 
 clean: ## Remove the virtual environment (keeps var/)
 	rm -rf $(VENV)

@@ -1,7 +1,14 @@
-"""Benchmark: the case list, filters, search and dashboard with 100,000 cases, on both engines.
+"""Benchmark: the case list, filters, search and dashboard at two sizes, on both engines.
 
-    .venv/bin/python bench/cases_list.py                 # 100,000 cases, SQLite and PostgreSQL
-    .venv/bin/python bench/cases_list.py --count 20000 --engines sqlite --repeat 10
+    .venv/bin/python bench/cases_list.py                  # 20,000 and 100,000 cases, both engines
+    .venv/bin/python bench/cases_list.py --count 1000000  # 20,000 and 1,000,000 cases
+    .venv/bin/python bench/cases_list.py --count 20000 --small 0 --engines sqlite --repeat 10
+
+Each query is measured at ``--small`` cases and at ``--count`` cases, for the data layer
+(``listing.fetch_page`` / ``build_dashboard`` called as the person, warm cache) and for the
+whole page through HTTP, and printed with the ratio large / small (the target: at most 2) and,
+at the large size, each page's p95 over the plain first page's (the target: at most 3).
+The CSV export's rows per second are printed at both sizes.
 
 For each engine: a fresh database (a temporary SQLite file; a new PostgreSQL database on
 127.0.0.1:5432, user postgres, dropped afterwards unless --keep), migrated, seeded with
@@ -115,13 +122,52 @@ async def deep_cursor(client: httpx.AsyncClient, url: str, pages: int) -> str:
     return url
 
 
+def p95(times: list[float]) -> float:
+    return summary(times)[1]
+
+
+async def data_layer(actor: Any, url: str, repeat: int) -> list[float]:
+    """The data layer behind a page: what the page's controller asks of cases.listing."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from casetracker.cases import listing, queues
+
+    parts = urlsplit(url)
+    params = parse_qs(parts.query)
+    times = []
+    for n in range(repeat + 2):
+        start = time.perf_counter()
+        if parts.path == "/dashboard":
+            await listing.build_dashboard(actor)
+            await queues.queues_for(actor)
+        else:
+            filters, _errors = listing.parse_filters(params)
+            cursor = params.get("cursor", [None])[0]
+            page_size = listing.parse_page_size(params.get("per_page", [None])[0])
+            await listing.fetch_page(actor, filters, cursor=cursor, page_size=page_size,
+                                     with_count=True)
+        if n >= 2:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+async def export_rate(client: httpx.AsyncClient, url: str) -> tuple[int, float]:
+    """Rows of a streamed CSV export and the seconds it took (whole download)."""
+    start = time.perf_counter()
+    rows = 0
+    async with client.stream("GET", url) as response:
+        async for _line in response.aiter_lines():
+            rows += 1
+    return max(0, rows - 1), time.perf_counter() - start
+
+
 async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bool,
-                       existing: str = "") -> list[tuple[str, str, float, float, int, int]]:
+                       existing: str = "") -> dict[str, tuple[float, float, int, float, float]]:
     from casetracker.app import create_app, run_feature_hooks
     from casetracker.cases.seed import seed_cases
     from casetracker.registry.tables import Agency, Officer
 
-    var_dir = _TMP / f"var-{engine}"
+    var_dir = _TMP / f"var-{engine}-{count}"
     var_dir.mkdir(parents=True, exist_ok=True)
     base = load_settings().replace(var_dir=var_dir, session_dir=var_dir / "sessions",
                                    evidence_dir=var_dir / "evidence", outbox_dir=var_dir / "outbox")
@@ -136,7 +182,7 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
         dsn = PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_name
         settings = configure(base.replace(database_url=dsn, db_pool_min=2, db_pool_max=10))
     await db.open_database(settings)
-    results = []
+    results: dict[str, tuple[float, float, int, float, float]] = {}
     try:
         await db.migrate()
         started = time.perf_counter()
@@ -151,11 +197,9 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
         if existing and await Case.count() >= count:
             print(f"[{engine}] reusing {existing} ({await Case.count():,} cases)", flush=True)
         else:
-            report = await seed_cases(count, seed, progress=progress)
+            report = await seed_cases(count, seed, batch_size=5000, progress=progress)
             print(f"[{engine}] seeded {report.cases:,} cases, {report.allegations:,} "
                   f"allegations, {report.notes:,} notes in {report.seconds:.1f} s", flush=True)
-            results.append((engine, f"seed {count:,} cases (s)", report.seconds,
-                            report.seconds, 0, 0))
         supervisor = await make_user("supervisor")
         investigator = await make_user("investigator")
         await relax_2fa_for_bench("supervisor", "investigator")
@@ -173,11 +217,21 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
         await run_feature_hooks(app, "ON_STARTUP")
         sup = await signed_in_client(app, supervisor.email)
         inv = await signed_in_client(app, investigator.email)
+        from casetracker.auth.actor import Actor
+        from casetracker.cases import listing
+
+        started = time.perf_counter()
+        stored = await listing.store_figures()  # what the worker's periodic job does
+        if stored:
+            print(f"  [{engine}] dashboard figures counted in "
+                  f"{time.perf_counter() - started:.1f} s (periodic job)", flush=True)
+        sup_actor, inv_actor = Actor.from_user(supervisor), Actor.from_user(investigator)
         pages = [
             ("list, first page (25)", sup, "/cases"),
             ("list, 100 per page", sup, "/cases?per_page=100"),
             ("list, page 40 (keyset)", sup, await deep_cursor(sup, "/cases", 40)),
             ("filter: state", sup, "/cases?state=under_investigation"),
+            ("filter: state = open", sup, "/cases?state=open"),
             ("filter: agency", sup, f"/cases?agency={agency['id']}"),
             ("filter: model TFM", sup, "/cases?model=TFM"),
             ("filter: officer", sup, f"/cases?officer_id={officer_row['id']}"),
@@ -192,6 +246,7 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
             ("search: 'interprete' (common)", sup, "/cases?q=interprete"),
             ("search: 'jose perez' (accents)", sup, "/cases?q=jose+perez"),
             ("search: a surname (castaneda)", sup, "/cases?q=castaneda"),
+            ("search: an officer (surname)", sup, f"/cases?q={surname}"),
             ("search + filter", sup, "/cases?q=camara&state=under_investigation"),
             ("dashboard (supervisor)", sup, "/dashboard"),
             ("list (investigator)", inv, "/cases"),
@@ -199,15 +254,21 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
             ("dashboard (investigator)", inv, "/dashboard"),
         ]
         for label, client, url in pages:
+            actor = sup_actor if client is sup else inv_actor
+            layer_times = await data_layer(actor, url, repeat)
+            layer = p95(layer_times)
             times, status, size = await timed(client, url, repeat)
-            median, p95 = summary(times)
-            results.append((engine, label, median * 1000, p95 * 1000, status, size))
-            print(f"  [{engine}] {label:34} median {median * 1000:7.1f} ms  "
-                  f"p95 {p95 * 1000:7.1f} ms  ({status}, {size:,} bytes)", flush=True)
-        times, status, size = await timed(sup, "/cases/export.csv?state=under_review", 3)
-        median, p95 = summary(times)
-        results.append((engine, f"CSV export ({size // 1024} KiB)", median * 1000, p95 * 1000,
-                        status, size))
+            page = p95(times)
+            results[label] = (layer * 1000, page * 1000, status,
+                              statistics.median(layer_times) * 1000,
+                              statistics.median(times) * 1000)
+            print(f"  [{engine}] {label:34} data p95 {layer * 1000:7.1f} ms  "
+                  f"page p95 {page * 1000:7.1f} ms  ({status}, {size:,} bytes)", flush=True)
+        rows, seconds = await export_rate(sup, f"/cases/export.csv?agency={agency['id']}")
+        results["CSV export (rows/s)"] = (rows / seconds if seconds else 0.0, float(rows), 200,
+                                          0.0, 0.0)
+        print(f"  [{engine}] CSV export: {rows:,} rows in {seconds:.1f} s "
+              f"({rows / seconds if seconds else 0:,.0f} rows/s)", flush=True)
         await sup.aclose()
         await inv.aclose()
         await run_feature_hooks(app, "ON_SHUTDOWN")
@@ -222,32 +283,63 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--count", type=int, default=100_000, help="the large size")
+    parser.add_argument("--small", type=int, default=20_000,
+                        help="the small size to compare with (0: only --count)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=12)
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--keep", action="store_true",
                         help="keep the seeded databases (SQLite file and PostgreSQL database)")
     parser.add_argument("--sqlite-file", default="",
-                        help="measure this already seeded SQLite file instead of a new one")
+                        help="measure this already seeded SQLite file as the large size")
     parser.add_argument("--pg-database", default="",
-                        help="measure this already seeded PostgreSQL database (kept)")
+                        help="measure this already seeded PostgreSQL database as the large size")
+    parser.add_argument("--sqlite-file-small", default="")
+    parser.add_argument("--pg-database-small", default="")
     args = parser.parse_args()
-    rows = []
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, {os.cpu_count()} CPUs, "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    tables = []
     for engine in [e.strip() for e in args.engines.split(",") if e.strip()]:
-        existing = args.sqlite_file if engine == "sqlite" else args.pg_database
-        rows += await bench_engine(engine, args.count, args.seed, args.repeat, args.keep,
-                                   existing)
+        sizes = {}
+        for size, existing in ((args.small, args.sqlite_file_small if engine == "sqlite"
+                                else args.pg_database_small),
+                               (args.count, args.sqlite_file if engine == "sqlite"
+                                else args.pg_database)):
+            if size:
+                sizes[size] = await bench_engine(engine, size, args.seed, args.repeat,
+                                                 args.keep, existing)
+        tables.append((engine, sizes))
     if args.keep:
-        print(f"kept {_TMP} (the SQLite file is var-sqlite/bench.sqlite3)")
+        print(f"kept {_TMP} (SQLite files: var-sqlite-<count>/bench.sqlite3)")
     else:
         import shutil
 
         shutil.rmtree(_TMP, ignore_errors=True)
-    print()
-    print(f"{'engine':9} {'page':36} {'median ms':>10} {'p95 ms':>10} {'status':>6}")
-    for engine, label, median, p95, status, _size in rows:
-        print(f"{engine:9} {label:36} {median:10.1f} {p95:10.1f} {status:>6}")
+    print(f"\nfinished {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    for engine, sizes in tables:
+        small, large = (sizes.get(args.small), sizes.get(args.count))
+        print(f"\n{engine}: p95 ms at {args.small:,} and {args.count:,} cases; ratio = large / "
+              "small (target <= 2); x first = large page / large first page (target <= 3)")
+        print(f"{'query':36} {'data S':>8} {'data L':>8} {'ratio':>6} {'page S':>8} "
+              f"{'page L':>8} {'ratio':>6} {'x first':>7}   median ratios: data, page")
+        first = large["list, first page (25)"][1] if large else 0
+        for label in (large or small or {}):
+            s_row, l_row = (small or {}).get(label), (large or {}).get(label)
+            if label.startswith("CSV"):
+                print(f"{label:36} {s_row[0] if s_row else 0:8.0f} {l_row[0] if l_row else 0:8.0f}"
+                      "   (rows per second at each size)")
+                continue
+
+            def ratio(i: int, s_row: Any = s_row, l_row: Any = l_row) -> str:
+                return f"{l_row[i] / s_row[i]:6.1f}" if s_row and l_row and s_row[i] else "     -"
+
+            print(f"{label:36} {s_row[0] if s_row else 0:8.1f} {l_row[0] if l_row else 0:8.1f} "
+                  f"{ratio(0)} {s_row[1] if s_row else 0:8.1f} {l_row[1] if l_row else 0:8.1f} "
+                  f"{ratio(1)} {l_row[1] / first if l_row and first else 0:7.1f}   "
+                  f"{ratio(3)} {ratio(4)}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ class SessionUserMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        scope["user"] = None  # type: ignore[typeddict-unknown-key]
+        scope["user"] = None
         session = scope.get("session")
         marked = _has_cookie(scope, SIGNED_IN_COOKIE)
         if isinstance(session, dict) and session.get(SESSION_USER):
@@ -49,7 +49,7 @@ class SessionUserMiddleware(ASGIMiddleware):
                 else:
                     session[SESSION_SEEN] = now
                     session.setdefault(SESSION_STARTED, now)  # sessions from before the limit
-                    scope["user"] = user  # type: ignore[typeddict-unknown-key]
+                    scope["user"] = user
                     stage = session.get(SESSION_STAGE, "full")
                     scope["auth_stage"] = stage  # type: ignore[typeddict-unknown-key]
                     if stage == "full":

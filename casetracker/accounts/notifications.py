@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from casetracker import db
 from casetracker.accounts.tables import Notification, User
 from casetracker.errors import NotFound
@@ -83,7 +85,7 @@ async def unread_count(user_id: int) -> int:
 
 async def list_for(user_id: int, *, unread_only: bool = False, before_id: int | None = None
                    ) -> list[dict[str, Any]]:
-    where = Notification.user == user_id
+    where: Combinable = Notification.user == user_id
     if unread_only:
         where &= Notification.read_at.is_null()
     if before_id:

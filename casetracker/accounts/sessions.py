@@ -47,7 +47,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
 
 @dataclass
 class SessionConfig(ServerSideSessionConfig):
-    _backend_class: type[RotatingSessionBackend] = field(default=RotatingSessionBackend)  # type: ignore[assignment]
+    _backend_class: type[RotatingSessionBackend] = field(default=RotatingSessionBackend)
 
 
 def rotate_session(session: dict[str, Any]) -> None:

@@ -52,6 +52,14 @@ async def _lock_appends() -> None:
         await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _ADVISORY_LOCK_KEY)
 
 
+_HEAD_SQL = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
+_INSERT_COLUMNS = ("seq", "occurred_at", "actor_id", "actor_label", "action", "object_type",
+                   "object_id", "case_id", "ip_address", "details", "prev_hash", "hash")
+_INSERT_SQL = ("INSERT INTO audit_event (seq, occurred_at, actor_id, actor_label, action, "
+               "object_type, object_id, case_id, ip_address, details, prev_hash, hash) "
+               "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})")
+
+
 async def record(
     action: str,
     *,
@@ -63,11 +71,10 @@ async def record(
 ) -> None:
     async with db.write_transaction():
         await _lock_appends()
-        last = await (
-            AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
-            .order_by(AuditEvent.seq, ascending=False)
-            .first()
-        )
+        # Plain SQL on this path: every request that reads or changes a case appends here,
+        # and building the ORM's query objects cost more than running the statements.
+        rows = await AuditEvent.raw(_HEAD_SQL)
+        last = rows[0] if rows else None
         prev_hash = last["hash"] if last else GENESIS_HASH
         event = {
             "seq": (last["seq"] + 1) if last else 1,
@@ -82,9 +89,8 @@ async def record(
             "details": json.dumps(details or {}, sort_keys=True, default=str,
                                   ensure_ascii=False),
         }
-        await AuditEvent.insert(
-            AuditEvent(**event, prev_hash=prev_hash, hash=event_hash(prev_hash, event, _key()))
-        )
+        row = {**event, "prev_hash": prev_hash, "hash": event_hash(prev_hash, event, _key())}
+        await AuditEvent.raw(_INSERT_SQL, *(row[name] for name in _INSERT_COLUMNS))
 
 
 async def _iter_events(after_seq: int = 0, batch_size: int = 2000

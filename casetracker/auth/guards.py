@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
@@ -29,6 +30,11 @@ def actor_from_connection(connection: ASGIConnection[Any, Any, Any, Any]) -> Act
     return Actor.from_user(user, ip_address=ip)
 
 
+def _api_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor | None:
+    """The API token's owner, which the token middleware put in the scope."""
+    return cast("Actor | None", connection.scope.get("api_actor"))
+
+
 def session_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
@@ -50,17 +56,17 @@ def session_guard(
     from casetracker.accounts.rules import requires_2fa_enrolment
 
     # The session middleware puts the roles that need 2FA (settings + admin page) in the scope.
-    required = connection.scope.get("require_2fa_roles",
-                                    connection.app.state.get("require_2fa_roles", ()))
+    required: Iterable[str] = connection.scope.get(  # type: ignore[assignment]  # our key in the ASGI scope
+        "require_2fa_roles", connection.app.state.get("require_2fa_roles", ()))
     if requires_2fa_enrolment(user, required):
         raise RedirectRequired("/account/2fa")
 
 
-def requires(*permissions: Permission):  # type: ignore[no-untyped-def]
+def requires(*permissions: Permission):
     """Guard factory: the signed-in user must hold every listed permission."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        actor = actor_from_connection(connection) or connection.scope.get("api_actor")
+        actor = actor_from_connection(connection) or _api_actor(connection)
         if actor is None:
             raise LoginRequired()
         for permission in permissions:
@@ -72,12 +78,12 @@ def requires(*permissions: Permission):  # type: ignore[no-untyped-def]
     return guard
 
 
-def requires_any(*permissions: Permission):  # type: ignore[no-untyped-def]
+def requires_any(*permissions: Permission):
     """Guard factory: the signed-in user must hold at least one of the listed permissions
     (e.g. any of the case-reading ones; which objects they then see is for the policies)."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        actor = actor_from_connection(connection) or connection.scope.get("api_actor")
+        actor = actor_from_connection(connection) or _api_actor(connection)
         if actor is None:
             raise LoginRequired()
         if not any(has_permission(actor, permission) for permission in permissions):

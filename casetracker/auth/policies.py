@@ -237,3 +237,13 @@ def sees_only_own_cases(actor: Actor | None) -> bool:
     """Whether the actor's cases are those they lead (lists then start from them)."""
     return not has_permission(actor, P.CASE_READ_ALL) and has_permission(
         actor, P.CASE_READ_ASSIGNED)
+
+
+def may_write_to_complainant(actor: Actor | None, case: Any) -> bool:
+    """Letters to the complainant and the contact log: those who may see who the complainant
+    is, and intake while the case is in triage (the letters go out without showing them the
+    contact details)."""
+    if may_view_complainant_contact(actor, case):
+        return True
+    return (may_view_case(actor, case) and has_permission(actor, P.CASE_TRIAGE)
+            and _field(case, "status") in TRIAGE_STATES)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from casetracker.settings import configure, get_settings, load_settings
+from casetracker.settings import get_settings
 
 
 class TerminalProgress:
@@ -125,7 +125,7 @@ def restore_command(src: Path) -> None:
     except BackupRefused as exc:
         click.echo(f"Restore REFUSED: {exc}", err=True)
         sys.exit(1)
-    settings = configure(load_settings())  # the restored secret key, if it was in the backup
+    settings = get_settings()
 
     async def check() -> list[str]:
         await db.open_database(settings)
@@ -136,9 +136,6 @@ def restore_command(src: Path) -> None:
             await db.close_database()
 
     problems = asyncio.run(check())
-    if restored.replaced_secret is not None:
-        click.echo(f"The secret key this folder had was kept as {restored.replaced_secret}.",
-                   err=True)
     if problems:
         for problem in problems:
             click.echo(f"PROBLEM: {problem}")

@@ -14,12 +14,9 @@ OBJECTS_DIR = "objects"
 SQLITE_FILE = "database.sqlite3"
 PG_DUMP_FILE = "database.pgdump"
 CHECKPOINT_FILE = "audit-checkpoint.json"
-SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 BACKUP_NAME = re.compile(r"^backup-\d{8}T\d{6}Z$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-# Tables whose rows say nothing worth restoring-for and change between the snapshot and the
-# count (none today: every table is counted from the snapshot itself, so counts always match).
 AREAS = ("evidence", "documents")
 
 

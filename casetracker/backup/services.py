@@ -39,7 +39,6 @@ from casetracker.backup.rules import (
     MANIFEST,
     OBJECTS_DIR,
     PG_DUMP_FILE,
-    SECRET_KEY_FILE,
     SQLITE_FILE,
     Problems,
     StoredObject,
@@ -102,14 +101,6 @@ def _sha256_file(path: Path, progress: Any = None) -> tuple[str, int]:
 
 def _engine_of(settings: Settings) -> str:
     return "sqlite" if settings.is_sqlite else "postgresql"
-
-
-def _secret_in_var_dir(settings: Settings) -> Path | None:
-    """The secret key file, when the key comes from var/ (not from the environment)."""
-    if os.environ.get("CASETRACKER_SECRET_KEY"):
-        return None
-    path = Path(settings.var_dir) / "secret_key"
-    return path if path.is_file() else None
 
 
 async def _read_sink_checkpoints(settings: Settings) -> list[tuple[str, bytes]]:
@@ -239,10 +230,6 @@ async def _fill_backup(dest: Path, work: Path, name: str, started: datetime,
     else:
         progress.say("WARNING: no signed audit checkpoint at or before the snapshot; run "
                      "`casetracker audit checkpoint` on a schedule.")
-    secret_file = _secret_in_var_dir(settings)
-    if secret_file is not None:
-        _write_file(work / SECRET_KEY_FILE, secret_file.read_bytes(), 0o400)
-
     backend = (settings.storage_backend or "local").lower()
     copy = (backend == "local") if copy_objects is None else copy_objects
     result = BackupResult(path=dest / name, manifest={})
@@ -285,9 +272,6 @@ async def _fill_backup(dest: Path, work: Path, name: str, started: datetime,
         "counts": facts.counts,
         "audit": facts.audit,
         "checkpoint": checkpoint_info,
-        "secret_key": ("included" if secret_file is not None else
-                       "not included (CASETRACKER_SECRET_KEY); key id "
-                       f"{key_id(public_key_bytes(settings.secret_key))}"),
         "secret_key_id": key_id(public_key_bytes(settings.secret_key)),
         "files": files,
         "objects": objects,
@@ -320,14 +304,7 @@ def load_manifest(folder: Path) -> dict[str, Any]:
     problems = check_manifest_shape(manifest)
     if problems:
         raise BackupRefused("; ".join(problems))
-    return manifest  # type: ignore[no-any-return]
-
-
-def _backup_secret(folder: Path, manifest: dict[str, Any], settings: Settings) -> str:
-    path = folder / SECRET_KEY_FILE
-    if path.is_file():
-        return path.read_text("utf-8").strip()
-    return settings.secret_key
+    return manifest
 
 
 def _checkpoint_of(folder: Path, manifest: dict[str, Any], secret: str, problems: Problems
@@ -431,10 +408,11 @@ async def verify_backup(src: Path, settings: Settings, progress: Progress | None
     progress.say(f"Checking {folder} (made {manifest['created_at']}, "
                  f"{manifest['engine']}, version {manifest.get('app_version')})")
     check_files(folder, manifest, progress, problems)
-    secret = _backup_secret(folder, manifest, settings)
+    secret = settings.secret_key
     if key_id(public_key_bytes(secret)) != manifest.get("secret_key_id"):
-        problems.add("the backup was made under another secret key than this server's "
-                     "(set CASETRACKER_SECRET_KEY to the key of the server it came from)")
+        problems.add("the backup was made under another secret key than this server's: "
+                     "its audit chain cannot be checked (put the original server's key in "
+                     "var/secret_key or CASETRACKER_SECRET_KEY)")
     checkpoint = _checkpoint_of(folder, manifest, secret, problems)
     if problems:
         return folder, manifest, problems.items
@@ -547,7 +525,6 @@ class RestoreResult:
     folder: Path
     manifest: dict[str, Any]
     checkpoint_bytes: bytes | None
-    replaced_secret: Path | None = None
 
 
 async def restore_backup(src: Path, settings: Settings, progress: Progress | None = None
@@ -566,28 +543,10 @@ async def restore_backup(src: Path, settings: Settings, progress: Progress | Non
     if target:
         raise BackupRefused("refusing to overwrite: " + "; ".join(target) +
                             ". Restore into an empty var folder and an empty database.")
-    secret_path = folder / SECRET_KEY_FILE
-    replaced: Path | None = None
-    if secret_path.is_file():
-        secret = secret_path.read_text("utf-8").strip()
-        if os.environ.get("CASETRACKER_SECRET_KEY") and secret != settings.secret_key:
-            raise BackupRefused("CASETRACKER_SECRET_KEY is set and is not the backup's secret "
-                                "key: unset it (the backup's key is restored into the var "
-                                "folder) or set it to the key of the server the backup came "
-                                "from")
-        mine = Path(settings.var_dir) / "secret_key"
-        mine.parent.mkdir(parents=True, exist_ok=True)
-        if mine.exists() and mine.read_text("utf-8").strip() != secret:
-            # A key made by this command's own start-up in an empty var folder: kept aside.
-            replaced = mine.with_name(f"secret_key.before-restore-{secrets.token_hex(4)}")
-            os.replace(mine, replaced)
-        if not mine.exists():
-            _write_file(mine, secret.encode("utf-8"), 0o600)
-    elif key_id(public_key_bytes(settings.secret_key)) != manifest.get("secret_key_id"):
-        raise BackupRefused("the backup does not hold the secret key (it came from "
-                            "CASETRACKER_SECRET_KEY) and this server's key is another: set "
-                            "CASETRACKER_SECRET_KEY to the key of the server it came from")
-
+    if key_id(public_key_bytes(settings.secret_key)) != manifest.get("secret_key_id"):
+        raise BackupRefused("this server's secret key is not the one the backup was made "
+                            "under (backups never hold it): put the original server's key in "
+                            "var/secret_key, or set CASETRACKER_SECRET_KEY to it, then restore")
     database = folder / manifest["database_file"]
     progress.say("Restoring the database...")
     if settings.is_sqlite:
@@ -616,7 +575,7 @@ async def restore_backup(src: Path, settings: Settings, progress: Progress | Non
         if "file" in settings.audit_checkpoint_sinks:
             await FileCheckpointStore(Path(settings.audit_checkpoint_dir)).write(
                 manifest["checkpoint"].get("filename") or CHECKPOINT_FILE, checkpoint_bytes)
-    return RestoreResult(folder, manifest, checkpoint_bytes, replaced)
+    return RestoreResult(folder, manifest, checkpoint_bytes)
 
 
 async def check_restored(restored: RestoreResult, settings: Settings,

@@ -12,7 +12,7 @@ case's state does not allow), 422 (bad input).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request, get, post
 from litestar.exceptions import NotAuthorizedException
@@ -41,7 +41,7 @@ def _actor(request: Request[Any, Any, Any]) -> Actor:
     actor = request.scope.get("api_actor")
     if actor is None:  # pragma: no cover - the guard ran first
         raise NotAuthorizedException("Send a valid personal API token.")
-    return actor
+    return cast(Actor, actor)
 
 
 def _iso(value: Any) -> Any:

@@ -91,7 +91,7 @@ class AssignmentVerbs(CaseWork):
                         number=case["tracking_number"])
             if reassign and reason.strip():
                 message += " " + _("Reason: %(reason)s", reason=reason.strip())
-            await self._notify(investigator_id, message, f"/cases/{case_id}",
+            await self._notify(investigator["id"], message, f"/cases/{case_id}",
                                _("Case %(number)s assigned to you",
                                  number=case["tracking_number"]), kind="case_assigned")
             if reassign and case["lead_investigator"]:

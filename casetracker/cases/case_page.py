@@ -84,9 +84,9 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     if case["agreement"]:
         agreement = await Agreement.select().where(Agreement.id == case["agreement"]).first()
     case_officers = await CaseOfficer.select(
-        CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
+        *CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
         CaseOfficer.officer.badge_number.as_alias("registry_badge"),
-        CaseOfficer.officer.agency.name.as_alias("registry_agency"),
+        CaseOfficer.officer._.agency._.name.as_alias("registry_agency"),
         CaseOfficer.officer.awaiting_confirmation.as_alias("awaiting_confirmation"),
     ).where(CaseOfficer.case == case_id).order_by(CaseOfficer.position, CaseOfficer.id)
     designations = await designations_for([o["officer"] for o in case_officers if o["officer"]])
@@ -127,6 +127,15 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
     from casetracker.intake.staff import how_received
 
     staff_intake = await how_received(case_id)
+    # Letters to the complainant and the contact log (intake.correspondence).
+    from casetracker.intake import correspondence
+
+    may_write = policies.may_write_to_complainant(actor, case)
+    letters = contact_log = due_letters = []
+    if may_write:
+        letters = await correspondence.letters_for_case(case_id)
+        contact_log = await correspondence.contact_log(case_id)
+        due_letters = await correspondence.CorrespondenceService(actor).due_kinds(case_id)
     for follow_up in follow_ups:
         follow_up["new"] = follow_up["id"] in service.follow_ups_just_read
     consent_changes = await additions.consent_changes(case_id) if may_view_contact else []
@@ -186,6 +195,10 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         "follow_ups": follow_ups,
         "return_comments": return_comments,
         "staff_intake": staff_intake,
+        "may_write_to_complainant": may_write,
+        "letters": letters,
+        "contact_log": contact_log,
+        "due_letters": due_letters,
         "follow_up_by_id": {f["id"]: f for f in follow_ups},
         "consent_changes": consent_changes,
         "clocks": case_clocks(case, now),

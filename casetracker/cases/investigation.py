@@ -67,7 +67,7 @@ class InvestigationVerbs(CaseWork):
             if assignee_id != self.actor.id:
                 due = (_(" (due %(date)s)", date=format_day(due_on)) if due_on else "")
                 await self._notify(
-                    assignee_id,
+                    assignee["id"],
                     _("%(name)s gave you a task on case %(number)s: %(title)s%(due)s",
                       name=self.actor.name, number=case["tracking_number"], title=title,
                       due=due),

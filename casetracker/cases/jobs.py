@@ -37,7 +37,8 @@ def deadline_line(item: Deadline, now: datetime, tz: ZoneInfo) -> str:
     case CT-QN2W-24K7 (overdue)"."""
     if item.key == "task":
         text = _("Task \u201c%(title)s\u201d due %(day)s: case %(number)s", title=item.title,
-                 day=format_full_day(item.due_on), number=item.tracking_number)
+                 day=format_full_day(item.due_on) if item.due_on else "",
+                 number=item.tracking_number)
         late = item.due_on is not None and item.due_on < now.astimezone(tz).date()
     else:
         assert item.due_at is not None

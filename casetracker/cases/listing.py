@@ -876,6 +876,105 @@ class Dashboard:
     due_soon_until: datetime
     limit: int = DASHBOARD_LIMIT
     counts: dict[str, int] = field(default_factory=dict)
+    # When the scope's figures come from the periodic count (large tables): its time.
+    counted_at: datetime | None = None
+
+
+# Above this many cases the dashboard's whole-scope figures (the queue and the overdue
+# counts, which grow with the table) are those of the periodic job ``cases.dashboard_figures``
+# (every FIGURES_EVERY), read in O(1); below it they are counted live. The lists behind the
+# figures are always exact.
+LARGE_TABLE = 50_000
+FIGURES_EVERY = timedelta(minutes=5)
+FIGURES_STALE = timedelta(minutes=30)
+
+
+def figures_scope(actor: Actor) -> str | None:
+    """The stored figures an actor's dashboard may read: "all" (who sees every case),
+    "triage" (intake), None (an investigator: their own cases, always counted live)."""
+    from casetracker.auth.permissions import Permission
+    from casetracker.auth.policies import has_permission
+
+    if has_permission(actor, Permission.CASE_READ_ALL):
+        return "all"
+    if sees_only_own_cases(actor):
+        return None
+    if has_permission(actor, Permission.CASE_READ_TRIAGE):
+        return "triage"
+    return None
+
+
+def _scope_where(scope: str) -> QueryString:
+    return QueryString("1 = 1") if scope == "all" else _in_list("ct_case.status",
+                                                               list(TRIAGE_STATES))
+
+
+async def case_table_size() -> int:
+    """The highest case id: the table's size, read from the primary key in O(1)."""
+    row = (await _run(QueryString("SELECT COALESCE(MAX(id), 0) AS top FROM ct_case")))[0]
+    return int(row["top"])
+
+
+async def scope_counts(base: QueryString, now: datetime, lead_only: bool = False
+                       ) -> dict[str, int]:
+    """The queue and the overdue counts within ``base`` (one statement). ``lead_only``: the
+    base is one investigator's cases, read from their index rather than the clocks'."""
+    open_states = [s for s in STATES if s not in FINAL_STATES]
+    unassigned_where = QueryString("ct_case.lead_investigator IS NULL AND {} AND {}",
+                                   _in_list("ct_case.status", open_states), base)
+    overdue_counts = [
+        QueryString(f"(SELECT COUNT(*) FROM ct_case"  # noqa: S608
+                    f"{'' if lead_only else _indexed_by(_RUNNING_INDEX[key])} "
+                    f"WHERE ct_case.{done} IS NULL AND ct_case.{due} < {{}} AND {extra} "
+                    "AND {})", now, base)
+        for key, due, done, extra in CLOCKS
+    ]
+    row = (await _run(QueryString(
+        f"SELECT (SELECT COUNT(*) FROM ct_case{_indexed_by('ct_case_unassigned')} "  # noqa: S608
+        "WHERE {}) AS unassigned, "
+        + ", ".join(f"{{}} AS overdue_{key}" for key, *_ in CLOCKS)
+        + ", (SELECT COUNT(*) FROM ct_case WHERE {} AND {}) AS overdue_cases",
+        unassigned_where, *overdue_counts, overdue_condition(now), base,
+    )))[0]
+    counts = {k: int(v or 0) for k, v in row.items()}
+    counts["overdue"] = sum(counts[f"overdue_{key}"] for key, *_ in CLOCKS)
+    return counts
+
+
+async def store_figures(now: datetime | None = None, *, force: bool = False) -> int:
+    """Count the figures of each scope and store them (the periodic job; ``force`` counts a
+    small table too). Returns how many scopes were stored."""
+    from casetracker.cases.tables import DashboardFigures
+
+    now = now or _now()
+    if not force and await case_table_size() < LARGE_TABLE:
+        return 0
+    stored = 0
+    for scope in ("all", "triage"):
+        counts = await scope_counts(_scope_where(scope), now)
+        async with db.write_transaction():
+            existing = await DashboardFigures.objects().where(
+                DashboardFigures.scope == scope).first()
+            row = existing or DashboardFigures(scope=scope)
+            row.figures = json.dumps(counts)
+            row.computed_at = now
+            await row.save()
+        stored += 1
+    return stored
+
+
+async def stored_figures(scope: str, now: datetime) -> tuple[dict[str, int], datetime] | None:
+    from casetracker.cases.tables import DashboardFigures
+
+    row = await DashboardFigures.select(DashboardFigures.figures,
+                                        DashboardFigures.computed_at).where(
+        DashboardFigures.scope == scope).first()
+    if row is None:
+        return None
+    counted_at = _as_datetime(row["computed_at"])
+    if counted_at is None or now - counted_at > FIGURES_STALE:
+        return None
+    return {k: int(v) for k, v in json.loads(row["figures"]).items()}, counted_at
 
 
 async def build_dashboard(actor: Actor, now: datetime | None = None,
@@ -887,6 +986,7 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
     horizon = calendar.add_business_days(now, 3)
     base = where_clause(actor, CaseFilters(), now)
     open_states = [s for s in STATES if s not in FINAL_STATES]
+    lead_only = sees_only_own_cases(actor)
 
     async def cases(where: QueryString, order: str, index: str = "") -> list[dict[str, Any]]:
         from_ = LIST_FROM.replace("FROM ct_case ", f"FROM ct_case{_indexed_by(index)} ", 1) \
@@ -902,17 +1002,20 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
                            actor.id or 0, _in_list("ct_case.status", open_states), base)
     unassigned_where = QueryString("ct_case.lead_investigator IS NULL AND {} AND {}",
                                    _in_list("ct_case.status", open_states), base)
-    my_cases = await cases(my_where, "ct_case.resolution_due_at ASC NULLS LAST, ct_case.id")
-    unassigned = await cases(unassigned_where, "ct_case.received_at ASC, ct_case.id",
-                             "ct_case_unassigned")
+    my_cases = await cases(my_where, "ct_case.resolution_due_at ASC NULLS LAST, ct_case.id",
+                           "ct_case_lead_resolution_due")
+    unassigned = [] if lead_only else await cases(
+        unassigned_where, "ct_case.received_at ASC, ct_case.id", "ct_case_unassigned")
 
     # Due soon and overdue: one query per clock, each walking that clock's partial index of
     # running clocks in due order (migrations/cases/*_open_clock_indexes.py), then merged.
+    # An investigator's own cases are few: read through their index instead.
     entries: list[dict[str, Any]] = []
     for key, due, done, extra in CLOCKS:
+        index = "ct_case_lead_resolution_due" if lead_only else _RUNNING_INDEX[key]
         rows = await _run(QueryString(
             f"SELECT ct_case.id AS case_id, ct_case.{due} AS due_at "  # noqa: S608
-            f"FROM ct_case{_indexed_by(_RUNNING_INDEX[key])} "
+            f"FROM ct_case{_indexed_by(index)} "
             f"WHERE ct_case.{done} IS NULL AND ct_case.{due} < {{}} AND {extra} AND {{}} "
             f"ORDER BY ct_case.{due} LIMIT {{}}",
             horizon, base, limit,
@@ -929,34 +1032,32 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
         await attach_related(rows, now)
         case_rows = {r["id"]: r for r in rows}
     labels = clock_labels()
-    overdue, due_soon = [], []
+    overdue: list[dict[str, Any]] = []
+    due_soon: list[dict[str, Any]] = []
     for entry in entries:
         due_at = entry["due_at"]
         item = {"case": case_rows[entry["case_id"]], "clock": entry["clock"],
                 "clock_label": labels[entry["clock"]], "due_at": due_at,
                 "text": clock_text(clock_state(due_at, None, now))}
         (overdue if due_at is not None and due_at < now else due_soon).append(item)
-    # Counts in one statement: my cases, the queue, overdue deadlines per clock, and the cases
-    # with any overdue deadline (what the "overdue" list behind the figure shows).
-    overdue_counts = [
-        QueryString(f"(SELECT COUNT(*) FROM ct_case{_indexed_by(_RUNNING_INDEX[key])} "  # noqa: S608
-                    f"WHERE ct_case.{done} IS NULL AND ct_case.{due} < {{}} AND {extra} "
-                    "AND {})", now, base)
-        for key, due, done, extra in CLOCKS
-    ]
-    count_row = (await _run(QueryString(
-        "SELECT (SELECT COUNT(*) FROM ct_case WHERE {}) AS my_cases, "  # noqa: S608
-        f"(SELECT COUNT(*) FROM ct_case{_indexed_by('ct_case_unassigned')} WHERE {{}}) "
-        "AS unassigned, "
-        + ", ".join(f"{{}} AS overdue_{key}" for key, *_ in CLOCKS)
-        + ", (SELECT COUNT(*) FROM ct_case WHERE {} AND {}) AS overdue_cases",
-        my_where, unassigned_where, *overdue_counts, overdue_condition(now), base,
-    )))[0]
-    counts = {k: int(v or 0) for k, v in count_row.items()}
-    counts["overdue"] = sum(counts[f"overdue_{key}"] for key, *_ in CLOCKS)
+    # The figures: my open cases (always live, from my index), and the queue and overdue
+    # counts of my scope (stored by the periodic job when the table is large, else live).
+    my_count = (await _run(QueryString(
+        "SELECT COUNT(*) AS n FROM ct_case"  # noqa: S608
+        f"{_indexed_by('ct_case_lead_resolution_due')} WHERE {{}}", my_where)))[0]
+    scope = figures_scope(actor)
+    stored = None
+    if scope is not None and await case_table_size() >= LARGE_TABLE:
+        stored = await stored_figures(scope, now)
+    counted_at = None
+    if stored is not None:
+        counts, counted_at = stored
+    else:
+        counts = await scope_counts(base, now, lead_only=lead_only)
+    counts = {**counts, "my_cases": int(my_count["n"] or 0)}
     return Dashboard(my_cases=my_cases, unassigned=unassigned, overdue=overdue[:limit],
                      due_soon=due_soon[:limit], due_soon_until=horizon, limit=limit,
-                     counts=counts)
+                     counts=counts, counted_at=counted_at)
 
 
 # --- choices for the filter form -----------------------------------------------------------------

@@ -99,6 +99,8 @@ class ProposedOfficers:
             service = CaseService(self.actor, settings=self.settings)
             for case_id in case_ids:
                 case = await Case.select().where(Case.id == case_id).first()
+                if case is None:
+                    continue
                 values = await service._officer_dependent_values(case, into_officer_id)
                 await service._update_case(case_id, values)
                 await audit.record("case.officer_merged", actor=self.actor,

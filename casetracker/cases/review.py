@@ -3,7 +3,7 @@ with comments or closes it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from casetracker import db
@@ -15,6 +15,8 @@ from casetracker.web.i18n import gettext as _
 
 
 class ReviewVerbs(CaseWork):
+    # from InvestigationVerbs, the other half of CaseService
+    _allegation_on: Callable[[int, int], Awaitable[dict[str, Any]]]
     """The supervisor's review of submitted findings."""
 
     async def start_review(self, case_id: int) -> None:

@@ -219,7 +219,7 @@ async def sweep(now: datetime | None = None, *, limit: int = 200) -> dict[str, i
         drafts += 1
         for path in row["staged_names"] or []:
             try:
-                await store.remove_staging(Path(path))
+                await store.remove_staging(str(path))
                 files += 1
             except (OSError, ValueError):
                 log.warning("could not remove a staged file of an abandoned draft (%s)",

@@ -2,8 +2,9 @@
 
 from casetracker.intake.api import ComplaintsApiController
 from casetracker.intake.controllers import PublicController
+from casetracker.intake.letter_routes import LetterController
 from casetracker.intake.staff_routes import StaffIntakeController
 from casetracker.intake.status import StatusController
 
 ROUTE_HANDLERS = [PublicController, StatusController, ComplaintsApiController,
-                  StaffIntakeController]
+                  StaffIntakeController, LetterController]

@@ -98,7 +98,7 @@ async def how_received(case_id: int) -> dict[str, Any] | None:
     """The staff entry record of a case (for the case page), with the names of who took it
     and who entered it."""
     row = await StaffIntake.select(
-        StaffIntake.all_columns(), StaffIntake.taken_by.name.as_alias("taken_by_name"),
+        *StaffIntake.all_columns(), StaffIntake.taken_by.name.as_alias("taken_by_name"),
         StaffIntake.entered_by.name.as_alias("entered_by_name")).where(
         StaffIntake.case == case_id).first()
     return row

@@ -119,3 +119,39 @@ class StaffIntake(Table, tablename="staff_intake"):
     taken_by = ForeignKey(references=User, null=True, default=None)
     entered_by = ForeignKey(references=User, null=True, default=None)
     entered_at = Timestamptz(default=TimestamptzNow())
+
+
+class ComplainantLetter(Table, tablename="complainant_letter"):
+    """A letter telling the complainant what happened (received, investigation opened,
+    referred elsewhere, declined, closed), in their language. Drafted from the case, edited by
+    staff, then sent by the complainant's preferred contact: e-mailed (durable job), printed and
+    mailed, read to them by phone (a task), or only shown on the status page (anonymous, or no
+    way to reach them). Every letter sent is on the case and on the status page."""
+
+    case = ForeignKey(references=Case, index=True)
+    kind = Varchar(length=12)  # received | opened | referred | declined | closed
+    language = Varchar(length=8, default="en")
+    channel = Varchar(length=12, default="")  # email | mail | phone | status_page (at sending)
+    subject = Varchar(length=300, default="")
+    body = Text(default="")
+    # draft | sent (e-mail queued) | to_print | mailed | to_call | called | shown
+    status = Varchar(length=12, default="draft", index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    created_by = ForeignKey(references=User, null=True, default=None)
+    edited_by = ForeignKey(references=User, null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
+    sent_by = ForeignKey(references=User, null=True, default=None)
+    done_at = Timestamptz(null=True, default=None)  # mailed or called
+    done_by = ForeignKey(references=User, null=True, default=None)
+
+
+class ContactLogEntry(Table, tablename="contact_log"):
+    """One contact with the complainant: a letter, a call, an e-mail (date, channel, who)."""
+
+    case = ForeignKey(references=Case, index=True)
+    at = Timestamptz(default=TimestamptzNow())
+    channel = Varchar(length=12, default="phone")  # email | mail | phone | in_person | status_page
+    direction = Varchar(length=4, default="out")  # out | in
+    summary = Text(default="")
+    letter = ForeignKey(references=ComplainantLetter, null=True, default=None)
+    recorded_by = ForeignKey(references=User, null=True, default=None)

@@ -42,6 +42,7 @@ JOB_MODULES = (
     "casetracker.registry.jobs",
     "casetracker.intake.jobs",
     "casetracker.cases.jobs",
+    "casetracker.cases.listing_jobs",
     "casetracker.evidence.jobs",
     "casetracker.reports.jobs",
     "casetracker.oversight.jobs",

@@ -133,7 +133,7 @@ def run_command() -> None:
     run()
 
 
-def _cli_actor():  # type: ignore[no-untyped-def]
+def _cli_actor():
     from casetracker.auth.actor import Actor
 
     return Actor.system("cli")

@@ -21,7 +21,7 @@ async def database_ready(settings: Settings) -> None:
     await db.current_engine().run_querystring(_select_one())
 
 
-def _select_one():  # type: ignore[no-untyped-def]
+def _select_one():
     from piccolo.querystring import QueryString
 
     return QueryString("SELECT 1")

@@ -71,7 +71,7 @@ async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # every server process's counts, summed
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST,
                     headers={"cache-control": "no-store"})
 

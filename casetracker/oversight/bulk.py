@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from piccolo.columns import JSON, JSONB, Boolean, Date, Timestamptz
 from piccolo.engine.sqlite import SQLiteEngine
@@ -45,7 +45,7 @@ def _converter(column: Any, sqlite: bool) -> Any:
         if isinstance(v, Enum):
             return v.value
         if isinstance(v, Table):
-            return v.id
+            return cast(Any, v).id  # every table has its Serial `id`
         return v
 
     return plain

@@ -68,7 +68,7 @@ def legacy_complaints(mapping_path: Path, accused_path: Path | None,
                 bar_holder["bar"].__exit__(None, None, None)  # type: ignore[attr-defined]
 
     result = run()
-    r = result  # type: ignore[assignment]
+    r = result
     click.echo(f"Import run {r.run_id} finished in {r.seconds:.1f} s.")  # type: ignore[attr-defined]
     for kind in ("complaints", "accused", "complainants"):
         click.echo(f"  {kind:13} read {r.read[kind]:>8,}  loaded {r.loaded[kind]:>8,}  "  # type: ignore[attr-defined]

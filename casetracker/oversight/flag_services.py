@@ -147,16 +147,42 @@ class FlagService:
 
     async def acknowledge(self, flag_key: str, note: str, *, as_of: date | None = None
                           ) -> FlagAcknowledgement:
+        note = self._checked_note(note)
+        flags = {f["key"]: f for f in await current_flags(as_of)}
+        flag = flags.get(flag_key)
+        if flag is None:
+            raise NotFound("That flag is no longer raised.")
+        return await self._acknowledge(flag, note)
+
+    def _checked_note(self, note: str) -> str:
         require(self.actor, Permission.OVERSIGHT_FLAGS)
         note = (note or "").strip()
         if not note:
             raise ValidationFailed({"note": "Describe the intervention taken."})
         if len(note) > 5000:
             raise ValidationFailed({"note": "Keep the note under 5,000 characters."})
+        return note
+
+    async def acknowledge_many(self, flag_keys: list[str], note: str, *,
+                               as_of: date | None = None) -> int:
+        """Several flags with one note, in one transaction (all or none); each flag gets its
+        own acknowledgement and audit event. Returns how many were acknowledged."""
+        note = self._checked_note(note)
+        keys = list(dict.fromkeys(k for k in flag_keys if k))
+        if not keys:
+            raise ValidationFailed({"flags": "Choose at least one flag."})
         flags = {f["key"]: f for f in await current_flags(as_of)}
-        flag = flags.get(flag_key)
-        if flag is None:
-            raise NotFound("That flag is no longer raised.")
+        missing = [k for k in keys if k not in flags]
+        if missing:
+            raise NotFound("Some of the chosen flags are no longer raised: show the flags "
+                           "again and choose from the list.")
+        async with db.write_transaction():
+            for key in keys:
+                await self._acknowledge(flags[key], note)
+        return len(keys)
+
+    async def _acknowledge(self, flag: dict[str, Any], note: str) -> FlagAcknowledgement:
+        flag_key = flag["key"]
         async with db.write_transaction():
             existing = await FlagAcknowledgement.select(FlagAcknowledgement.id).where(
                 FlagAcknowledgement.flag_key == flag_key).first()

@@ -456,7 +456,7 @@ async def _ensure_agency(agency_table: Any, mapping: Mapping) -> int:
     return int(agency.id)
 
 
-class _OfficerIds(dict):  # type: ignore[type-arg]
+class _OfficerIds(dict):
     created = 0
 
 

@@ -364,7 +364,7 @@ def recommendation_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             by_status[status] += n
         if row.get("issued"):
             issued += n
-            state = row.get("state") if row.get("state") in states else "awaiting"
+            state = str(row.get("state")) if row.get("state") in states else "awaiting"
             states[state] += n
             if state == "acted" and row.get("days_to_action") is not None:
                 days += [int(row["days_to_action"])] * n

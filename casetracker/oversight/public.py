@@ -131,10 +131,10 @@ async def _load_public_statistics(year: int | None) -> dict[str, Any]:
         tables.append(table)
         values = {r["key"]: r["value"] for r in table["rows"]}
         merits_cells = [values[k] for k in finding_keys]
-        if any(v is None for v in merits_cells) or not sum(merits_cells):  # type: ignore[arg-type]
+        if any(v is None for v in merits_cells) or not sum(merits_cells):
             rates[group] = None
         else:
-            rates[group] = m.share(values["sustained"] or 0, sum(merits_cells))  # type: ignore[arg-type]
+            rates[group] = m.share(values["sustained"] or 0, sum(merits_cells))
     return {
         "year": year,
         "years": available,

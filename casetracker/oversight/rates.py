@@ -19,7 +19,8 @@ async def load_population_rates(period: Period, scope: Scope) -> dict[str, Any]:
         "SELECT c.agency AS id, COUNT(*) AS n FROM allegation al JOIN ct_case c ON c.id = "  # noqa: S608
         f"al.\"case\"{w.joins} WHERE c.agency IS NOT NULL AND al.final_finding = 'sustained' "
         f"AND {w.sql()} GROUP BY 1", *w.args)
-    parts, args = ["1=1"], []
+    parts: list[str] = ["1=1"]
+    args: list[Any] = []
     scope_clauses(scope, parts, args,
                   model="EXISTS (SELECT 1 FROM agreement mg WHERE mg.agency = a.id AND "
                         "mg.model = {})")

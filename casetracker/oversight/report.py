@@ -6,12 +6,14 @@ package (reports/rendering.render_pdf, template templates/reports/pdf/oversight_
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from casetracker.oversight import flag_services, services, views
 from casetracker.oversight.metrics import Period, Scope
 from casetracker.settings import get_settings
+from casetracker.web.i18n import format_day
+from casetracker.web.i18n import gettext as _
 
 TEMPLATE = "oversight_report.html.j2"
 
@@ -34,11 +36,14 @@ async def build_report_context(period: Period, scope: Scope,
     recommendations = await services.issued_recommendations(period, scope)
     step("appendix")
     scope_label = describe_scope(scope, await services.filter_choices())
+    active, quiet = split_appendix(appendix)
     return {
         "d": dashboard,
         "flags": flags,
+        "flag_lines": [flag_line(f, as_of) for f in flags],
         "flags_as_of": as_of,
-        "appendix": appendix,
+        "appendix": active,
+        "quiet_agencies": quiet,
         "issued_recommendations": recommendations,
         "scope_label": scope_label,
         "organisation": get_settings().organisation_name,
@@ -54,6 +59,61 @@ async def build_report_context(period: Period, scope: Scope,
             "date_label": datetime.now(UTC).date().isoformat(),
         },
     }
+
+
+def split_appendix(appendix: list[dict[str, Any]]
+                   ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The agencies with activity in the period (listed one by one), and those without: a count
+    and a short table by 287(g) model (hundreds of quiet agencies used to fill pages)."""
+    active = [a for a in appendix if a["complaints"] or a["allegations"]]
+    quiet = [a for a in appendix if not (a["complaints"] or a["allegations"])]
+    by_model: dict[str, int] = {}
+    for agency in quiet:
+        models = sorted({m.split(" ", 1)[0] for m in agency["models"]}) or [""]
+        for model in models:
+            by_model[model] = by_model.get(model, 0) + 1
+    rows = [{"model": model, "label": _model_words(model), "agencies": count}
+            for model, count in sorted(by_model.items(), key=lambda kv: (kv[0] == "", kv[0]))]
+    return active, {"count": len(quiet), "rows": rows,
+                    "several_models": any(len({m.split(" ", 1)[0] for m in a["models"]}) > 1
+                                          for a in quiet)}
+
+
+def _model_words(model: str) -> str:
+    return {"JEM": _("Jail Enforcement Model (JEM)"),
+            "WSO": _("Warrant Service Officer (WSO)"),
+            "TFM": _("Task Force Model (TFM)"),
+            "": _("No agreement on record")}.get(model, model)
+
+
+def flag_line(flag: dict[str, Any], as_of: date) -> str:
+    """A flag in words: "Critical: Daniel Reyes (officer, Alpha County Sheriff's Office):
+    3 sustained racial-profiling allegations in the 365 days to December 31, 2024 (threshold
+    2)."""
+    rule = flag["rule"]
+    measure = {"complaints": _("complaints"),
+               "profiling": _("racial-profiling allegations"),
+               "sustained_profiling": _("sustained racial-profiling allegations")}.get(
+        rule.measure, rule.measure.replace("_", " "))
+    detail = flag.get("subject_detail") or {}
+    if flag["subject"] == "officer":
+        who = _("%(name)s (officer, %(agency)s)", name=flag["subject_label"],
+                agency=detail.get("agency") or _("agency unknown"))
+    else:
+        who = _("%(name)s (agency, %(state)s)", name=flag["subject_label"],
+                state=detail.get("state") or "")
+    level = _("Critical") if flag["level"] == "critical" else _("Warning")
+    text = _("%(level)s: %(who)s: %(count)s %(measure)s in the %(days)s days to %(day)s "
+             "(threshold %(threshold)s).", level=level, who=who, count=flag["count"],
+             measure=measure, days=rule.window_days, day=format_day(as_of),
+             threshold=flag["threshold"])
+    ack = flag.get("acknowledgement")
+    if ack:
+        note = ack["note"] if len(ack["note"]) <= 120 else ack["note"][:117] + "..."
+        text += " " + _("Acknowledged %(day)s by %(name)s: %(note)s",
+                        day=format_day(ack["acknowledged_at"]) if ack.get("acknowledged_at")
+                        else "", name=ack.get("by_name") or _("someone"), note=note)
+    return text
 
 
 def _flag_in_scope(flag: dict[str, Any], scope: Scope) -> bool:

@@ -117,6 +117,28 @@ async def acknowledge(request: Request[Any, Any, Any], data: FormBody) -> Any:
     return Redirect(path=f"/oversight/flags?as_of={as_of.isoformat()}", status_code=303)
 
 
+@post("/oversight/flags/acknowledge-many", name="oversight.flags.acknowledge_many",
+      guards=[requires(P.OVERSIGHT_FLAGS)])
+async def acknowledge_many(request: Request[Any, Any, Any]) -> Any:
+    """Several flags acknowledged with one note (each recorded and audited on its own)."""
+    actor = actor_from_connection(request)
+    form = await request.form()
+    keys = [str(k)[:200] for k in form.getall("flag_key", [])][:500]
+    note = str(form.get("note", ""))
+    as_of, _error = _as_of(str(form.get("as_of", "")))
+    try:
+        count = await flag_services.FlagService(actor).acknowledge_many(  # type: ignore[arg-type]
+            keys, note, as_of=as_of)
+    except (ValidationFailed, NotFound) as exc:
+        context = await _flags_context(as_of, "open")
+        message = (exc.errors.get("note") or exc.errors.get("flags")
+                   if isinstance(exc, ValidationFailed) else exc.message)
+        context.update(errors={"form": message}, bulk_note=note, chosen=set(keys), notes={})
+        return Template("oversight/flags.html.j2", context=context, status_code=422)
+    flash(request, _("%(n)s flags were acknowledged with the same note.", n=count))
+    return Redirect(path=f"/oversight/flags?as_of={as_of.isoformat()}", status_code=303)
+
+
 @get("/oversight/flags/rules", name="oversight.rules", guards=[requires(P.OVERSIGHT_FLAGS)])
 async def rules_page(request: Request[Any, Any, Any]) -> Template:
     return Template("oversight/rules.html.j2",
@@ -205,6 +227,7 @@ async def ice_responses(request: Request[Any, Any, Any]) -> Template:
         "limit": QUEUE_LIMIT, "limited": issued > QUEUE_LIMIT})
 
 
-ROUTE_HANDLERS = [dashboard, report_pdf, ice_responses, flags_page, acknowledge, rules_page,
+ROUTE_HANDLERS = [dashboard, report_pdf, ice_responses, flags_page, acknowledge,
+                  acknowledge_many, rules_page,
                   save_rules,
                   statistics_page, statistics_csv, statistics_json]

@@ -305,7 +305,8 @@ def _ice_timeliness(rows: list[dict[str, Any]], calendar: BusinessCalendar, hour
         received = _as_dt(row["received_at"])
         notified = _as_dt(row["ice_notified_at"])
         # Clock hours bound weekday hours: notified within ``hours`` clock hours is on time.
-        if notified is not None and notified - received <= timedelta(hours=hours):
+        if (notified is not None and received is not None
+                and notified - received <= timedelta(hours=hours)):
             quick_on_time += 1
             continue
         slow.append({"received_at": received, "ice_notified_at": notified})
@@ -349,7 +350,8 @@ def scope_clauses(scope: Scope, parts: list[str], args: list[Any], *, agency: st
 
 
 async def load_officer_status(scope: Scope, as_of: date, cycle_days: int) -> dict[str, Any]:
-    parts, args = ["1=1"], []
+    parts: list[str] = ["1=1"]
+    args: list[Any] = []
     scope_clauses(scope, parts, args)
     rows = await _raw(
         "SELECT d.officer AS officer_id, d.status AS status, d.authorisation_expires_on AS "  # noqa: S608
@@ -367,7 +369,8 @@ async def load_officer_status(scope: Scope, as_of: date, cycle_days: int) -> dic
 
 
 async def load_inactive_agencies(period: Period, scope: Scope) -> list[dict[str, Any]]:
-    parts, args = ["g.status IN ('active', 'suspended')"], []
+    parts: list[str] = ["g.status IN ('active', 'suspended')"]
+    args: list[Any] = []
     scope_clauses(scope, parts, args)
     rows = await _raw(
         "SELECT a.id AS id, a.name AS name, a.state AS state, g.model AS model FROM agency a "  # noqa: S608
@@ -475,7 +478,8 @@ async def agency_appendix(period: Period, scope: Scope) -> list[dict[str, Any]]:
         "THEN 1 ELSE 0 END) AS sustained, SUM(CASE WHEN al.allegation_type = 'racial_profiling' "
         f"THEN 1 ELSE 0 END) AS profiling FROM allegation al JOIN ct_case c ON c.id = "
         f"al.\"case\"{w.joins} WHERE {w.sql()} GROUP BY 1", *w.args)
-    parts, args = ["1=1"], []
+    parts: list[str] = ["1=1"]
+    args: list[Any] = []
     scope_clauses(scope, parts, args,
                   model="EXISTS (SELECT 1 FROM agreement mg WHERE mg.agency = a.id AND "
                         "mg.model = {})")

@@ -199,6 +199,8 @@ def build_dashboard(metrics: dict[str, Any]) -> dict[str, Any]:
         "officers": officers,
         "officer_rows": officer_rows,
         "inactive_agencies": metrics["inactive_agencies"],
+        "inactive_by_model": inactive_by_model(metrics["inactive_agencies"]),
+        "inactive_states": len({a["state"] for a in metrics["inactive_agencies"]}),
         "recommendations": metrics["recommendations"],
         "legacy": legacy,
         "legacy_findings": [f or "—" for f in legacy["findings"]],
@@ -224,3 +226,16 @@ def bucket_dates(label: str) -> tuple[date, date]:
 def default_period(today: date | None = None) -> Period:
     today = today or local_today()
     return Period(date(today.year, 1, 1), today)
+
+
+def inactive_by_model(agencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The agencies without activity counted by 287(g) model, for print (a short table in
+    place of one line per agency: hundreds of them filled dozens of pages). An agency with
+    agreements of two models counts under each."""
+    counts: dict[str, int] = {}
+    for agency in agencies:
+        for model in sorted(set(agency.get("models") or ())):
+            counts[model] = counts.get(model, 0) + 1
+    return [{"model": model, "label": f"{label(MODEL_LABELS, model)} ({model})",
+             "agencies": count}
+            for model, count in sorted(counts.items(), key=lambda kv: (kv[0] != "WSO", kv[0]))]

@@ -55,7 +55,26 @@ async def _agency_page(request: Request[Any, Any, Any], agency_id: int, *,
                                                              Permission.REGISTRY_EDIT):
         candidates = await merge.merge_candidates(agency)
     return _form("registry/agency.html.j2", status_code, agency=agency, merges=merges,
-                 merge_candidates=candidates, **context)
+                 merge_candidates=candidates,
+                 case_history=await _case_history(request, "agency", agency_id), **context)
+
+
+async def _case_history(request: Request[Any, Any, Any], subject: str, subject_id: int
+                        ) -> dict[str, Any]:
+    """Complaint history, flags and recommendations (cases package; each part only for those
+    who may read it)."""
+    from casetracker.cases import registry_history as history
+
+    actor = actor_from_connection(request)
+    target = {f"{subject}_id": subject_id}
+    recommendations = await history.recommendations_for(actor, **target)
+    return {
+        "subject": subject,
+        "complaints": await history.complaint_history(actor, **target),
+        "flags": await history.flags_for(actor, subject, subject_id),
+        "recommendations": recommendations,
+        "issued": [r for r in recommendations if r["status"] == "issued"],
+    }
 
 
 def _service(request: Request[Any, Any, Any]) -> RegistryService:
@@ -351,7 +370,8 @@ class RegistryController(Controller):
                       ) -> Template:
         officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
         return _form("registry/officer.html.j2", officer=officer, today=local_today(),
-                     recommendations=await _recommendations(request, officer_id=officer_id))
+                     recommendations=await _recommendations(request, officer_id=officer_id),
+                     case_history=await _case_history(request, "officer", officer_id))
 
     @get("/officers/{officer_id:int}/edit", name="registry.officer.edit", guards=EDIT)
     async def officer_edit(self, officer_id: FromPath[int]) -> Template:

@@ -8,7 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from piccolo.columns import Column
 
 from casetracker import db
 from casetracker.audit import services as audit
@@ -253,7 +255,9 @@ class HistoryService:
                     changed["ori"] = str(changed["ori"])[:12]
                 if "agency_type" in changed:
                     changed["agency_type"] = str(changed["agency_type"])[:80]
-                await Agency.update({**changed, "updated_at": now}).where(Agency.id == agency_id)
+                # Piccolo takes column names as keys too; its signature says Column | str.
+                values = cast("dict[Column | str, Any]", {**changed, "updated_at": now})
+                await Agency.update(values).where(Agency.id == agency_id)
                 report.agencies_updated += 1
 
 

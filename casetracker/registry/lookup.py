@@ -16,6 +16,8 @@ import re
 from difflib import SequenceMatcher
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from casetracker.registry import rules
 from casetracker.registry.tables import Agency, Agreement, Officer
 
@@ -93,7 +95,7 @@ async def search_agencies(query: str, limit: int = 20) -> list[dict[str, Any]]:
 
 
 def _name_words_clause(text: str) -> Any:
-    clause = None
+    clause: Combinable | None = None
     for word in text.split():
         part = Agency.match_key.like(rules.like_pattern_for_word(word))
         clause = part if clause is None else clause & part

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.columns import ForeignKey
+from piccolo.custom_types import Combinable
 from piccolo.table import Table
 
 from casetracker import db
@@ -76,7 +77,7 @@ async def _move(table: type[Table], column: str, ids: list[int], to: int | None,
     holds that value (an undo leaves a row someone has changed since alone)."""
     col = table._meta.get_column_by_name(column)
     for start in range(0, len(ids), _CHUNK):
-        where = table._meta.primary_key.is_in(ids[start:start + _CHUNK])
+        where: Combinable = table._meta.primary_key.is_in(ids[start:start + _CHUNK])
         if only_if is not None:
             where = where & (col == only_if)
         await table.update({col: to}).where(where)
@@ -200,7 +201,7 @@ class MergeService:
             moves = _loaded(record["moves"])
             before = {k: set(v) for k, v in _loaded(record["referring_rows"]).items()}
             now_rows = await _referring_rows(moves)
-            new = Counter()
+            new: Counter[str] = Counter()
             for key, ids in now_rows.items():
                 extra = set(ids) - before.get(key, set())
                 if extra:

@@ -13,9 +13,10 @@ changing the words after choosing searches again instead of keeping a stale choi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from casetracker.registry import lookup
@@ -32,7 +33,7 @@ _STATUS_WORDS = {"active": "active", "pending": "pending", "suspended": "suspend
 class _StatusLabels(dict[str, str]):
     """Agreement statuses in words, translated when read (the request's language)."""
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return _(_STATUS_WORDS[key]) if key in _STATUS_WORDS else default
 
 
@@ -47,7 +48,7 @@ class Picked:
     kind: str
     id: int | None = None
     text: str = ""
-    results: list[dict[str, Any]] = field(default_factory=list)
+    results: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     searched: bool = False
 
     @property

@@ -92,11 +92,11 @@ async def _names(ids: set[int | None]) -> dict[int, str]:
 
 async def _officers(case_id: int, case_agreement: int | None) -> tuple[Entry, ...]:
     rows = await CaseOfficer.select(
-        CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
+        *CaseOfficer.all_columns(), CaseOfficer.officer.name.as_alias("registry_name"),
         CaseOfficer.officer.badge_number.as_alias("registry_badge"),
         CaseOfficer.officer.rank.as_alias("registry_rank"),
-        CaseOfficer.officer.agency.name.as_alias("registry_agency"),
-        CaseOfficer.officer.agency.state.as_alias("registry_state"),
+        CaseOfficer.officer._.agency._.name.as_alias("registry_agency"),
+        CaseOfficer.officer._.agency._.state.as_alias("registry_state"),
         CaseOfficer.officer.awaiting_confirmation.as_alias("awaiting"),
     ).where(CaseOfficer.case == case_id).order_by(CaseOfficer.position, CaseOfficer.id)
     designations = await designations_for([r["officer"] for r in rows if r["officer"]])
@@ -176,7 +176,7 @@ def _finding_lines(a: dict[str, Any], names: dict[int, str]) -> Pairs:
 async def load_case_file(case: dict[str, Any], *, with_access_rows: bool = False) -> CaseFile:
     case_id = case["id"]
     allegations = await Allegation.select(
-        Allegation.all_columns(), Allegation.case_officer.name.as_alias("described"),
+        *Allegation.all_columns(), Allegation.case_officer.name.as_alias("described"),
         Allegation.officer.name.as_alias("registry_name"),
     ).where(Allegation.case == case_id).order_by(Allegation.id)
     interviews = await Interview.select().where(Interview.case == case_id).order_by(

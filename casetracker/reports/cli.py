@@ -122,7 +122,7 @@ def verify_command(file: Path, trust_cert: str, allow_untrusted: bool) -> None:
         variant = {"redacted": "the redacted version of ", "sensitive": "the sensitive version of "
                    }.get(str(record.get("variant")), "")
         click.echo(f"SHA-256 {sha} is {variant}{record['number']}, issued "
-                   f"{issued:%B} {issued.day}, {issued:%Y} at {issued:%H:%M} UTC.")  # type: ignore[str-format]
+                   f"{issued:%B} {issued.day}, {issued:%Y} at {issued:%H:%M} UTC.")
     else:
         click.echo(f"SHA-256 {sha} matches no issued recommendation.")
         if not check.signed:

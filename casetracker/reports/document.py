@@ -638,31 +638,32 @@ def build(source: RecommendationSource) -> RecommendationDocument:
     length_author = staff("suspension_days", "", str(rec.get("suspension_days") or "")).author
     response_author = staff("response_instructions", "",
                             rec.get("response_instructions") or "").author
-    notice_rows = []
+    notice_rows: list[NoticeRow] = []
     for item in plan.notice_items:
         quoted = _quote(item.clause, text.text_key, own)
         if item.supplied_by == "recommendation":
-            row = NoticeRow(quoted.words, "This recommendation",
+            notice_row = NoticeRow(quoted.words, "This recommendation",
                             f"the grounds in section {n['grounds']}, for ICE's overview of "
                             "its reasons")
         elif item.supplied_by == "office":
             if item.clause.endswith(".2"):
-                row = NoticeRow(quoted.words, "The office's request",
+                notice_row = NoticeRow(quoted.words, "The office's request",
                                 f"{rec.get('suspension_days')} days, requested by "
                                 f"{length_author} (section {n['timing']})")
             else:
-                row = NoticeRow(quoted.words, "The office's request",
+                notice_row = NoticeRow(quoted.words, "The office's request",
                                 f"how the agency may respond, requested by {response_author} "
                                 f"(section {n['timing']})")
         elif plan.agreement_action == "termination":
-            row = NoticeRow(quoted.words, "ICE",
+            notice_row = NoticeRow(quoted.words, "ICE",
                             "requested from ICE: these are ICE's data, which this office does "
                             "not hold or supply")
         else:
-            row = NoticeRow(quoted.words, "ICE", "for ICE to set in its notice")
-        notice_rows.append(row)
+            notice_row = NoticeRow(quoted.words, "ICE", "for ICE to set in its notice")
+        notice_rows.append(notice_row)
         review.append(ReviewItem(f"{n['notice']}. The notice the agreement requires",
-                                 f"{row.words} — {row.supplied_by}: {row.detail}", "quotation",
+                                 f"{notice_row.words} — {notice_row.supplied_by}: "
+                                 f"{notice_row.detail}", "quotation",
                                  f"Quoted from {quoted.source}; who supplies it: rules of the "
                                  f"{plan.model} agreement"))
     status_line = ""

@@ -267,7 +267,7 @@ def plan_for(model: str, signed_on: date | None, revision: str, action: str, *,
         if kind == "agreement":
             title = "Termination of the agreement on 90 days' notice (§VIII)"
     elif kind == "agreement":  # WSO suspension or termination
-        clauses_ = ("wso.notice", "wso.ice_notice_effect")
+        clauses_: tuple[str, ...] = ("wso.notice", "wso.ice_notice_effect")
         if action == "termination":
             clauses_ += ("wso.moa_end_revokes",)
         groups.append(ClauseGroup("Suspension or termination on written notice", clauses_))

@@ -300,7 +300,7 @@ def build_case_report(case: dict[str, Any], *, now: datetime, zone: str, organis
     if not show_contact:
         section = dataclasses.replace(section, narrative=case.get("narrative") or "")
     timeline = tuple(TimelineRow(iso(local_date(e["at"], zone)) + " " + (
-        _dt(e["at"]).astimezone(ZoneInfo(zone)).strftime("%H:%M") if _dt(e["at"]) else ""),
+        at.astimezone(ZoneInfo(zone)).strftime("%H:%M") if (at := _dt(e["at"])) else ""),
         e["what"]) for e in case.get("timeline") or [])
     today = now.astimezone(ZoneInfo(zone)).date()
     number = case.get("tracking_number") or ""

@@ -396,7 +396,7 @@ class S3Store:
     @contextmanager
     def open_file(self, key: str) -> Iterator[IO[bytes]]:
         with io.BufferedReader(_RangeReader(self, key), buffer_size=READ_CHUNK) as handle:
-            yield handle  # type: ignore[misc]
+            yield handle
 
     async def hash(self, key: str, progress: Callable[[int], Any] | None = None
                    ) -> tuple[str, int] | None:

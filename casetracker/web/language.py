@@ -20,7 +20,7 @@ class LanguageMiddleware(ASGIMiddleware):
         headers = dict((k.decode("latin-1").lower(), v.decode("latin-1"))
                        for k, v in scope.get("headers", []))
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        requested = (query.get("lang") or [None])[0]
+        requested = query["lang"][0] if query.get("lang") else None
         cookie_lang = None
         if "cookie" in headers:
             jar = SimpleCookie()

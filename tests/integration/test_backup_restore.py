@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from casetracker.audit.services import write_checkpoint
+from casetracker.backup.services import create_backup, verify_backup
 from tests.conftest import PG_ADMIN_DSN
 from tests.factories_intake import complaint_fields, png_bytes, send_complaint
 
@@ -61,6 +62,7 @@ async def _file(new_browser: Any, number: int) -> None:
 async def _fresh_target(engine_name: str, tmp_path: Path) -> tuple[dict[str, str], Any]:
     """Settings (as environment) of an empty installation, and how to drop it afterwards."""
     var = tmp_path / "restored-var"
+    var.mkdir()
     env = {"CASETRACKER_VAR_DIR": str(var), "CASETRACKER_EVIDENCE_DIR": str(var / "evidence"),
            "CASETRACKER_AUDIT_CHECKPOINT_DIR": str(var / "audit-checkpoints")}
     if engine_name == "sqlite":
@@ -111,7 +113,7 @@ def _manifest(dest: Path) -> tuple[Path, dict[str, Any]]:
 
 async def test_backup_under_load_restores_every_counted_complaint_with_its_evidence(
         app: Any, settings: Any, new_browser: Any, engine_name: str, tmp_path: Path) -> None:
-    # The secret key lives in the var folder, as on an embedded install (the backup keeps it).
+    # The secret key lives in the var folder, as on an embedded install.
     (settings.var_dir / "secret_key").write_text(settings.secret_key)
     for number in range(2):
         await _file(new_browser, number)
@@ -159,6 +161,13 @@ async def test_backup_under_load_restores_every_counted_complaint_with_its_evide
 
     target, drop = await _fresh_target(engine_name, tmp_path)
     try:
+        # Backups never hold the secret key: a server with another key is refused, untouched.
+        code, output = await _cli(target, "restore", str(folder))
+        assert code == 1, output
+        assert "secret key is not the one the backup was made under" in output
+        # The administrator puts the original key in place (from where it is kept), then
+        # restores.
+        (Path(target["CASETRACKER_VAR_DIR"]) / "secret_key").write_text(settings.secret_key)
         code, output = await _cli(target, "restore", str(folder))
         assert code == 0, output
         assert "intact" in output
@@ -223,33 +232,42 @@ async def test_backup_verify_refuses_a_tampered_evidence_byte_or_database_row(
         await _file(new_browser, number)
     await write_checkpoint()
     dest = tmp_path / "backups"
-    code, output = await _cli(_env(settings), "backup", str(dest))
-    assert code == 0, output
-    folder, manifest = _manifest(dest)
-
+    result = await create_backup(dest, settings)
+    folder, manifest = result.path, result.manifest
     pristine = tmp_path / "pristine"
     shutil.copytree(dest, pristine)
 
     # One byte of one photo.
-    photo = dest / "objects" / manifest["objects"][0]["sha256"][:2] / manifest["objects"][0][
-        "sha256"]
+    photo_entry = next(o for o in manifest["objects"] if o["area"] == "evidence")
+    photo = dest / "objects" / photo_entry["sha256"][:2] / photo_entry["sha256"]
     os.chmod(photo, 0o644)
     data = bytearray(photo.read_bytes())
     data[len(data) // 2] ^= 0x01
     photo.write_bytes(bytes(data))
-    code, output = await _cli(_env(settings), "backup", "verify", str(folder))
-    assert code == 1, output
-    assert f"evidence object {manifest['objects'][0]['key']} does not match" in output
+    _, _, problems = await verify_backup(folder, settings)
+    assert f"evidence object {photo_entry['key']} does not match its SHA-256" in " ".join(
+        problems)
 
     # One row of the database.
     dest2 = tmp_path / "backups-2"
     shutil.copytree(pristine, dest2)
     folder2 = dest2 / folder.name
     await _tamper_database_row(folder2, manifest, tmp_path)
-    code, output = await _cli(_env(settings), "backup", "verify", str(folder2))
-    assert code == 1, output
-    assert f"{manifest['database_file']} does not match the manifest" in output
+    _, _, problems = await verify_backup(folder2, settings)
+    assert problems == [f"{manifest['database_file']} does not match the manifest (SHA-256 "
+                        f"{_sha256(folder2 / manifest['database_file'])}, expected "
+                        f"{_listed_sha(manifest, manifest['database_file'])}): the backup was "
+                        "altered or damaged"]
 
-    # The untouched copy still verifies.
+    # The untouched copy verifies, through the command an administrator runs.
     code, output = await _cli(_env(settings), "backup", "verify", str(pristine / folder.name))
     assert code == 0, output
+    assert "verifies" in output
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _listed_sha(manifest: dict[str, Any], name: str) -> str:
+    return next(e["sha256"] for e in manifest["files"] if e["path"] == name)
