@@ -419,11 +419,11 @@ def _compare_repeat(mapping: Mapping, first: dict[str, Any], row: dict[str, str]
                                  "first_line": first["line"], "kept": str(first[key]),
                                  "line": line, "other": str(value)})
     for key in ("category", "status"):
-        value = _col(row, spec, key)[:200]
-        if value and first[key] and value != first[key]:
+        text = _col(row, spec, key)[:200]
+        if text and first[key] and text != first[key]:
             report.conflicts.append({"id": first["id"], "field": spec.get(key),
                                      "first_line": first["line"], "kept": first[key],
-                                     "line": line, "other": value})
+                                     "line": line, "other": text})
 
 
 def case_outcome(findings: list[str]) -> str:
