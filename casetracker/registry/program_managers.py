@@ -4,7 +4,9 @@ Administrators record them (``registry:edit``); every change is audited."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
+
+from piccolo.columns import Column
 
 from casetracker import db
 from casetracker.audit import services as audit
@@ -21,7 +23,7 @@ FIELDS = ("name", "level", "area", "email", "phone", "active")
 
 def validate(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """A program manager form -> (values, errors by field)."""
-    values = {
+    values: dict[str, Any] = {
         "name": rules.clean_text(data.get("name", ""))[:200],
         "level": str(data.get("level", "")).strip(),
         "area": rules.clean_text(data.get("area", ""))[:300],
@@ -62,7 +64,8 @@ class ProgramManagerService:
             current = await _get(program_manager_id)
             changed = {k: v for k, v in values.items() if current[k] != v}
             if changed:
-                await ProgramManager.update({**changed, "updated_at": now}).where(
+                await ProgramManager.update(cast("dict[Column | str, Any]", {
+                    **changed, "updated_at": now})).where(
                     ProgramManager.id == program_manager_id)
                 await audit.record("registry.program_manager.update", actor=self.actor,
                                    object_type="program_manager", object_id=program_manager_id,
@@ -121,10 +124,10 @@ async def program_manager_detail(program_manager_id: int) -> dict[str, Any]:
     row = await _get(program_manager_id)
     row["monitored"] = await AgreementMonitor.select(
         AgreementMonitor.agreement, AgreementMonitor.agreement.model,
-        AgreementMonitor.agreement.status, AgreementMonitor.agreement.agency.name,
-        AgreementMonitor.agreement.agency.state).where(
+        AgreementMonitor.agreement.status, AgreementMonitor.agreement._.agency._.name,
+        AgreementMonitor.agreement._.agency._.state).where(
         AgreementMonitor.program_manager == program_manager_id).order_by(
-        AgreementMonitor.agreement.agency.name)
+        AgreementMonitor.agreement._.agency._.name)
     return row
 
 

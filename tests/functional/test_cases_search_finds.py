@@ -107,7 +107,7 @@ async def test_counts_and_escaped_highlighted_snippets(browser: Any) -> None:
     assert "&lt;img src=x onerror=alert" in response.text  # shown, as text
     assert "<mark>interprete</mark>" in response.text
     assert "<mark>intérprete</mark>" in response.text
-    row = response.text.split(attack.tracking_number, 1)[1].split("</td>", 1)[0]
+    row = response.text.split(f">{attack.tracking_number}</a>", 1)[1].split("</td>", 1)[0]
     assert '<p class="snippet">' in row and "<mark>interprete</mark>" in row
     response = await browser.get("/cases", params={"q": "nothing"})
     assert "1 case matches." in response.text
