@@ -12,6 +12,7 @@ from casetracker.accounts.tables import User
 from casetracker.audit import services as audit
 from casetracker.auth import policies
 from casetracker.cases import clocks, rules
+from casetracker.cases import timeline as timeline_words
 from casetracker.cases.designations import designations_for
 from casetracker.cases.tables import (
     CaseAssignment,
@@ -62,6 +63,10 @@ async def _user_names(ids: set[int]) -> dict[int, str]:
         return {}
     rows = await User.select(User.id, User.name).where(User.id.is_in(sorted(ids)))
     return {r["id"]: r["name"] for r in rows}
+
+
+# audit details that name a person by id (the timeline says their name)
+_PEOPLE_IN_DETAILS = ("investigator_id", "previous_investigator_id", "assignee_id")
 
 
 async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any]:
@@ -116,7 +121,12 @@ async def case_page_context(service: CaseService, case_id: int) -> dict[str, Any
         | {t["assignee"] for t in tasks} | {a["investigator"] for a in assignments}
         | {a["assigned_by"] for a in assignments} | {e["actor_id"] for e in timeline}
         | {a["recommended_by"] for a in allegations} | {a["final_by"] for a in allegations}
-        | {i["recorded_by"] for i in interviews})
+        | {i["recorded_by"] for i in interviews}
+        | {e["details"].get(key) for e in timeline for key in _PEOPLE_IN_DETAILS
+           if isinstance(e["details"].get(key), int)})
+    for event in timeline:
+        event["words"] = timeline_words.describe(event["action"], event["details"], names,
+                                                 service.settings.timezone)
     contact = await service.view_contact(case)
     may_view_contact = policies.may_view_complainant_contact(actor, case)
     # What the complainant added from the status page, in full (the read above is audited);

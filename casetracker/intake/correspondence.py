@@ -261,7 +261,7 @@ async def letters_for_case(case_id: int) -> list[dict[str, Any]]:
 
 async def contact_log(case_id: int) -> list[dict[str, Any]]:
     return await ContactLogEntry.select(
-        ContactLogEntry.all_columns(),
+        *ContactLogEntry.all_columns(),
         ContactLogEntry.recorded_by.name.as_alias("recorded_by_name")).where(
         ContactLogEntry.case == case_id).order_by(ContactLogEntry.at, ContactLogEntry.id)
 

@@ -29,13 +29,20 @@ def import_group() -> None:
 @click.option("--batch-size", default=500, show_default=True, help="Complaints per transaction.")
 @click.option("--show-rejected", default=10, show_default=True,
               help="How many rejected rows to list (with their reasons).")
+@click.option("--dry-run", is_flag=True, default=False,
+              help="Print what the mapping leaves unmapped, the conflicts and the counts it "
+                   "would load, and write nothing.")
 @click.argument("complaints_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def legacy_complaints(mapping_path: Path, accused_path: Path | None,
                       complainants_path: Path | None, batch_size: int, show_rejected: int,
-                      complaints_path: Path) -> None:
-    """Load historical complaint records (closed cases, channel "legacy") from COMPLAINTS_PATH.
+                      dry_run: bool, complaints_path: Path) -> None:
+    """Load historical complaint records (channel "legacy"; closed, or "open, legacy" when a
+    finding matches the mapping's [pending] patterns) from COMPLAINTS_PATH. The same file may
+    be given as --accused when it has one row per allegation.
 
-    Running it again skips complaints already imported from the same source."""
+    Every original finding the mapping does not cover and every category no rule matches is
+    listed with its count, and every conflict between rows of one complaint, before anything
+    is written. Running it again skips complaints already imported from the same source."""
     from casetracker.oversight.legacy import MappingError, load_mapping, run_import
 
     try:
@@ -62,13 +69,19 @@ def legacy_complaints(mapping_path: Path, accused_path: Path | None,
             return await run_import(mapping, complaints_path, accused_path, complainants_path,
                                     actor_label="cli:import legacy-complaints",
                                     batch_size=batch_size, progress=progress,
-                                    on_parsed=on_parsed)
+                                    on_parsed=on_parsed, on_report=print_mapping_report,
+                                    dry_run=dry_run)
         finally:
             if "bar" in bar_holder:
                 bar_holder["bar"].__exit__(None, None, None)  # type: ignore[attr-defined]
 
     result = run()
     r = result
+    if dry_run:
+        click.echo(f"Dry run: nothing was written. The files hold {r.complaints:,} complaints "  # type: ignore[attr-defined]
+                   f"and {r.allegations:,} allegations "  # type: ignore[attr-defined]
+                   f"({r.report.pending_complaints:,} complaints would stay open, legacy).")  # type: ignore[attr-defined]
+        return
     click.echo(f"Import run {r.run_id} finished in {r.seconds:.1f} s.")  # type: ignore[attr-defined]
     for kind in ("complaints", "accused", "complainants"):
         click.echo(f"  {kind:13} read {r.read[kind]:>8,}  loaded {r.loaded[kind]:>8,}  "  # type: ignore[attr-defined]
@@ -81,6 +94,23 @@ def legacy_complaints(mapping_path: Path, accused_path: Path | None,
         click.echo(f"First {len(sample)} rejected rows:")
         for item in sample:
             click.echo(f"  {item['file']} line {item['line']}: {item['reason']}")
+
+
+def print_mapping_report(parsed: object, *, listed: int = 100) -> None:
+    """What the mapping does not say, before anything is written."""
+    report = parsed.report  # type: ignore[attr-defined]
+    for title, values in (("Original findings the mapping does not cover (counted with no "
+                           "final finding)", report.unmapped_findings),
+                          ("Categories no rule matches (given the default type)",
+                           report.default_categories)):
+        click.echo(f"{title}: {len(values) or 'none'}")
+        for value, count in list(values.items())[:listed]:
+            click.echo(f"  {count:>7,}  {value or '(empty)'}")
+    click.echo(f"Rows of one complaint that disagree: {len(report.conflicts) or 'none'}")
+    for c in report.conflicts[:listed]:
+        click.echo(f"  complaint {c['id']}: {c['field']} {c['kept']!r} (line {c['first_line']}, "
+                   f"kept) but {c['other']!r} on line {c['line']}")
+    click.echo(f"Complaints kept open (pending): {report.pending_complaints:,}")
 
 
 @click.group("reports", help="Generate reports.")

@@ -90,8 +90,8 @@ async def current_flags(as_of: date | None = None, *, include_acknowledged: bool
     officer_ids = sorted({f.subject_id for f in flags if f.subject == "officer"})
     agency_ids = sorted({f.subject_id for f in flags if f.subject == "agency"})
     officers = await _by_id("SELECT o.id AS id, o.name AS name, o.badge_number AS badge, "
-                            "a.name AS agency FROM officer o JOIN agency a ON a.id = o.agency "
-                            "WHERE o.id IN ({ids})", officer_ids)
+                            "a.name AS agency, o.agency AS agency_id FROM officer o JOIN agency "
+                            "a ON a.id = o.agency WHERE o.id IN ({ids})", officer_ids)
     agencies = await _by_id("SELECT a.id AS id, a.name AS name, a.state AS state FROM agency a "
                             "WHERE a.id IN ({ids})", agency_ids)
     keys = [f.key for f in flags]

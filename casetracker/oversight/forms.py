@@ -27,7 +27,8 @@ def parse_filters(params: Any, *, data_years: tuple[int, int] | None = None,
     are reported in ``errors``."""
     today = today or local_today()
     errors: dict[str, str] = {}
-    values = {k: _get(params, k) for k in ("from", "to", "state", "model", "agency", "period")}
+    values = {k: _get(params, k) for k in ("from", "to", "state", "model", "agency", "period",
+                                           "by")}
     start = end = None
     if values["period"] == "all":
         first, last = data_years or (today.year, today.year)
@@ -68,5 +69,7 @@ def parse_filters(params: Any, *, data_years: tuple[int, int] | None = None,
             agency_id = int(values["agency"])
         else:
             errors["agency"] = _("Choose an agency from the list.")
-    return Period(start, end), Scope(state=state, model=model, agency_id=agency_id), errors, \
+    basis = "incident" if values["by"] == "incident" else "received"
+    return Period(start, end), Scope(state=state, model=model, agency_id=agency_id,
+                                     basis=basis), errors, \
         values

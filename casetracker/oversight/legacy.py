@@ -20,11 +20,13 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from casetracker.cases.listing import CHARACTERISTICS
 from casetracker.cases.tables import AllegationType, Finding
 from casetracker.oversight.bulk import bulk_insert
 
 FINDING_VALUES = {f.value for f in Finding}
 TYPE_VALUES = {t.value for t in AllegationType}
+CHARACTERISTIC_VALUES = {"", *CHARACTERISTICS}
 # the order in which a case's outcome is summarised from its allegations' findings
 OUTCOME_PRIORITY = ["sustained", "policy_failure", "training_failure", "not_sustained",
                     "exonerated", "unfounded", "administratively_closed", "withdrawn",
@@ -58,18 +60,41 @@ class Mapping:
     category_rules: list[CategoryRule]
     category_default: str
     raw: dict[str, Any] = field(default_factory=dict)
+    # [[findings.patterns]]: (regex, finding) tried after the exact values, in order
+    finding_patterns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    # [pending] patterns: an original finding matching one keeps the complaint open
+    pending_patterns: list[re.Pattern[str]] = field(default_factory=list)
 
-    def map_category(self, text: str) -> tuple[str, str]:
+    def category_rule(self, text: str) -> CategoryRule | None:
         for rule in self.category_rules:
             if rule.pattern.search(text or ""):
-                return rule.type, rule.characteristic
-        return self.category_default, ""
+                return rule
+        return None
+
+    def map_category(self, text: str) -> tuple[str, str]:
+        rule = self.category_rule(text)
+        return (rule.type, rule.characteristic) if rule else (self.category_default, "")
+
+    def finding_of(self, text: str) -> str | None:
+        """The finding an original value maps to ("" = no final finding), or None when the
+        mapping does not say (unmapped: reported, and counted with no final finding)."""
+        text = (text or "").strip()
+        if text in self.findings:
+            return self.findings[text]
+        for pattern, finding in self.finding_patterns:
+            if pattern.search(text):
+                return finding
+        return None
 
     def map_finding(self, text: str) -> str:
-        return self.findings.get((text or "").strip(), "")
+        return self.finding_of(text) or ""
+
+    def is_pending(self, text: str) -> bool:
+        return any(p.search((text or "").strip()) for p in self.pending_patterns)
 
     def parse_date(self, text: str) -> date | None:
-        text = (text or "").strip()
+        # non-breaking spaces between date and time occur in real exports (Buffalo)
+        text = (text or "").replace("\u00a0", " ").strip()
         if not text:
             return None
         return datetime.strptime(text, self.date_format).date()
@@ -96,10 +121,29 @@ def parse_mapping(raw: dict[str, Any]) -> Mapping:
     agency = raw.get("agency", {})
     if not agency.get("name") or len(str(agency.get("state", ""))) != 2:
         problems.append("[agency] needs name and a two-letter state")
-    findings = {str(k).strip(): str(v) for k, v in raw.get("findings", {}).items()}
+    raw_findings = dict(raw.get("findings", {}))
+    pattern_items = raw_findings.pop("patterns", [])
+    findings = {str(k).strip(): str(v) for k, v in raw_findings.items()}
     for original, ours in findings.items():
         if ours and ours not in FINDING_VALUES:
             problems.append(f"[findings] {original!r} maps to unknown finding {ours!r}")
+    finding_patterns = []
+    for item in pattern_items:
+        ours = str(item.get("finding", ""))
+        if ours and ours not in FINDING_VALUES:
+            problems.append(f"[[findings.patterns]] {item.get('pattern')!r} maps to unknown "
+                            f"finding {ours!r}")
+            continue
+        try:
+            finding_patterns.append((re.compile(item["pattern"], re.IGNORECASE), ours))
+        except (re.error, KeyError) as exc:
+            problems.append(f"[[findings.patterns]] {item!r}: {exc}")
+    pending_patterns = []
+    for text in raw.get("pending", {}).get("patterns", []):
+        try:
+            pending_patterns.append(re.compile(text, re.IGNORECASE))
+        except re.error as exc:
+            problems.append(f"[pending] pattern {text!r}: {exc}")
     categories = raw.get("categories", {})
     default = categories.get("default", "other")
     if default not in TYPE_VALUES:
@@ -109,6 +153,10 @@ def parse_mapping(raw: dict[str, Any]) -> Mapping:
         if item.get("type") not in TYPE_VALUES:
             problems.append(f"category rule {item.get('pattern')!r}: unknown type "
                             f"{item.get('type')!r}")
+            continue
+        if item.get("characteristic", "") not in CHARACTERISTIC_VALUES:
+            problems.append(f"category rule {item.get('pattern')!r}: unknown characteristic "
+                            f"{item.get('characteristic')!r}")
             continue
         try:
             rules.append(CategoryRule(re.compile(item["pattern"], re.IGNORECASE), item["type"],
@@ -130,6 +178,8 @@ def parse_mapping(raw: dict[str, Any]) -> Mapping:
         category_rules=rules,
         category_default=default,
         raw=raw,
+        finding_patterns=finding_patterns,
+        pending_patterns=pending_patterns,
     )
 
 
@@ -174,6 +224,39 @@ class Rejects:
             self.sample.append({"file": file, "line": line, "reason": reason})
 
 
+def split_values(cell: str) -> list[str]:
+    """A cell holding several values as a JSON array ('["USE OF FORCE","SHOTS FIRED"]') ->
+    each value; any other cell -> itself (an empty cell -> [""])."""
+    text = (cell or "").strip()
+    if text.startswith("["):
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError:
+            return [text]
+        if isinstance(values, list):
+            return [str(v).strip() for v in values] or [""]
+    return [text]
+
+
+@dataclass
+class MappingReport:
+    """What the mapping does not say, found before anything is written: original findings
+    that no exact value, pattern or pending pattern covers, categories that no rule matches
+    (they get the default type), and complaint rows that disagree with the first row of the
+    same complaint."""
+
+    unmapped_findings: dict[str, int] = field(default_factory=dict)
+    default_categories: dict[str, int] = field(default_factory=dict)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    pending_complaints: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"unmapped_findings": self.unmapped_findings,
+                "default_categories": self.default_categories,
+                "conflicts": self.conflicts[:200], "conflict_count": len(self.conflicts),
+                "pending_complaints": self.pending_complaints}
+
+
 @dataclass
 class ParsedFiles:
     complaints: dict[str, dict[str, Any]]
@@ -182,11 +265,15 @@ class ParsedFiles:
     read: dict[str, int]
     duplicates: int
     rejects: Rejects
+    report: MappingReport = field(default_factory=MappingReport)
 
 
 def parse_files(mapping: Mapping, complaints_path: Path, accused_path: Path | None,
                 complainants_path: Path | None) -> ParsedFiles:
     rejects = Rejects()
+    report = MappingReport()
+    unmapped: dict[str, int] = {}
+    defaulted: dict[str, int] = {}
     read = {"complaints": 0, "accused": 0, "complainants": 0}
     complaints: dict[str, dict[str, Any]] = {}
     duplicates = 0
@@ -199,6 +286,7 @@ def parse_files(mapping: Mapping, complaints_path: Path, accused_path: Path | No
             continue
         if legacy_id in complaints:
             duplicates += 1
+            _compare_repeat(mapping, complaints[legacy_id], row, line, report)
             continue
         try:
             received = mapping.parse_date(_col(row, spec, "received_date"))
@@ -220,6 +308,7 @@ def parse_files(mapping: Mapping, complaints_path: Path, accused_path: Path | No
                                             "is not a date")
             continue
         complaints[legacy_id] = {
+            "line": line, "pending": False,
             "id": legacy_id, "received": received, "incident": incident, "closed": closed,
             "category": _col(row, spec, "category")[:200],
             "category_code": _col(row, spec, "category_code")[:40],
@@ -240,9 +329,32 @@ def parse_files(mapping: Mapping, complaints_path: Path, accused_path: Path | No
                 rejects.add("accused", line, f"no complaint {legacy_id!r} in the complaints file"
                             if legacy_id else "no complaint id")
                 continue
-            category = _col(row, spec, "category")
-            original_finding = _col(row, spec, "finding")
-            kind, characteristic = mapping.map_category(category)
+            # Several categories or findings in one cell (a JSON array) are all kept: the
+            # allegation's type is the first category a rule matches, its finding the most
+            # serious one mapped, and the originals are kept joined with "; ".
+            categories = split_values(_col(row, spec, "category"))
+            originals = split_values(_col(row, spec, "finding"))
+            rule = next((r for r in (mapping.category_rule(c) for c in categories) if r), None)
+            kind, characteristic = ((rule.type, rule.characteristic) if rule
+                                    else (mapping.category_default, ""))
+            for value in categories:
+                if value and mapping.category_rule(value) is None:
+                    defaulted[value] = defaulted.get(value, 0) + 1
+            mapped: list[str] = []
+            pending = False
+            for value in originals:
+                if mapping.is_pending(value):
+                    pending = True
+                    continue
+                finding = mapping.finding_of(value)
+                if finding is None:
+                    unmapped[value] = unmapped.get(value, 0) + 1
+                elif finding:
+                    mapped.append(finding)
+            if pending:
+                complaints[legacy_id]["pending"] = True
+            category = "; ".join(c for c in categories if c)
+            original_finding = "; ".join(v for v in originals if v)
             officer = _int_id(_col(row, spec, "officer_id"))
             if officer in ("-999", "0"):
                 officer = ""
@@ -250,7 +362,8 @@ def parse_files(mapping: Mapping, complaints_path: Path, accused_path: Path | No
                 "category": category[:200],
                 "category_code": _col(row, spec, "category_code")[:40],
                 "original_finding": original_finding[:100],
-                "finding": mapping.map_finding(original_finding),
+                "finding": "" if pending else case_outcome(mapped),
+                "pending": pending,
                 "type": kind, "characteristic": characteristic,
                 "officer": officer[:64], "badge": _int_id(_col(row, spec, "badge"))[:40],
                 "rank": _col(row, spec, "rank")[:60],
@@ -273,7 +386,44 @@ def parse_files(mapping: Mapping, complaints_path: Path, accused_path: Path | No
                 "gender": _col(row, spec, "gender")[:30],
                 "birth_year": int(birth) if birth.isdigit() else None,
             })
-    return ParsedFiles(complaints, accused, complainants, read, duplicates, rejects)
+    report.unmapped_findings = dict(sorted(unmapped.items(), key=lambda kv: (-kv[1], kv[0])))
+    report.default_categories = dict(sorted(defaulted.items(),
+                                            key=lambda kv: (-kv[1], kv[0])))
+    report.pending_complaints = sum(1 for c in complaints.values() if c["pending"])
+    return ParsedFiles(complaints, accused, complainants, read, duplicates, rejects, report)
+
+
+def _compare_repeat(mapping: Mapping, first: dict[str, Any], row: dict[str, str], line: int,
+                    report: MappingReport) -> None:
+    """A row repeating a complaint id: the first row's dates and category stand; each field
+    this row gives otherwise is a conflict, reported. A date the first row lacks is taken from
+    this one; a later closed date is taken (rows of one complaint are often its allegations,
+    closed on different days)."""
+    spec = mapping.complaints
+    for key, column_key in (("received", "received_date"), ("incident", "incident_date"),
+                            ("closed", "closed_date")):
+        try:
+            value = mapping.parse_date(_col(row, spec, column_key))
+        except ValueError:
+            continue
+        if value is None or value == first[key]:
+            continue
+        if first[key] is None:  # the first row did not say: not a conflict, take it
+            first[key] = value
+            continue
+        if key == "closed":
+            if first["closed"] is None or value > first["closed"]:
+                first["closed"] = value
+            continue
+        report.conflicts.append({"id": first["id"], "field": spec.get(column_key),
+                                 "first_line": first["line"], "kept": str(first[key]),
+                                 "line": line, "other": str(value)})
+    for key in ("category", "status"):
+        text = _col(row, spec, key)[:200]
+        if text and first[key] and text != first[key]:
+            report.conflicts.append({"id": first["id"], "field": spec.get(key),
+                                     "first_line": first["line"], "kept": first[key],
+                                     "line": line, "other": text})
 
 
 def case_outcome(findings: list[str]) -> str:
@@ -294,6 +444,9 @@ class ImportResult:
     rejects: Rejects
     officers_created: int
     seconds: float
+    report: MappingReport = field(default_factory=MappingReport)
+    complaints: int = 0  # distinct complaints in the files (a dry run's "would load")
+    allegations: int = 0
 
 
 async def run_import(
@@ -306,9 +459,13 @@ async def run_import(
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
     on_parsed: Callable[[int], None] | None = None,
+    on_report: Callable[[ParsedFiles], None] | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
-    """Load the files; ``on_parsed(n)`` tells how many complaints will be written and
-    ``progress(k)`` advances by k complaints written."""
+    """Load the files; ``on_report(parsed)`` sees what the mapping leaves unmapped and the
+    conflicts before anything is written (with ``dry_run`` nothing is); ``on_parsed(n)`` tells
+    how many complaints will be written and ``progress(k)`` advances by k complaints
+    written."""
     import time as _time
 
     from casetracker import db
@@ -325,6 +482,14 @@ async def run_import(
 
     started = _time.monotonic()
     parsed = parse_files(mapping, complaints_path, accused_path, complainants_path)
+    if on_report:
+        on_report(parsed)
+    if dry_run:
+        return ImportResult(run_id=0, read=parsed.read, loaded={}, duplicates=parsed.duplicates,
+                            skipped_existing=0, rejects=parsed.rejects, officers_created=0,
+                            seconds=_time.monotonic() - started, report=parsed.report,
+                            complaints=len(parsed.complaints),
+                            allegations=sum(len(v) for v in parsed.accused.values()))
 
     agency_id = await _ensure_agency(Agency, mapping)
     existing = {r["legacy_id"] for r in await Case.select(Case.legacy_id).where(
@@ -356,9 +521,11 @@ async def run_import(
             cases = []
             for c in batch:
                 accused = parsed.accused.get(c["id"], [])
-                closed_at = noon_utc(c["closed"])
+                # a pending disposition: "open, legacy" (no due dates, so outside the clocks)
+                closed_at = None if c["pending"] else noon_utc(c["closed"])
                 cases.append(dict(
-                    tracking_number=f"{prefix}-{c['id']}"[:20], status="closed",
+                    tracking_number=f"{prefix}-{c['id']}"[:20],
+                    status="open" if c["pending"] else "closed",
                     channel="legacy", language="en", received_at=noon_utc(c["received"]),
                     incident_date=c["incident"],
                     incident_date_precision="day" if c["incident"] else "unknown",
@@ -378,7 +545,7 @@ async def run_import(
                 for case_id, c in zip(ids, batch, strict=True)])
             allegations, details = [], []
             for case_id, c in zip(ids, batch, strict=True):
-                closed_at = noon_utc(c["closed"])
+                closed_at = noon_utc(c["closed"]) if not c["pending"] else None
                 for a in parsed.accused.get(c["id"], []):
                     allegations.append(dict(
                         case=case_id, officer=officer_ids.get(a["officer"]),
@@ -424,13 +591,16 @@ async def run_import(
             "oversight.legacy_import", actor=Actor.system(actor_label[:254]),
             object_type="legacy_import_run", object_id=run.id,
             details={"source": mapping.source, "loaded": loaded,
+                     "mapping_report": parsed.report.as_dict(),
                      "rejected": parsed.rejects.counts, "duplicates": parsed.duplicates,
                      "skipped_existing": len(parsed.complaints) - len(todo)})
     return ImportResult(run_id=run.id, read=parsed.read, loaded=loaded,
                         duplicates=parsed.duplicates,
                         skipped_existing=len(parsed.complaints) - len(todo),
                         rejects=parsed.rejects, officers_created=officer_ids.created,
-                        seconds=seconds)
+                        seconds=seconds, report=parsed.report,
+                        complaints=len(parsed.complaints),
+                        allegations=sum(len(v) for v in parsed.accused.values()))
 
 
 async def _ensure_agency(agency_table: Any, mapping: Mapping) -> int:

@@ -58,10 +58,21 @@ class Scope:
     state: str = ""
     model: str = ""
     agency_id: int | None = None
+    # "my agencies": the agencies of the viewer's portfolio (None: no such filter)
+    agency_ids: tuple[int, ...] | None = None
+    # which date puts a complaint in the period: "received" (default) or "incident"
+    basis: str = "received"
 
     @property
     def is_all(self) -> bool:
-        return not (self.state or self.model or self.agency_id)
+        return not (self.state or self.model or self.agency_id) and self.agency_ids is None
+
+
+def agency_list_sql(column: str, agency_ids: tuple[int, ...]) -> str:
+    """``column IN (1, 2, 3)`` for a portfolio (integers only), or a false condition."""
+    if not agency_ids:
+        return "1=0"
+    return f"{column} IN ({', '.join(str(int(i)) for i in agency_ids)})"
 
 
 # --- complaints ----------------------------------------------------------------------------

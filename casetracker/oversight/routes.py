@@ -4,6 +4,7 @@ rules (staff), and the public statistics with their open-data downloads."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from casetracker.audit import services as audit
 from casetracker.auth.guards import PUBLIC, actor_from_connection, requires
 from casetracker.auth.permissions import Permission as P
 from casetracker.errors import NotFound, ValidationFailed
-from casetracker.oversight import flag_services, public, rates, report, services, views
+from casetracker.oversight import flag_services, portfolio, public, rates, report, services, views
 from casetracker.oversight.forms import parse_filters
 from casetracker.registry import pickers
 from casetracker.web.flash import flash
@@ -41,6 +42,10 @@ async def _filters(request: Request[Any, Any, Any], years: Any = None
 async def dashboard(request: Request[Any, Any, Any]) -> Template:
     years = await services.data_years()
     period, scope, errors, values = await _filters(request, years)
+    if request.query_params.get("mine") == "1":  # only the agencies of my portfolio
+        scope = replace(scope, agency_ids=await portfolio.my_agency_ids(
+            actor_from_connection(request).id))  # type: ignore[union-attr]
+        values = {**values, "mine": "1"}
     metrics = await services.load_metrics(period, scope)
     agency_pick = await pickers.read_picker(
         request.query_params if "agency_q" in request.query_params else {}, "agency", "agency",
@@ -58,8 +63,10 @@ async def dashboard(request: Request[Any, Any, Any]) -> Template:
 @get("/oversight/report.pdf", name="oversight.report", guards=[requires(P.OVERSIGHT_METRICS)])
 async def report_pdf(request: Request[Any, Any, Any]) -> Response[bytes]:
     period, scope, errors, _values = await _filters(request)  # noqa: RUF059
-    pdf = await report.build_report_pdf(period, scope)
     actor = actor_from_connection(request)
+    if request.query_params.get("mine") == "1" and actor is not None:
+        scope = replace(scope, agency_ids=await portfolio.my_agency_ids(actor.id))
+    pdf = await report.build_report_pdf(period, scope)
     if actor is not None:
         await audit.record("oversight.report.generate", actor=actor, object_type="report",
                            details={"from": period.start.isoformat(),
@@ -80,11 +87,14 @@ def _as_of(raw: str | None) -> tuple[date, str | None]:
         return today, _("Enter a date as YYYY-MM-DD.")
 
 
-async def _flags_context(as_of: date, show: str) -> dict[str, Any]:
+async def _flags_context(as_of: date, show: str, mine: tuple[int, ...] | None = None
+                         ) -> dict[str, Any]:
     flags = await flag_services.current_flags(as_of)
     if show == "open":
         flags = [f for f in flags if not f["acknowledgement"]]
-    return {"flags": flags, "as_of": as_of, "show": show,
+    if mine is not None:  # "my agencies": flags about them and their officers
+        flags = [f for f in flags if portfolio.flag_agency_id(f) in mine]
+    return {"flags": flags, "as_of": as_of, "show": show, "mine": mine is not None,
             "officer_flags": [f for f in flags if f["subject"] == "officer"],
             "agency_flags": [f for f in flags if f["subject"] == "agency"],
             "rules": await flag_services.load_rules()}
@@ -94,7 +104,10 @@ async def _flags_context(as_of: date, show: str) -> dict[str, Any]:
 async def flags_page(request: Request[Any, Any, Any]) -> Template:
     as_of, error = _as_of(request.query_params.get("as_of"))
     show = "all" if request.query_params.get("show") == "all" else "open"
-    context = await _flags_context(as_of, show)
+    mine = None
+    if request.query_params.get("mine") == "1":
+        mine = await portfolio.my_agency_ids(actor_from_connection(request).id)  # type: ignore[union-attr]
+    context = await _flags_context(as_of, show, mine)
     context.update(errors={"as_of": error} if error else {}, notes={})
     return Template("oversight/flags.html.j2", context=context)
 
@@ -222,12 +235,37 @@ async def ice_responses(request: Request[Any, Any, Any]) -> Template:
 
     rows = await overdue_queue(limit=QUEUE_LIMIT)
     issued = await Recommendation.count().where(Recommendation.status == "issued")
+    mine = request.query_params.get("mine") == "1"
+    if mine:  # only the agencies of my portfolio
+        mine_ids = set(await portfolio.my_agency_ids(
+            actor_from_connection(request).id))  # type: ignore[union-attr]
+        ids = [r["id"] for r in rows]
+        agency_of = {r["id"]: r["agency"] for r in await Recommendation.select(
+            Recommendation.id, Recommendation.agency).where(
+            Recommendation.id.is_in(ids))} if ids else {}
+        rows = [r for r in rows if agency_of.get(r["id"]) in mine_ids]
     return Template("oversight/ice_responses.html.j2", context={
         "rows": rows, "overdue": sum(1 for r in rows if r["state"] == "overdue"),
-        "limit": QUEUE_LIMIT, "limited": issued > QUEUE_LIMIT})
+        "limit": QUEUE_LIMIT, "limited": issued > QUEUE_LIMIT, "mine": mine})
 
 
-ROUTE_HANDLERS = [dashboard, report_pdf, ice_responses, flags_page, acknowledge,
-                  acknowledge_many, rules_page,
-                  save_rules,
+@post("/oversight/portfolio/{agency_id:int}", name="oversight.portfolio",
+      guards=[requires(P.OVERSIGHT_FLAGS)])
+async def portfolio_change(request: Request[Any, Any, Any], agency_id: int,
+                           data: FormBody) -> Any:
+    """Add an agency to my agencies, or remove it; back to the agency's page."""
+    service = portfolio.PortfolioService(actor_from_connection(request))  # type: ignore[arg-type]
+    if data.get("action") == "remove":
+        await service.remove(agency_id)
+        flash(request, _("Removed from your agencies."))
+    else:
+        await service.add(agency_id)
+        flash(request, _("Added to your agencies: its early-intervention flags will notify "
+                         "you, and dashboards and flags can show only your agencies."))
+    return Redirect(path=request.app.route_reverse("registry.agency", agency_id=agency_id),
+                    status_code=303)
+
+
+ROUTE_HANDLERS = [dashboard, portfolio_change, report_pdf, ice_responses, flags_page,
+                  acknowledge, acknowledge_many, rules_page, save_rules,
                   statistics_page, statistics_csv, statistics_json]

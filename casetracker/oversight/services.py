@@ -44,6 +44,13 @@ def month_expr(column: str) -> str:
     return f"to_char({column} AT TIME ZONE '{zone}', 'YYYY-MM')"
 
 
+def incident_month_expr(column: str) -> str:
+    """The "YYYY-MM" of a date column (incident dates have no time or zone)."""
+    if _sqlite():
+        return f"substr({column}, 1, 7)"
+    return f"to_char({column}, 'YYYY-MM')"
+
+
 def days_expr(later: str, earlier: str) -> str:
     """Whole days from ``earlier`` to ``later`` (floor)."""
     if _sqlite():
@@ -96,17 +103,23 @@ def case_where(period: Period | None, scope: Scope, *, alias: str = "c",
     """``data_range`` (first and last received_at in the database): when the period covers it
     the period condition is left out, so "all years" reads the tables without a join."""
     where = Where()
-    if period is not None and data_range is not None:
+    if period is not None and data_range is not None and scope.basis == "received":
         start, end = period_bounds(period)
         if start <= data_range[0] and data_range[1] < end:
             period = None
-    if period is not None:
+    if period is not None and scope.basis == "incident":
+        # by incident date (a day, no time zone): complaints without one are left out
+        where.parts.append(f"{alias}.incident_date >= {{}} AND {alias}.incident_date <= {{}}")
+        where.args += [period.start, period.end]
+    elif period is not None:
         start, end = period_bounds(period)
         where.parts.append(f"{alias}.received_at >= {{}} AND {alias}.received_at < {{}}")
         where.args += [start, end]
     if scope.agency_id:
         where.parts.append(f"{alias}.agency = {{}}")
         where.args.append(int(scope.agency_id))
+    if scope.agency_ids is not None:
+        where.parts.append(m.agency_list_sql(f"{alias}.agency", scope.agency_ids))
     if scope.state:
         where.joins += f" LEFT JOIN agency sa ON sa.id = {alias}.agency"
         where.parts.append(
@@ -214,14 +227,17 @@ async def _load_metrics(period: Period, scope: Scope, *, now: datetime | None = 
         merits_test = "mc.case_id IS NOT NULL"
     # One scan of the cases for every per-month count (received, closed, closed with a merits
     # finding, overdue on each clock, needing the ICE notice) ...
+    month = (month_expr("c.received_at") if scope.basis != "incident"
+             else incident_month_expr("c.incident_date"))
     by_month = await _raw(
-        f"SELECT {month_expr('c.received_at')} AS month, COUNT(*) AS n, "  # noqa: S608
+        f"SELECT {month} AS month, COUNT(*) AS n, "  # noqa: S608
         "SUM(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END) AS closed, "
         f"SUM(CASE WHEN c.status = 'closed' AND (c.outcome IN {MERITS_SQL} OR {merits_test}) "
         "THEN 1 ELSE 0 END) AS closed_merits, "
         "SUM(CASE WHEN c.resolved_at IS NULL AND c.closed_at IS NULL AND c.status NOT IN "
         "('closed', 'declined', 'referred') AND c.received_at < {} "
-        "THEN 1 ELSE 0 END) AS resolution_overdue, "
+        # "open, legacy" records (a pending disposition in imported history) run no clock
+        "AND c.channel <> 'legacy' THEN 1 ELSE 0 END) AS resolution_overdue, "
         "SUM(CASE WHEN c.resolved_at IS NOT NULL AND c.results_reported_at IS NULL AND "
         f"{results_clock} AND c.resolved_at < {{}} THEN 1 ELSE 0 END) AS results_overdue, "
         "SUM(CASE WHEN c.ice_notification_required = {} THEN 1 ELSE 0 END) AS ice_required "
@@ -341,6 +357,8 @@ def scope_clauses(scope: Scope, parts: list[str], args: list[Any], *, agency: st
     if scope.agency_id:
         parts.append(f"{agency} = {{}}")
         args.append(int(scope.agency_id))
+    if scope.agency_ids is not None:
+        parts.append(m.agency_list_sql(agency, scope.agency_ids))
     if scope.state:
         parts.append("a.state = {}")
         args.append(scope.state)

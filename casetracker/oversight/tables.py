@@ -20,6 +20,7 @@ from piccolo.table import Table
 
 from casetracker.accounts.tables import User
 from casetracker.cases.tables import Allegation, Case
+from casetracker.registry.tables import Agency
 
 
 class EarlyInterventionRule(Table, tablename="oversight_ei_rule"):
@@ -101,3 +102,20 @@ class LegacyComplainant(Table, tablename="oversight_legacy_complainant"):
     race = Varchar(length=60, default="", index=True)
     gender = Varchar(length=30, default="")
     birth_year = Integer(null=True, default=None)
+
+
+class PortfolioAgency(Table, tablename="oversight_portfolio"):
+    """An agency in a staff member's portfolio ("my agencies"): their dashboards, queues and
+    flags can be filtered to it, and its early-intervention flags notify them."""
+
+    user = ForeignKey(references=User, index=True)
+    agency = ForeignKey(references=Agency, index=True)
+    added_at = Timestamptz(default=TimestamptzNow())
+
+
+class FlagNotice(Table, tablename="oversight_flag_notice"):
+    """A flag (by its key) notified to a portfolio owner, so each is notified once."""
+
+    flag_key = Varchar(length=200, index=True)
+    user = ForeignKey(references=User, index=True)
+    notified_at = Timestamptz(default=TimestamptzNow())

@@ -87,6 +87,10 @@ def filter_query(period: Period, scope: Scope) -> str:
         params.append(("model", scope.model))
     if scope.agency_id:
         params.append(("agency", str(scope.agency_id)))
+    if scope.agency_ids is not None:
+        params.append(("mine", "1"))
+    if scope.basis == "incident":
+        params.append(("by", "incident"))
     return urlencode(params)
 
 

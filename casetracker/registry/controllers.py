@@ -14,7 +14,8 @@ from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
 from casetracker.auth.policies import has_permission
 from casetracker.errors import InvalidTransition, NotFound, ValidationFailed
-from casetracker.registry import forms, merge, pickers, queries, rules
+from casetracker.oversight import portfolio
+from casetracker.registry import forms, merge, pickers, program_managers, queries, rules
 from casetracker.registry.merge import MergeService
 from casetracker.registry.services import RegistryService, last_import
 from casetracker.registry.tables import (
@@ -54,9 +55,39 @@ async def _agency_page(request: Request[Any, Any, Any], agency_id: int, *,
     if agency.get("merged_into") is None and has_permission(_actor(request),
                                                              Permission.REGISTRY_EDIT):
         candidates = await merge.merge_candidates(agency)
+    actor = _actor(request)
+    in_portfolio = None  # None: the viewer keeps no portfolio
+    if has_permission(actor, Permission.OVERSIGHT_FLAGS):
+        in_portfolio = agency_id in await portfolio.my_agency_ids(actor.id)
     return _form("registry/agency.html.j2", status_code, agency=agency, merges=merges,
-                 merge_candidates=candidates,
+                 merge_candidates=candidates, in_portfolio=in_portfolio,
                  case_history=await _case_history(request, "agency", agency_id), **context)
+
+
+async def _program_manager_page(program_manager_id: int, status_code: int = 200,
+                                **context: Any) -> Template:
+    manager = await program_managers.program_manager_detail(program_manager_id)
+    context.setdefault("values", manager)
+    context.setdefault("errors", {})
+    return _form("registry/program_manager.html.j2", status_code, manager=manager,
+                 agreements=await queries.agreement_choices(), **context)
+
+
+async def _case_id_for(tracking_number: str) -> int | None:
+    from casetracker.cases.tables import Case
+
+    row = await Case.select(Case.id).where(Case.tracking_number == tracking_number).first()
+    return row["id"] if row else None
+
+
+async def _tracking_numbers(case_ids: list[int | None]) -> dict[int, str]:
+    from casetracker.cases.tables import Case
+
+    wanted = sorted({i for i in case_ids if i})
+    if not wanted:
+        return {}
+    return {r["id"]: r["tracking_number"] for r in await Case.select(
+        Case.id, Case.tracking_number).where(Case.id.is_in(wanted))}
 
 
 async def _case_history(request: Request[Any, Any, Any], subject: str, subject_id: int
@@ -204,6 +235,71 @@ class RegistryController(Controller):
                                 status_code=303)
         return await _agency_page(request, agency_id, status_code=422, errors=errors,
                                   values={"merged_id": merged_id, "reason": reason})
+
+    # --- ICE program managers ---------------------------------------------------------------
+
+    @get("/program-managers", name="registry.program_managers", guards=READ)
+    async def program_managers(self) -> Template:
+        return _form("registry/program_managers.html.j2",
+                     managers=await program_managers.list_program_managers(), values={},
+                     errors={})
+
+    @post("/program-managers", name="registry.program_manager.create", guards=EDIT)
+    async def program_manager_create(self, request: Request[Any, Any, Any],
+                                     data: FormBody) -> Any:
+        try:
+            pm_id = await program_managers.ProgramManagerService(_actor(request)).save(
+                None, {**data, "active": "1"})
+        except ValidationFailed as exc:
+            return _form("registry/program_managers.html.j2", 422,
+                         managers=await program_managers.list_program_managers(),
+                         values=forms.raw_values(data), errors=exc.errors)
+        flash(request, _("Program manager added."))
+        return Redirect(path=request.app.route_reverse("registry.program_manager",
+                                                       program_manager_id=pm_id),
+                        status_code=303)
+
+    @get("/program-managers/{program_manager_id:int}", name="registry.program_manager",
+         guards=READ)
+    async def program_manager(self, program_manager_id: FromPath[int]) -> Template:
+        return await _program_manager_page(program_manager_id)
+
+    @post("/program-managers/{program_manager_id:int}", name="registry.program_manager.update",
+          guards=EDIT)
+    async def program_manager_update(self, request: Request[Any, Any, Any],
+                                     program_manager_id: FromPath[int], data: FormBody) -> Any:
+        try:
+            await program_managers.ProgramManagerService(_actor(request)).save(
+                program_manager_id, data)
+        except ValidationFailed as exc:
+            return await _program_manager_page(program_manager_id, 422,
+                                               values=forms.raw_values(data), errors=exc.errors)
+        flash(request, _("Program manager saved."))
+        return Redirect(path=request.app.route_reverse(
+            "registry.program_manager", program_manager_id=program_manager_id), status_code=303)
+
+    @post("/program-managers/{program_manager_id:int}/agreements",
+          name="registry.program_manager.monitor", guards=EDIT)
+    async def program_manager_monitor(self, request: Request[Any, Any, Any],
+                                      program_manager_id: FromPath[int], data: FormBody) -> Any:
+        service = program_managers.ProgramManagerService(_actor(request))
+        raw = str(data.get("agreement_id", "")).strip()
+        if data.get("remove") and raw.isdigit():
+            await service.stop_monitoring(program_manager_id, int(raw))
+            flash(request, _("The program manager no longer monitors that agreement."))
+        else:
+            try:
+                if not raw.isdigit():
+                    raise ValidationFailed({"agreement_id": _("Choose an agreement.")})
+                added = await service.monitor(program_manager_id, int(raw))
+            except ValidationFailed as exc:
+                return await _program_manager_page(program_manager_id, 422,
+                                                   monitor_errors=exc.errors,
+                                                   monitor_value=raw)
+            flash(request, _("Agreement added to those the program manager monitors.")
+                  if added else _("The program manager already monitors that agreement."))
+        return Redirect(path=request.app.route_reverse(
+            "registry.program_manager", program_manager_id=program_manager_id), status_code=303)
 
     @post("/merges/{merge_id:int}/undo", name="registry.merge.undo", guards=EDIT)
     async def merge_undo(self, request: Request[Any, Any, Any], merge_id: FromPath[int]) -> Any:
@@ -370,6 +466,8 @@ class RegistryController(Controller):
                       ) -> Template:
         officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
         return _form("registry/officer.html.j2", officer=officer, today=local_today(),
+                     case_refs=await _tracking_numbers(
+                         [d["status_case_id"] for d in officer["designations"]]),
                      recommendations=await _recommendations(request, officer_id=officer_id),
                      case_history=await _case_history(request, "officer", officer_id))
 
@@ -469,7 +567,13 @@ class RegistryController(Controller):
                                  designation_id: FromPath[int], data: FormBody) -> Any:
         designation = await queries.designation_with_context(designation_id)
         officer_id = designation["officer"]
+        # The case is named by its tracking number, never by an internal id.
+        case_ref = str(data.get("case_ref", "") or "").strip().upper()[:40]
+        case_id = await _case_id_for(case_ref) if case_ref else None
+        data = {**data, "case_id": str(case_id) if case_id else ""}
         values, errors = forms.validate_status_change(data)
+        if case_ref and case_id is None:
+            errors["case_id"] = _("No case has the tracking number %(ref)s.", ref=case_ref)
         if not errors:
             service = _service(request)
             verb = {"suspend": service.suspend_designation, "lift": service.lift_suspension,

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from casetracker.errors import NotFound
-from casetracker.registry import history, rules
+from casetracker.registry import history, program_managers, rules
 from casetracker.registry.lookup import _like_safe, icontains
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 
@@ -235,6 +235,7 @@ async def agreement_detail(agreement_id: int, *, today: date, cycle_days: int
         ).where(Designation.agreement == agreement_id).order_by(Designation.officer.name)
     ]
     agreement["history"] = await history.agreement_timeline(agreement_id)
+    agreement["monitors"] = await program_managers.monitors_of(agreement_id)
     return agreement
 
 
@@ -281,3 +282,13 @@ async def designation_with_context(designation_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound("There is no such designation.")
     return row
+
+
+async def agreement_choices() -> list[dict[str, Any]]:
+    """Every current agreement as (id, "Agency (ST) MODEL") for a choice list."""
+    rows = await Agreement.select(Agreement.id, Agreement.model, Agreement.agency.name,
+                                  Agreement.agency.state).where(
+        Agreement.merged_into.is_null()).order_by(Agreement.agency.state).order_by(
+        Agreement.agency.name).order_by(Agreement.model)
+    return [{"id": r["id"], "label": f"{r['agency.name']} ({r['agency.state']}) {r['model']}"}
+            for r in rows]

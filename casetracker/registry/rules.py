@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from casetracker.errors import InvalidTransition
 
@@ -227,3 +228,11 @@ def probably_same_agency(name: str, other: str) -> bool:
     """Offered first when merging: names that differ only in case, spacing or apostrophe, or
     look like a rename (see ``probably_renamed``)."""
     return normalise_name(name) == normalise_name(other) or probably_renamed(name, other)
+
+
+def responsible_field_manager(monitors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Of the program managers monitoring an agreement, the one a recommendation names: an
+    active field program manager (the first by name when several are recorded)."""
+    field = sorted((m for m in monitors if m.get("level") == "field" and m.get("active", True)),
+                   key=lambda m: m.get("name") or "")
+    return field[0] if field else None

@@ -168,3 +168,33 @@ class AgencyMerge(Table, tablename="agency_merge"):
     merged_by = Varchar(length=200, default="")
     undone_at = Timestamptz(null=True, default=None)
     undone_by = Varchar(length=200, default="")
+
+
+class ProgramManagerLevel(str, Enum):
+    national = "national"
+    field = "field"
+
+
+class ProgramManager(Table, tablename="program_manager"):
+    """An ICE 287(g) program manager: national (headquarters) or field (an ERO field office),
+    with the area they are responsible for and the agreements they monitor."""
+
+    Level = ProgramManagerLevel
+
+    name = Varchar(length=200, index=True)
+    level = Varchar(length=10, choices=ProgramManagerLevel, default=ProgramManagerLevel.field)
+    # e.g. "ERO New Orleans Field Office: Alabama, Arkansas, Louisiana, Mississippi, Tennessee"
+    area = Varchar(length=300, default="")
+    email = Varchar(length=254, default="")
+    phone = Varchar(length=40, default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AgreementMonitor(Table, tablename="agreement_monitor"):
+    """A program manager monitors an agreement (at most one row per pair)."""
+
+    program_manager = ForeignKey(references=ProgramManager, index=True)
+    agreement = ForeignKey(references=Agreement, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -143,6 +143,8 @@ class AgreementTarget:
     moa_url: str
     revision: str
     designated_officers: int
+    # the ICE field program manager monitoring the agreement ("" when none is recorded)
+    field_program_manager: str = ""
 
 
 @dataclass(frozen=True)
@@ -556,7 +558,8 @@ def build(source: RecommendationSource) -> RecommendationDocument:
         model_label=MODEL_LABELS.get(model, model), signed_on=day(agreement.get("signed_on")),
         status=(agreement.get("status") or "").replace("_", " ").capitalize(),
         moa_url=agreement.get("moa_url") or "", revision=agreement.get("revision") or "",
-        designated_officers=int(agreement.get("designated_officers") or 0))
+        designated_officers=int(agreement.get("designated_officers") or 0),
+        field_program_manager=agreement.get("field_program_manager") or "")
     review.append(ReviewItem(
         f"{n['target']}. Target",
         f"{target.agency} ({target.state}), {target.model_label} agreement"

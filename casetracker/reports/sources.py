@@ -10,6 +10,7 @@ from typing import Any
 from casetracker.accounts.tables import User
 from casetracker.cases.tables import Allegation, Case, CaseOfficer, Referral
 from casetracker.errors import NotFound
+from casetracker.registry.program_managers import field_program_manager
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 from casetracker.reports.document import RecommendationSource
 from casetracker.reports.tables import (
@@ -222,6 +223,10 @@ async def load_source(recommendation_id: int, *, redacted: bool = False,
     agreement = await Agreement.select().where(Agreement.id == rec["agreement"]).first()
     agency = await Agency.select().where(Agency.id == rec["agency"]).first()
     agreement["designated_officers"] = await designated_active(agreement["id"])
+    manager = await field_program_manager(agreement["id"])
+    agreement["field_program_manager"] = (
+        f"{manager['name']}" + (f", {manager['area']}" if manager["area"] else "")
+        if manager else "")
     links = await RecommendationOfficer.select().where(
         RecommendationOfficer.recommendation == recommendation_id).order_by(
         RecommendationOfficer.id)
