@@ -38,6 +38,21 @@ def _like_escape(text: str) -> str:
     return text.replace("%", "")
 
 
+
+# Details that hold role codes: shown as the role's words ("Oversight staff")
+ROLE_DETAILS = {"role", "require_2fa_before", "require_2fa_after", "relaxed"}
+
+
+def _detail_value(action: str, key: str, value: Any) -> str:
+    from casetracker.web.templating import role_label
+
+    if key in ROLE_DETAILS or (action == "user.role_change" and key in ("from", "to")):
+        if isinstance(value, list):
+            return "; ".join(role_label(str(v)) for v in value) or "—"
+        return role_label(str(value))
+    return str(value)
+
+
 class AuditLogController(Controller):
     path = "/admin/audit"
     guards = [requires(Permission.AUDIT_READ)]  # noqa: RUF012 - Litestar reads this
@@ -104,7 +119,8 @@ class AuditLogController(Controller):
                 details = json.loads(row["details"] or "{}")
             except ValueError:
                 details = {"raw": row["details"]}
-            row["details_text"] = ", ".join(f"{k}: {v}" for k, v in sorted(details.items()))
+            row["details_text"] = ", ".join(
+                f"{k}: {_detail_value(row['action'], k, v)}" for k, v in sorted(details.items()))
         active = {k: v for k, v in filters.items() if v}
         return Template("audit/index.html.j2", status_code=422 if errors else 200, context={
             "events": rows, "filters": filters, "errors": errors,

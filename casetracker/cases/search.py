@@ -194,6 +194,25 @@ def candidates(text: str, *, witnesses: bool, conditions: QueryString | None,
         below, above, where, limit)
 
 
+def officer_case_ids(typed_words: list[str]) -> QueryString | None:
+    """SQL selecting the cases whose officers (SQLite: the officers part of the document;
+    PostgreSQL: the document, the caller checks the officers exactly) hold a word starting with
+    each typed word; None when the typed words hold no letter or digit."""
+    words = [w for typed in typed_words for w in _WORD.findall(typed.lower())]
+    if not words:
+        return None
+    if db.is_sqlite():
+        return QueryString(
+            "SELECT rowid FROM case_search_fts WHERE case_search_fts MATCH {}",
+            "{officers} : (" + " AND ".join(f'"{w}"*' for w in words) + ")")
+    # PostgreSQL's parser reads "B-22" as "b" and "-22": a number may carry that sign.
+    terms = [f"({w}:* | -{w}:*)" if w.isdigit() else f"{w}:*" for w in words]
+    return QueryString(
+        "SELECT case_search_doc.case_id FROM case_search_doc "  # noqa: S608
+        f"WHERE case_search_doc.document @@ to_tsquery({PG_CONFIG}, {{}})",
+        " & ".join(terms))
+
+
 def matching_case_ids(text: str, *, witnesses: bool) -> QueryString:
     """SQL selecting the ids of every matching case (for exports and reference checks;
     lists use ``candidates``). Visibility is the caller's: add ``case_visibility_filter``

@@ -53,6 +53,30 @@ async def send_receipt(payload: dict[str, Any]) -> None:
         filename = receipt_filename(case["tracking_number"])
     await deliver_now(contact["email"], subject, body, (Attachment(filename, pdf),),
                       key=receipt_key(case_id))
+    await _record_receipt_letter(case_id, language, subject, body)
+
+
+async def _record_receipt_letter(case_id: int, language: str, subject: str, body: str) -> None:
+    """The receipt is the "received" letter of a complaint filed with an e-mail address: on
+    the case (letters and contact log) and on the status page, once (a retried job adds
+    nothing)."""
+    from datetime import UTC, datetime
+
+    from casetracker import db
+    from casetracker.intake.tables import ComplainantLetter, ContactLogEntry
+
+    async with db.write_transaction():
+        if await ComplainantLetter.exists().where(
+                (ComplainantLetter.case == case_id) & (ComplainantLetter.kind == "received")):
+            return
+        now = datetime.now(UTC)
+        letter = ComplainantLetter(case=case_id, kind="received", language=language,
+                                   channel="email", subject=subject, body=body, status="sent",
+                                   created_at=now, sent_at=now)
+        await letter.save()
+        await ContactLogEntry.insert(ContactLogEntry(
+            case=case_id, at=now, channel="email", direction="out", summary=subject,
+            letter=letter.id))
 
 
 @jobs.periodic("intake.sweep_drafts", label=N_("Remove abandoned complaint drafts and their "

@@ -396,8 +396,9 @@ def parse_files(mapping: Mapping, complaints_path: Path, accused_path: Path | No
 def _compare_repeat(mapping: Mapping, first: dict[str, Any], row: dict[str, str], line: int,
                     report: MappingReport) -> None:
     """A row repeating a complaint id: the first row's dates and category stand; each field
-    this row gives otherwise is a conflict, reported. A later closed date is taken (rows of
-    one complaint are often its allegations, closed on different days)."""
+    this row gives otherwise is a conflict, reported. A date the first row lacks is taken from
+    this one; a later closed date is taken (rows of one complaint are often its allegations,
+    closed on different days)."""
     spec = mapping.complaints
     for key, column_key in (("received", "received_date"), ("incident", "incident_date"),
                             ("closed", "closed_date")):
@@ -406,6 +407,9 @@ def _compare_repeat(mapping: Mapping, first: dict[str, Any], row: dict[str, str]
         except ValueError:
             continue
         if value is None or value == first[key]:
+            continue
+        if first[key] is None:  # the first row did not say: not a conflict, take it
+            first[key] = value
             continue
         if key == "closed":
             if first["closed"] is None or value > first["closed"]:

@@ -235,9 +235,18 @@ async def ice_responses(request: Request[Any, Any, Any]) -> Template:
 
     rows = await overdue_queue(limit=QUEUE_LIMIT)
     issued = await Recommendation.count().where(Recommendation.status == "issued")
+    mine = request.query_params.get("mine") == "1"
+    if mine:  # only the agencies of my portfolio
+        mine_ids = set(await portfolio.my_agency_ids(
+            actor_from_connection(request).id))  # type: ignore[union-attr]
+        ids = [r["id"] for r in rows]
+        agency_of = {r["id"]: r["agency"] for r in await Recommendation.select(
+            Recommendation.id, Recommendation.agency).where(
+            Recommendation.id.is_in(ids))} if ids else {}
+        rows = [r for r in rows if agency_of.get(r["id"]) in mine_ids]
     return Template("oversight/ice_responses.html.j2", context={
         "rows": rows, "overdue": sum(1 for r in rows if r["state"] == "overdue"),
-        "limit": QUEUE_LIMIT, "limited": issued > QUEUE_LIMIT})
+        "limit": QUEUE_LIMIT, "limited": issued > QUEUE_LIMIT, "mine": mine})
 
 
 @post("/oversight/portfolio/{agency_id:int}", name="oversight.portfolio",

@@ -73,6 +73,23 @@ async def _program_manager_page(program_manager_id: int, status_code: int = 200,
                  agreements=await queries.agreement_choices(), **context)
 
 
+async def _case_id_for(tracking_number: str) -> int | None:
+    from casetracker.cases.tables import Case
+
+    row = await Case.select(Case.id).where(Case.tracking_number == tracking_number).first()
+    return row["id"] if row else None
+
+
+async def _tracking_numbers(case_ids: list[int | None]) -> dict[int, str]:
+    from casetracker.cases.tables import Case
+
+    wanted = sorted({i for i in case_ids if i})
+    if not wanted:
+        return {}
+    return {r["id"]: r["tracking_number"] for r in await Case.select(
+        Case.id, Case.tracking_number).where(Case.id.is_in(wanted))}
+
+
 async def _case_history(request: Request[Any, Any, Any], subject: str, subject_id: int
                         ) -> dict[str, Any]:
     """Complaint history, flags and recommendations (cases package; each part only for those
@@ -449,6 +466,8 @@ class RegistryController(Controller):
                       ) -> Template:
         officer = await queries.officer_detail(officer_id, today=local_today(), cycle_days=_cycle())
         return _form("registry/officer.html.j2", officer=officer, today=local_today(),
+                     case_refs=await _tracking_numbers(
+                         [d["status_case_id"] for d in officer["designations"]]),
                      recommendations=await _recommendations(request, officer_id=officer_id),
                      case_history=await _case_history(request, "officer", officer_id))
 
@@ -548,7 +567,13 @@ class RegistryController(Controller):
                                  designation_id: FromPath[int], data: FormBody) -> Any:
         designation = await queries.designation_with_context(designation_id)
         officer_id = designation["officer"]
+        # The case is named by its tracking number, never by an internal id.
+        case_ref = str(data.get("case_ref", "") or "").strip().upper()[:40]
+        case_id = await _case_id_for(case_ref) if case_ref else None
+        data = {**data, "case_id": str(case_id) if case_id else ""}
         values, errors = forms.validate_status_change(data)
+        if case_ref and case_id is None:
+            errors["case_id"] = _("No case has the tracking number %(ref)s.", ref=case_ref)
         if not errors:
             service = _service(request)
             verb = {"suspend": service.suspend_designation, "lift": service.lift_suspension,

@@ -35,6 +35,11 @@ REVIEW_ACTIONS = ("case.findings_submitted", "case.review_started", "case.findin
                   "case.returned", "case.resumed", "case.closed")
 DESIGNATION_WORDS = {"active": "active", "suspended": "suspended pending adjudication",
                      "revoked": "revoked"}
+LETTER_CHANNELS = {"email": "By e-mail", "mail": "By post", "phone": "Read by phone",
+                   "status_page": "On the status page"}
+LETTER_STATES = {"sent": "E-mail sent", "to_print": "To print and post", "mailed": "Posted",
+                 "to_call": "To read by phone", "called": "Read by phone",
+                 "shown": "Shown on the status page"}
 ROLE_WORDS = {"complainant": "Complainant", "witness": "Witness", "officer": "Officer",
               "other": "Other"}
 
@@ -59,6 +64,7 @@ class CaseFile:
     access_total: int
     access_rows: tuple[tuple[str, str, str], ...]  # when, who, what (appendix, optional)
     access_appendix: bool
+    letters: tuple[tuple[str, str, str, str], ...] = ()  # sent, how, subject, state
 
 
 def _when(value: Any) -> str:
@@ -244,7 +250,19 @@ async def load_case_file(case: dict[str, Any], *, with_access_rows: bool = False
         ((person, what, str(len(times)), _when(min(times)), _when(max(times)))
          for (person, what), times in access.items()),
         key=lambda row: (row[0], row[1])))
+    from casetracker.intake.tables import ComplainantLetter
+
+    letters = await ComplainantLetter.select(
+        ComplainantLetter.sent_at, ComplainantLetter.channel, ComplainantLetter.subject,
+        ComplainantLetter.status, ComplainantLetter.language).where(
+        (ComplainantLetter.case == case_id) & (ComplainantLetter.status != "draft")).order_by(
+        ComplainantLetter.sent_at, ComplainantLetter.id)
     return CaseFile(
+        letters=tuple((_when(row["sent_at"]),
+                       _(LETTER_CHANNELS.get(row["channel"], row["channel"] or "—"))
+                       + (" · " + ("Spanish" if row["language"] == "es" else "English")),
+                       row["subject"], _(LETTER_STATES.get(row["status"], row["status"])))
+                      for row in letters),
         officers=await _officers(case_id, case.get("agreement")),
         findings=findings,
         interviews=interview_entries,

@@ -45,3 +45,14 @@ async def test_admin_pages_show_role_names_in_words(browser: Browser) -> None:
     spanish = visible_texts((await browser.get("/admin/users?lang=es")).text)
     assert "Personal de supervisión externa" in spanish
     assert not [t for t in spanish if t in ROLE_LABELS or t == "supervisión externa"]
+
+
+async def test_the_audit_log_names_roles_in_words(browser: Browser) -> None:
+    await login_as(browser, "administrator")
+    other = await make_user("oversight", name="Olive Oversight")
+    page = f"/admin/users/{other.id}"
+    response = await browser.submit(page, f"{page}/role", data={"role": "supervisor"})
+    assert response.status_code == 303
+    log = " ".join(visible_texts((await browser.get("/admin/audit?action=user.role")).text))
+    assert "from: Oversight staff" in log and "to: Supervisor" in log
+    assert "from: oversight" not in log and "to: supervisor" not in log

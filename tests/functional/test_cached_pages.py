@@ -49,3 +49,20 @@ async def test_a_visitor_with_a_draft_sees_their_answers_not_the_empty_form(
     assert "asked where I was born, twice" in mine.text
     stranger = await new_browser().get("/complaint?lang=en")
     assert "asked where I was born" not in stranger.text
+
+
+async def test_a_first_visit_is_served_without_rendering_again(
+        new_browser: Any, monkeypatch: Any) -> None:
+    from casetracker.intake import controllers
+
+    first = await new_browser().get("/complaint?lang=en")
+    assert first.status_code == 200
+
+    def no_render(*args: Any) -> dict[str, Any]:
+        raise AssertionError("the empty form was built again")
+
+    monkeypatch.setattr(controllers, "_form_context", no_render)
+    later: Browser = new_browser("198.51.100.77")
+    again = await later.get("/complaint?lang=en")
+    assert again.status_code == 200 and "File a complaint" in again.text
+    assert later.last_csrf and later.last_csrf != ""

@@ -57,6 +57,13 @@ async def _walked_case() -> tuple[Any, Any, Any]:
     await boss.start_review(case.id)
     await boss.accept_finding(case.id, allegation_id, finding="sustained", rationale="")
     await boss.close(case.id)
+    from casetracker.intake.tables import ComplainantLetter
+
+    await ComplainantLetter(case=case.id, kind="opened", language="es", channel="mail",
+                            subject="Su queja: investigación abierta", body="…",
+                            status="mailed", sent_at=received(2026, 3, 9, 9, 0)).save()
+    await ComplainantLetter(case=case.id, kind="closed", status="draft",
+                            subject="Not sent yet").save()
     for _ in range(3):
         await boss.view_case(case.id)
     await lead.view_case(case.id)
@@ -97,6 +104,9 @@ async def test_case_file_pdf_holds_the_whole_case(browser: Browser) -> None:
     assert has("María Hernández (Complainant)") and has("Interpreter Ana Gil")
     assert has("March 10, 2026, 10:30 AM EDT")
     assert has("Dashcam requested from the sheriff.") and has("Request dispatch logs")
+    # Letters sent (not drafts), how and in which language.
+    assert has("March 9, 2026, 9:00 AM EDT By post · Spanish Su queja: investigación abierta")
+    assert "Not sent yet" not in text
     # Review history with the supervisor's comments.
     assert has("Review history")
     assert has("Returned to investigation Interview the partner deputy too.")

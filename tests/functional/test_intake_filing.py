@@ -98,6 +98,14 @@ async def test_english_complaint_with_officers_witnesses_and_files(browser: Brow
     assert len(messages) == 1
     mail = messages[0].read_text(errors="replace")
     assert number in mail and code not in mail and "application/pdf" in mail
+    # ... and it is the case's "received" letter: on the case, in the contact log, once.
+    from casetracker.intake.tables import ComplainantLetter, ContactLogEntry
+
+    await jobs.run_due()
+    letters = await ComplainantLetter.select().where(ComplainantLetter.case == case["id"])
+    assert [(r["kind"], r["status"], r["channel"]) for r in letters] == [
+        ("received", "sent", "email")]
+    assert await ContactLogEntry.count().where(ContactLogEntry.case == case["id"]) == 1
 
 
 async def test_spanish_anonymous_complaint(browser: Browser, settings: Any) -> None:

@@ -55,3 +55,5 @@ async def test_my_agencies_from_the_agency_page_to_the_flags(settings: Any,
     dashboard = await browser.get("/oversight?from=2024-01-01&to=2024-12-31&mine=1")
     assert dashboard.status_code == 200 and 'id="mine" name="mine" value="1" checked' in \
         dashboard.text
+    queue = await browser.get("/oversight/ice-responses?mine=1")
+    assert queue.status_code == 200 and "All agencies" in queue.text

@@ -65,3 +65,26 @@ async def test_roles_see_only_the_cases_open_to_them(browser: Browser) -> None:
     assert case.tracking_number not in page
     assert "1 more case is not open to your role." in page
     assert 'id="recommendation-status"' not in page
+
+
+async def test_a_designation_change_names_its_case_by_tracking_number(browser: Browser) -> None:
+    agency = await make_agency("Harlow County Sheriff's Office", state="FL")
+    officer = await make_officer(agency, name="Daniel Reyes")
+    designation = await make_designation(officer, await make_agreement(agency, model="JEM"))
+    case = await make_case(status="under_investigation", agency=agency)
+    await login_as(browser, "supervisor")
+    page_url = f"/registry/officers/{officer.id}"
+    page = (await browser.get(page_url)).text
+    assert "Case tracking number (optional)" in page and 'name="case_id"' not in page
+    action = f"/registry/designations/{designation.id}/status"
+    unknown = await browser.submit(page_url, action, data={
+        "verb": "suspend", "on": "2026-12-01", "reason": "Pending", "case_ref": "CT-NOPE"})
+    assert unknown.status_code == 422
+    assert "No case has the tracking number CT-NOPE." in unknown.text
+    assert 'value="CT-NOPE"' in unknown.text
+    saved = await browser.submit(page_url, action, data={
+        "verb": "suspend", "on": "2026-12-01", "reason": "Pending",
+        "case_ref": case.tracking_number.lower()})
+    assert saved.status_code == 303
+    page = (await browser.get(page_url)).text
+    assert f"(case {case.tracking_number})" in page

@@ -23,6 +23,19 @@ FLASH = re.compile(r'class="flash[^"]*"')
 TODAY = local_today()
 
 
+def dashboard_figures(page: str) -> dict[str, str]:
+    """The dashboard's rows about what ICE did with issued recommendations, as read."""
+    section = page[page.index('id="sec-recs"'):]
+    section = section[:section.index("</table>")]
+    rows = re.findall(r"<th[^>]*>(.*?)</th>\s*<td[^>]*>(.*?)</td>", section, re.S)
+    text = {re.sub(r"<[^>]+>", "", k).strip(): " ".join(re.sub(r"<[^>]+>", "", v).split())
+            for k, v in rows}
+    wanted = ("Issued", "ICE acted on them", "ICE declined", "Unanswered",
+              "Median days from issue to ICE's action")
+    return {html.unescape(k): html.unescape(v) for k, v in text.items()
+            if html.unescape(k) in wanted}
+
+
 @pytest.fixture
 async def world(settings: Any) -> dict[str, Any]:
     author = await make_user("supervisor")
@@ -50,6 +63,9 @@ async def test_overdue_answer_is_queued_then_recorded_through_the_page(
     assert "Dan Deputy (badge D-1)" in queue.text
     dashboard = await browser.get("/oversight")
     assert 'href="/oversight/ice-responses"' in dashboard.text
+    assert dashboard_figures(dashboard.text) == {
+        "Issued": "1", "ICE acted on them": "0", "ICE declined": "0",
+        "Unanswered": "1 (1 overdue)", "Median days from issue to ICE's action": "—"}
 
     detail = f"/recommendations/{world['rec']}"
     page = await browser.get(detail)
@@ -78,6 +94,11 @@ async def test_overdue_answer_is_queued_then_recorded_through_the_page(
             )["status"] == "revoked"
     queue = await browser.get("/oversight/ice-responses")
     assert "RR-2026-0007" not in queue.text
+    # the dashboard's figures follow: acted on, none unanswered, 29 days from issue to action
+    dashboard = await browser.get("/oversight")
+    assert dashboard_figures(dashboard.text) == {
+        "Issued": "1", "ICE acted on them": "1", "ICE declined": "0", "Unanswered": "0",
+        "Median days from issue to ICE's action": "29"}
 
     # the registry's pages show the recommendation and its outcome
     officer_page = await browser.get(f"/registry/officers/{world['officer']}")

@@ -127,6 +127,10 @@ async def test_draft_approve_issue_download_through_pages(world: dict[str, Any],
     assert response.status_code == 303
     response = await browser.get(detail)
     assert "RR-" in response.text and "frozen" in response.text
+    # when, in words and local time with the zone ("Issued December 3, 2026, 11:13 AM EST")
+    assert re.search(r"Issued [A-Z][a-z]+ \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M [A-Z]{2,5}",
+                     response.text), response.text
+    assert "Sustained allegations: 1, in these cases:" in response.text
 
     first = await browser.get(f"{detail}/document.pdf")
     second = await supervisor_browser.get(f"{detail}/document.pdf")

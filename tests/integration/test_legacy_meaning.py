@@ -90,3 +90,28 @@ async def test_the_dashboard_counts_by_incident_date_or_by_received_date(setting
     by_incident = await services.load_metrics(year, Scope(basis="incident"), now=now)
     assert by_received["received"] == 2 and by_incident["received"] == 3
     assert by_incident["by_year"] == {"2006": 3}
+
+
+async def test_conflicts_between_rows_of_one_complaint(settings: Any, tmp_path: Path) -> None:
+    from casetracker.oversight.legacy import parse_mapping
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,received,incident,finding\n"
+                    "A1,2010-01-05,,NOT SUSTAINED\n"
+                    "A1,2010-01-05,2009-12-30,SUSTAINED\n"  # fills the missing date: fine
+                    "A1,2010-02-01,2009-12-30,PENDING\n")  # another received date: conflict
+    mapping = parse_mapping({
+        "source": "t", "agency": {"name": "Test Police Department", "state": "NY"},
+        "complaints": {"id": "id", "received_date": "received", "incident_date": "incident"},
+        "accused": {"complaint_id": "id", "finding": "finding"},
+        "findings": {"NOT SUSTAINED": "not_sustained", "SUSTAINED": "sustained"},
+        "pending": {"patterns": ["^PENDING$"]}})
+    dry = await run_import(mapping, rows, rows, dry_run=True)
+    assert [(c["field"], c["kept"], c["other"], c["line"]) for c in dry.report.conflicts] == [
+        ("received", "2010-01-05", "2010-02-01", 4)]
+    assert dry.report.pending_complaints == 1 and dry.report.unmapped_findings == {}
+    await run_import(mapping, rows, rows, actor_label="test")
+    case = await Case.select().first()
+    assert case["status"] == "open" and str(case["incident_date"]) == "2009-12-30"
+    findings = sorted(a["final_finding"] for a in await Allegation.select())
+    assert findings == ["", "not_sustained", "sustained"]

@@ -120,6 +120,7 @@ async def test_issued_document_quotes_names_and_attributes(
     text = pdf_text(pdf)
     flat = squeezed(text)
     assert number in text
+    assert "287(G)" not in text  # the statute's name keeps its small g, capitals or not
 
     # the agency's own agreement (agency, model, signed date, the MOA link), and no other
     # agency's name

@@ -52,6 +52,8 @@ APPARATUS = {
     "The following are requests of this office, entered by the named staff member; they are "
     "not terms of the agreement.",
     "Requested by %(who)s.",
+    "sustained allegations: %(allegations)s; cases: %(cases)s; evidence items listed with their "
+    "SHA-256 hashes: %(items)s.",
     "No request of this office as to dates, length, the agency's response or corrective "
     "measures was entered.",
 }
