@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class CaseTrackerError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -46,3 +50,12 @@ class RateLimited(CaseTrackerError):
     """Too many requests of one kind from one address in the window."""
 
     status_code = 429
+
+
+def found(row: T | None, message: str) -> T:
+    """``row`` itself, or NotFound(message) when the query found nothing (a record deleted
+    meanwhile, or a reference that should hold and does not): a 404, never a TypeError on
+    ``None[...]`` deeper down."""
+    if row is None:
+        raise NotFound(message)
+    return row

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from piccolo.columns import Column
+
 from casetracker import db
 from casetracker.evidence import ingest
 from casetracker.intake import once, rules
@@ -117,9 +119,10 @@ async def save(draft: Draft, settings: Settings | None = None) -> Draft:
     paths = [str(f["staging_path"]) for f in draft.files]
     names = [ingest.staged_name(f) for f in draft.files]
     key_hash = _key_hash(draft.token, settings)
-    values = {ComplaintDraft.sealed: sealed, ComplaintDraft.staged_names: paths,
-              ComplaintDraft.review_token_hash: _review_hash(draft.review_token, settings),
-              ComplaintDraft.updated_at: now, ComplaintDraft.expires_at: expires_at}
+    values: dict[Column | str, Any] = {
+        ComplaintDraft.sealed: sealed, ComplaintDraft.staged_names: paths,
+        ComplaintDraft.review_token_hash: _review_hash(draft.review_token, settings),
+        ComplaintDraft.updated_at: now, ComplaintDraft.expires_at: expires_at}
     async with db.write_transaction():
         await db.lock_in_transaction(db.LOCK_SUBMISSION, key_hash)
         if await ComplaintDraft.exists().where(ComplaintDraft.key_hash == key_hash):

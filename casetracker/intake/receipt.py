@@ -211,12 +211,12 @@ async def render_receipt_pdf(view: ReceiptView, language: str | None = None) -> 
         title = _("Complaint receipt %(number)s", number=view.tracking_number)
         context = template_context(view)
     try:
-        from casetracker.reports.rendering import render_pdf
+        from casetracker.reports.rendering import render_pdf as renderer
     except ImportError:
-        render_pdf = None
-    if render_pdf is not None:
-        return await render_pdf("receipt.html.j2", context, title=title,
-                                attachment_json=view.as_json(), lang=language)
+        renderer = None  # type: ignore[assignment]  # a build without the reports package
+    if renderer is not None:
+        return await renderer("receipt.html.j2", context, title=title,
+                              attachment_json=view.as_json(), lang=language)
     with using_language(language):  # pragma: no cover - only without reports
         return await _fallback_render(context, title)
 

@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from casetracker.auth.actor import Actor
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
 from casetracker.errors import Conflict, NotFound
@@ -17,6 +18,12 @@ from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
 
 
+def _actor(request: Request[Any, Any, Any]) -> Actor:
+    actor = actor_from_connection(request)
+    assert actor is not None  # the permission guard let the request through
+    return actor
+
+
 class JobsController(Controller):
     path = "/admin/jobs"
     guards = [requires(Permission.JOBS_MANAGE)]  # noqa: RUF012 - Litestar reads this
@@ -24,7 +31,7 @@ class JobsController(Controller):
     @get("/", name="admin.jobs")
     async def index(self, request: Request[Any, Any, Any],
                     before: FromQuery[int | None] = None) -> Template:
-        service = services.JobService(actor_from_connection(request))
+        service = services.JobService(_actor(request))
         failed = await service.failed(before_id=before)
         return Template("admin/jobs.html.j2", context={
             "state": await services.queue_state(), "failed": failed,
@@ -34,7 +41,7 @@ class JobsController(Controller):
     @post("/{job_id:int}/retry", name="admin.jobs.retry")
     async def retry(self, request: Request[Any, Any, Any], job_id: FromPath[int]) -> Redirect:
         try:
-            job = await services.JobService(actor_from_connection(request)).retry(job_id)
+            job = await services.JobService(_actor(request)).retry(job_id)
         except (Conflict, NotFound) as exc:
             flash(request, exc.message, "error")
         else:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from casetracker import db
 from casetracker.audit import services as audit
 from casetracker.auth.actor import Actor
@@ -64,7 +66,7 @@ class JobService:
         self.actor = actor
 
     async def failed(self, before_id: int | None = None) -> list[dict[str, Any]]:
-        where = Job.status == FAILED
+        where: Combinable = Job.status == FAILED
         if before_id:
             where &= Job.id < before_id
         rows = await (Job.select(Job.id, Job.name, Job.payload, Job.attempts, Job.last_error,

@@ -98,7 +98,7 @@ async def current_flags(as_of: date | None = None, *, include_acknowledged: bool
     acks: dict[str, dict[str, Any]] = {}
     for start in range(0, len(keys), 500):
         for row in await FlagAcknowledgement.select(
-                FlagAcknowledgement.all_columns(),
+                *FlagAcknowledgement.all_columns(),
                 FlagAcknowledgement.acknowledged_by.name.as_alias("by_name")).where(
                 FlagAcknowledgement.flag_key.is_in(keys[start:start + 500])):
             acks[row["flag_key"]] = row

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -247,7 +247,7 @@ def ice_notice_timeliness(rows: Iterable[Mapping[str, Any]], calendar: Any, hour
             "pending": pending, "share": share(on_time, measured)}
 
 
-def disposition_summary(histogram: list[Mapping[str, Any]]) -> dict[str, Any]:
+def disposition_summary(histogram: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"count": total(histogram), "median": percentile(histogram, 50),
             "p90": percentile(histogram, 90)}
 

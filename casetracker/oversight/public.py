@@ -118,7 +118,7 @@ async def _load_public_statistics(year: int | None) -> dict[str, Any]:
     finding_keys = ["sustained", "not_sustained", "unfounded", "exonerated"]
     group_titles = {"profiling": _("Findings on racial-profiling allegations"),
                     "other": _("Findings on all other allegations")}
-    rates = {}
+    rates: dict[str, Any] = {}
     for group in ("profiling", "other"):
         row = findings[group]
         other_closures = sum(v for k, v in row.items() if k not in finding_keys and

@@ -387,7 +387,8 @@ async def load_officer_status(scope: Scope, as_of: date, cycle_days: int) -> dic
 
 
 async def load_inactive_agencies(period: Period, scope: Scope) -> list[dict[str, Any]]:
-    parts: list[str] = ["g.status IN ('active', 'suspended')"]
+    # an agreement folded into another by an agency merge is that other agreement
+    parts: list[str] = ["g.status IN ('active', 'suspended')", "g.merged_into IS NULL"]
     args: list[Any] = []
     scope_clauses(scope, parts, args)
     rows = await _raw(
@@ -473,7 +474,8 @@ async def issued_recommendations(period: Period, scope: Scope) -> list[dict[str,
 # --- filter choices ------------------------------------------------------------------------
 
 async def filter_choices() -> dict[str, Any]:
-    agencies = await _raw("SELECT id, name, state FROM agency ORDER BY state, name, id")
+    agencies = await _raw("SELECT id, name, state FROM agency WHERE merged_into IS NULL "
+                          "ORDER BY state, name, id")
     states = sorted({a["state"] for a in agencies if a["state"]})
     return {"agencies": agencies, "states": states, "models": ["JEM", "WSO", "TFM"]}
 

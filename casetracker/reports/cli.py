@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from casetracker.settings import Settings
 
 # Exit codes of ``reports verify`` (documented in its help and in docs/reports.md).
 EXIT_OK = 0  # the file checks out
@@ -37,7 +41,7 @@ def reports_group() -> None:
     pass
 
 
-def _lookup(sha: str) -> tuple[dict[str, object] | None, str]:
+def _lookup(sha: str) -> tuple[dict[str, Any] | None, str]:
     """The issued recommendation with this SHA-256, or the reason the records could not be
     read (the database did not answer): one sentence, no traceback."""
     import asyncio
@@ -46,7 +50,7 @@ def _lookup(sha: str) -> tuple[dict[str, object] | None, str]:
     from casetracker.reports.services import find_by_sha256
     from casetracker.settings import get_settings
 
-    def problem(exc: Exception, settings: object) -> str:
+    def problem(exc: Exception, settings: Settings) -> str:
         if isinstance(exc, db.DatabaseSettingError):
             return str(exc)
         found = db.connection_problem(exc, settings)

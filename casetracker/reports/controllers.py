@@ -12,7 +12,14 @@ from litestar.response import Redirect
 from casetracker.auth.guards import actor_from_connection, requires, requires_any
 from casetracker.auth.permissions import Permission as P
 from casetracker.auth.policies import has_permission, may_see_complainant_identity
-from casetracker.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from casetracker.errors import (
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+    found,
+)
 from casetracker.registry import pickers
 from casetracker.registry.tables import Designation
 from casetracker.reports import forms, responses, rules
@@ -78,7 +85,8 @@ async def _detail_context(request: Request[Any, Any, Any], rec_id: int) -> dict[
     actor = _actor(request)
     service = RecommendationService(actor)
     document = await service.document_view(rec_id)
-    rec = await Recommendation.select().where(Recommendation.id == rec_id).first()
+    rec = found(await Recommendation.select().where(Recommendation.id == rec_id).first(),
+                "There is no such recommendation.")
     author_id = rec["author"]
     supersedes = None
     if rec.get("supersedes"):

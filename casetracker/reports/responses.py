@@ -67,8 +67,8 @@ async def targets_for(recs: list[dict[str, Any]]) -> dict[int, list[dict[str, An
             RecommendationOfficer.recommendation, RecommendationOfficer.designation,
             RecommendationOfficer.designation.status,
             RecommendationOfficer.designation.officer,
-            RecommendationOfficer.designation.officer.name,
-            RecommendationOfficer.designation.officer.badge_number).where(
+            RecommendationOfficer.designation._.officer._.name,
+            RecommendationOfficer.designation._.officer._.badge_number).where(
             RecommendationOfficer.recommendation.is_in(officer_recs)).order_by(
             RecommendationOfficer.id)
         for link in links:

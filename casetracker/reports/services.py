@@ -9,7 +9,9 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
+
+from piccolo.columns import Column
 
 from casetracker import db
 from casetracker.audit import services as audit
@@ -17,7 +19,7 @@ from casetracker.auth import policies
 from casetracker.auth.actor import Actor
 from casetracker.auth.permissions import Permission as P
 from casetracker.cases.tables import Case
-from casetracker.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from casetracker.errors import Conflict, Forbidden, NotFound, ValidationFailed, found
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 from casetracker.reports import document as documents
 from casetracker.reports import rendering, rules
@@ -75,6 +77,12 @@ async def read_document(key: str, settings: Settings | None = None) -> bytes:
     return await documents_store(settings).get_bytes(key)
 
 
+def _by_name(values: dict[str, Any]) -> dict[Column | str, Any]:
+    """Values keyed by column name, as Piccolo's ``update`` takes them (its signature says
+    ``Column | str`` keys, which a ``dict[str, ...]`` does not match for mypy)."""
+    return cast("dict[Column | str, Any]", values)
+
+
 # --- the service -----------------------------------------------------------------------------
 
 @dataclass
@@ -109,7 +117,8 @@ async def plan_for_record(rec: dict[str, Any], values: dict[str, Any] | None = N
                           ) -> rules.Plan:
     """The rules' plan for a stored recommendation (``values``: edits not saved yet)."""
     values = {**rec, **(values or {})}
-    agreement = await Agreement.select().where(Agreement.id == rec["agreement"]).first()
+    agreement = found(await Agreement.select().where(Agreement.id == rec["agreement"]).first(),
+                      "There is no such agreement.")
     named = [r["designation"] for r in await RecommendationOfficer.select(
         RecommendationOfficer.designation).where(
         RecommendationOfficer.recommendation == rec["id"])]
@@ -196,7 +205,8 @@ class RecommendationService:
         agreement = await Agreement.select().where(Agreement.id == agreement_id).first()
         if agreement is None:
             raise ValidationFailed({"agreement_id": "The chosen agreement does not exist."})
-        agency = await Agency.select().where(Agency.id == agreement["agency"]).first()
+        agency = found(await Agency.select().where(Agency.id == agreement["agency"]).first(),
+                       "There is no such agency.")
         return agreement, agency, designations
 
     async def draft(self, values: DraftValues) -> int:
@@ -284,8 +294,8 @@ class RecommendationService:
             for name in changed:
                 if name in AUTHORED:
                     authors[name] = int(self.actor.id)  # type: ignore[arg-type]
-            await Recommendation.update({**changes, "text_authors": json.dumps(authors),
-                                         "updated_at": self._now()}).where(
+            await Recommendation.update(_by_name({**changes, "text_authors": json.dumps(authors),
+                                                  "updated_at": self._now()})).where(
                 Recommendation.id == recommendation_id)
             decided = await self._save_determinations(recommendation_id, offered,
                                                       determinations)
@@ -403,7 +413,8 @@ class RecommendationService:
                     # The update takes the row lock on PostgreSQL; SQLite writers are serialised.
                     await DocumentSequence.update({DocumentSequence.last: DocumentSequence.last + 1}
                                                   ).where(DocumentSequence.key == key)
-                    row = await DocumentSequence.select().where(DocumentSequence.key == key).first()
+                    row = found(await DocumentSequence.select().where(
+                        DocumentSequence.key == key).first(), "The document sequence vanished.")
                     return rules.format_number(NUMBER_PREFIX, year, row["last"])
                 try:
                     await DocumentSequence(prefix=NUMBER_PREFIX, year=year, last=1, key=key).save()
@@ -419,9 +430,10 @@ class RecommendationService:
                                    settings=self.settings)
         source.recommendation = {**source.recommendation, "number": number, "issued_at": now,
                                  "issued_by": self.actor.id, "status": "issued"}
-        source.people.setdefault(self.actor.id, {"id": self.actor.id, "name": self.actor.name,
-                                                 "email": self.actor.label,
-                                                 "role": self.actor.role})
+        if self.actor.id is not None:  # issuing takes a signed-in person
+            source.people.setdefault(self.actor.id, {
+                "id": self.actor.id, "name": self.actor.name, "email": self.actor.label,
+                "role": self.actor.role})
         document = documents.build(source)
         pdf = await rendering.render_pdf(
             "recommendation.html.j2", {"doc": document}, title=f"{number} — {document.title}",
@@ -465,11 +477,11 @@ class RecommendationService:
         async with db.write_transaction():
             current = await self._load(recommendation_id)
             rules.next_status(current["status"], "issue")  # nobody issued it meanwhile
-            await Recommendation.update({
+            await Recommendation.update(_by_name({
                 "status": "issued", "number": number, "issued_at": now,
                 "issued_by": self.actor.id, "document_sha256": sha, "document_key": key,
                 "document_size": len(pdf), "document_signed": signed, **redacted_values,
-            }).where(Recommendation.id == recommendation_id)
+            })).where(Recommendation.id == recommendation_id)
             await self._audit("issue", recommendation_id, number=number, sha256=sha,
                               size=len(pdf), signed=bool(signed),
                               redacted_sha256=redacted_values.get("redacted_sha256", ""))

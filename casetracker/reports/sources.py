@@ -9,7 +9,7 @@ from typing import Any
 
 from casetracker.accounts.tables import User
 from casetracker.cases.tables import Allegation, Case, CaseOfficer, Referral
-from casetracker.errors import NotFound
+from casetracker.errors import NotFound, found
 from casetracker.registry.program_managers import field_program_manager
 from casetracker.registry.tables import Agency, Agreement, Designation, Officer
 from casetracker.reports.document import RecommendationSource
@@ -161,7 +161,7 @@ async def _pattern(kind: str, officers: list[dict[str, Any]], agreement: dict[st
         return complaints, profiling
 
     targets = []
-    peers = {"label": "", "count": 0, "complaints": 0, "sustained_profiling": 0}
+    peers: dict[str, Any] = {"label": "", "count": 0, "complaints": 0, "sustained_profiling": 0}
     if kind == "officers":
         target_ids = {o["officer"] for o in officers}
         for o in officers:
@@ -220,8 +220,10 @@ async def load_source(recommendation_id: int, *, redacted: bool = False,
     rec = await Recommendation.select().where(Recommendation.id == recommendation_id).first()
     if rec is None:
         raise NotFound("There is no such recommendation.")
-    agreement = await Agreement.select().where(Agreement.id == rec["agreement"]).first()
-    agency = await Agency.select().where(Agency.id == rec["agency"]).first()
+    agreement = found(await Agreement.select().where(Agreement.id == rec["agreement"]).first(),
+                      "There is no such agreement.")
+    agency = found(await Agency.select().where(Agency.id == rec["agency"]).first(),
+                   "There is no such agency.")
     agreement["designated_officers"] = await designated_active(agreement["id"])
     manager = await field_program_manager(agreement["id"])
     agreement["field_program_manager"] = (
@@ -234,9 +236,10 @@ async def load_source(recommendation_id: int, *, redacted: bool = False,
         agreement["id"], besides=[link["designation"] for link in links])
     officers = []
     for link in links:
-        designation = await Designation.select().where(
-            Designation.id == link["designation"]).first()
-        officer = await Officer.select().where(Officer.id == designation["officer"]).first()
+        designation = found(await Designation.select().where(
+            Designation.id == link["designation"]).first(), "There is no such designation.")
+        officer = found(await Officer.select().where(
+            Officer.id == designation["officer"]).first(), "There is no such officer.")
         officers.append({**designation, "officer_name": officer["name"],
                          "badge_number": officer["badge_number"], "rank": officer["rank"]})
     case_links = await RecommendationCase.select().where(

@@ -167,3 +167,14 @@ async def test_merging_is_for_administrators_and_needs_a_reason(settings: Any,
     with pytest.raises(ValidationFailed):
         await MergeService(admin).merge_agencies(kept_id=w["kept"], merged_id=other_state,
                                                  reason="no")
+
+
+async def test_the_dashboard_no_longer_lists_the_alias(settings: Any, make_staff: Any) -> None:
+    from casetracker.oversight import services
+
+    w = await twin_world()
+    admin = Actor.from_user(await make_staff("administrator"))
+    await MergeService(admin).merge_agencies(kept_id=w["kept"], merged_id=w["merged"],
+                                             reason="one office")
+    choices = await services.filter_choices()
+    assert [a["id"] for a in choices["agencies"]] == [w["kept"]]
