@@ -935,8 +935,8 @@ async def scope_counts(base: QueryString, now: datetime, lead_only: bool = False
         for key, due, done, extra in CLOCKS
     ]
     row = (await _run(QueryString(
-        f"SELECT (SELECT COUNT(*) FROM ct_case{_indexed_by('ct_case_unassigned')} "  # noqa: S608
-        "WHERE {}) AS unassigned, "
+        "SELECT (SELECT COUNT(*) FROM ct_case"  # noqa: S608
+        f"{'' if lead_only else _indexed_by('ct_case_unassigned')} WHERE {{}}) AS unassigned, "
         + ", ".join(f"{{}} AS overdue_{key}" for key, *_ in CLOCKS)
         + ", (SELECT COUNT(*) FROM ct_case WHERE {} AND {}) AS overdue_cases",
         unassigned_where, *overdue_counts, overdue_condition(now), base,

@@ -163,7 +163,9 @@ def candidates(text: str, *, witnesses: bool, conditions: QueryString | None,
         if drive_from_cases:
             # CROSS JOIN keeps ct_case outside (SQLite never reorders it).
             return QueryString(
-                f"SELECT ct_case.id AS id, {BM25} AS rank FROM ct_case "  # noqa: S608
+                f"SELECT ct_case.id AS id, {BM25} AS rank "  # noqa: S608
+                # one investigator's cases from their index (not the whole table by id)
+                "FROM ct_case INDEXED BY ct_case_lead_received "
                 "CROSS JOIN case_search_fts ON case_search_fts.rowid = ct_case.id "
                 "WHERE case_search_fts MATCH {} AND ct_case.id < {} AND ct_case.id > {} "
                 f"AND {{}} ORDER BY ct_case.id {direction} LIMIT {{}}",
