@@ -44,6 +44,8 @@ async def enrol_2fa(browser: Any) -> str:
 
     page = await browser.get("/account/2fa")
     secret = find(SECRET, page.text).replace(" ", "")
-    done = await browser.submit("/account/2fa", data={"code": pyotp.TOTP(secret).now()})
+    sent = await browser.submit("/account/2fa", data={"code": pyotp.TOTP(secret).now()})
+    assert sent.status_code == 303, sent.text[:2000]
+    done = await browser.get(sent.headers["location"])
     assert done.status_code == 200 and RECOVERY_CODE.search(done.text), done.text[:2000]
     return secret

@@ -15,7 +15,7 @@ from casetracker.accounts.tables import Role, User
 from casetracker.auth.guards import actor_from_connection, requires
 from casetracker.auth.permissions import Permission
 from casetracker.errors import Conflict, ValidationFailed
-from casetracker.web.flash import flash
+from casetracker.web.flash import flash, keep_for_next_page, take_from_last_page
 from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
 
@@ -28,6 +28,13 @@ def _actor(request: Request[Any, Any, Any]) -> Any:
     actor = actor_from_connection(request)
     assert actor is not None
     return actor
+
+
+def _show_one_time_password(request: Request[Any, Any, Any], user_id: int, password: str, *,
+                            created: bool) -> Redirect:
+    keep_for_next_page(request, "one_time_password",
+                       {"user_id": user_id, "password": password, "created": created})
+    return Redirect(path=f"/admin/users/{user_id}/one-time-password", status_code=303)
 
 
 class UserAdminController(Controller):
@@ -74,7 +81,7 @@ class UserAdminController(Controller):
             "roles": ROLES, "values": {"role": "investigator"}, "errors": {}})
 
     @post("/new", name="admin.users.create")
-    async def create(self, request: Request[Any, Any, Any], data: FormBody) -> Template:
+    async def create(self, request: Request[Any, Any, Any], data: FormBody) -> Any:
         values = {k: str(data.get(k, ""))[:300] for k in ("name", "email", "role")}
         try:
             user, password = await services.UserService(_actor(request)).\
@@ -82,8 +89,7 @@ class UserAdminController(Controller):
         except ValidationFailed as exc:
             return Template("admin/user_new.html.j2", status_code=422, context={
                 "roles": ROLES, "values": values, "errors": exc.errors})
-        return Template("admin/one_time_password.html.j2", context={
-            "account": user, "password": password, "created": True})
+        return _show_one_time_password(request, user.id, password, created=True)
 
     @get("/{user_id:int}", name="admin.users.detail")
     async def detail(self, request: Request[Any, Any, Any], user_id: FromPath[int]) -> Template:
@@ -127,10 +133,25 @@ class UserAdminController(Controller):
 
     @post("/{user_id:int}/reset-password", name="admin.users.reset_password")
     async def reset_password(self, request: Request[Any, Any, Any],
-                             user_id: FromPath[int]) -> Template:
+                             user_id: FromPath[int]) -> Redirect:
         user, password = await services.UserService(_actor(request)).reset_password(user_id)
-        return Template("admin/one_time_password.html.j2", context={
-            "account": user, "password": password, "created": False})
+        return _show_one_time_password(request, user.id, password, created=False)
+
+    @get("/{user_id:int}/one-time-password", name="admin.users.one_time_password")
+    async def one_time_password(self, request: Request[Any, Any, Any],
+                                user_id: FromPath[int]) -> Any:
+        """The password the last POST made, shown once: a reload shows it no more (and
+        resets nothing again)."""
+        kept = take_from_last_page(request, "one_time_password")
+        if kept is None or kept.get("user_id") != user_id:
+            flash(request, _("The one-time password was shown once and is not kept. If it was "
+                             "lost, reset the password again."), "error")
+            return Redirect(path=f"/admin/users/{user_id}", status_code=303)
+        user = await services.get_user(user_id)
+        page = Template("admin/one_time_password.html.j2", context={
+            "account": user, "password": kept["password"], "created": kept["created"]})
+        page.headers["cache-control"] = "no-store"
+        return page
 
 
 class RoleSettingsController(Controller):

@@ -19,7 +19,7 @@ from casetracker.auth.actor import Actor
 from casetracker.auth.guards import MFA_STEP, PUBLIC, SETUP_STEP, actor_from_connection, requires
 from casetracker.auth.permissions import Permission
 from casetracker.errors import CaseTrackerError, ValidationFailed
-from casetracker.web.flash import flash
+from casetracker.web.flash import flash, keep_for_next_page, take_from_last_page
 from casetracker.web.i18n import gettext as _
 from casetracker.web.templating import HTMLTemplate as Template
 
@@ -198,6 +198,12 @@ class LoginController(Controller):
         return response
 
 
+def _show_recovery_codes(request: Request[Any, Any, Any], codes: list[str], *,
+                         new_setup: bool) -> Redirect:
+    keep_for_next_page(request, "recovery_codes", {"codes": list(codes), "new_setup": new_setup})
+    return Redirect(path="/account/2fa/recovery-codes", status_code=303)
+
+
 class AccountController(Controller):
     """The signed-in person's own account (any staff role)."""
 
@@ -295,8 +301,7 @@ class AccountController(Controller):
             return await self._two_factor_page(request, errors=exc.errors, status_code=422)
         except CaseTrackerError:
             return Redirect(path="/account/2fa", status_code=303)
-        return Template("accounts/recovery_codes.html.j2", context={"codes": codes,
-                                                                    "new_setup": True})
+        return _show_recovery_codes(request, codes, new_setup=True)
 
     @post("/2fa/recovery-codes", name="account.2fa.recovery", opt={SETUP_STEP: True})
     async def new_recovery_codes(self, request: Request[Any, Any, Any], data: FormBody) -> Any:
@@ -307,8 +312,20 @@ class AccountController(Controller):
                 _field(data, "password"))
         except ValidationFailed as exc:
             return await self._two_factor_page(request, errors=exc.errors, status_code=422)
-        return Template("accounts/recovery_codes.html.j2", context={"codes": codes,
-                                                                    "new_setup": False})
+        return _show_recovery_codes(request, codes, new_setup=False)
+
+    @get("/2fa/recovery-codes", name="account.2fa.recovery.shown", opt={SETUP_STEP: True})
+    async def recovery_codes_page(self, request: Request[Any, Any, Any]) -> Any:
+        """The codes the last POST made, shown once (a reload makes no new codes)."""
+        kept = take_from_last_page(request, "recovery_codes")
+        if kept is None:
+            flash(request, _("Recovery codes are shown only once. If you did not save them, "
+                             "make new ones below."), "error")
+            return Redirect(path="/account/2fa", status_code=303)
+        page = Template("accounts/recovery_codes.html.j2", context={
+            "codes": kept["codes"], "new_setup": kept["new_setup"]})
+        page.headers["cache-control"] = "no-store"
+        return page
 
     @post("/2fa/disable", name="account.2fa.disable", opt={SETUP_STEP: True})
     async def disable_two_factor(self, request: Request[Any, Any, Any], data: FormBody) -> Any:

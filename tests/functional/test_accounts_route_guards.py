@@ -24,7 +24,7 @@ ANY_STAFF_ROUTE_NAMES = frozenset({
     "account.password.submit",
     "account.2fa",
     "account.2fa.confirm",
-    "account.2fa.recovery",
+    "account.2fa.recovery", "account.2fa.recovery.shown",
     "account.2fa.disable",
     "account.notifications",
     "account.calendar",

@@ -182,6 +182,6 @@ async def test_an_unconfirmed_set_up_that_no_longer_decrypts_starts_again(
     new_secret = find(SECRET, response.text).replace(" ", "")
     assert new_secret != old_secret
     done = await browser.post("/account/2fa", data={"code": pyotp.TOTP(new_secret).now()})
-    assert done.status_code == 200
+    assert done.status_code == 303
     stored = await stored_secret(user.id)
     assert stored.startswith("v1:") and new_secret not in stored

@@ -30,10 +30,15 @@ async def enrol(browser: Browser) -> tuple[str, list[str]]:
     wrong = await browser.post("/account/2fa", data={"code": wrong_totp_code(secret)})
     assert wrong.status_code == 422
     assert "That code is not right" in wrong.text
-    done = await browser.submit("/account/2fa", data={"code": pyotp.TOTP(secret).now()})
-    assert done.status_code == 200
+    sent = await browser.submit("/account/2fa", data={"code": pyotp.TOTP(secret).now()})
+    assert sent.status_code == 303 and sent.headers["location"] == "/account/2fa/recovery-codes"
+    done = await browser.get(sent.headers["location"])
+    assert done.status_code == 200 and done.headers["cache-control"] == "no-store"
     codes = RECOVERY_CODE.findall(done.text)
     assert len(codes) == 10 and len(set(codes)) == 10
+    # A reload shows them no more (and makes no new ones).
+    reload = await browser.get("/account/2fa/recovery-codes")
+    assert reload.status_code == 303 and reload.headers["location"] == "/account/2fa"
     return secret, codes
 
 
@@ -149,8 +154,10 @@ async def test_new_recovery_codes_replace_the_old_ones(browser: Browser, new_bro
                                                       ) -> None:
     user = await login_as(browser, "investigator", totp_enabled=False)
     _, old_codes = await enrol(browser)
-    page = await browser.submit("/account/2fa", "/account/2fa/recovery-codes",
+    sent = await browser.submit("/account/2fa", "/account/2fa/recovery-codes",
                                 data={"password": DEFAULT_PASSWORD})
+    assert sent.status_code == 303
+    page = await browser.get(sent.headers["location"])
     new_codes = RECOVERY_CODE.findall(page.text)
     assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
     other = new_browser("198.51.100.60")

@@ -95,9 +95,15 @@ async def test_change_role_disable_enable_reset_and_audit(browser: Browser,
         "supervisor"
     assert (await browser.post(f"/admin/users/{target.id}/disable")).status_code == 303
     assert (await browser.post(f"/admin/users/{target.id}/enable")).status_code == 303
-    page = await browser.post(f"/admin/users/{target.id}/reset-password")
-    assert page.status_code == 200
+    sent = await browser.post(f"/admin/users/{target.id}/reset-password")
+    assert sent.status_code == 303
+    page = await browser.get(sent.headers["location"])
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     one_time = find(ONE_TIME_PASSWORD, page.text)
+    # A reload neither shows it again nor resets the password again.
+    reload = await browser.get(sent.headers["location"])
+    assert reload.status_code == 303 and reload.headers["location"] == f"/admin/users/{target.id}"
+    assert "shown once" in (await browser.get(reload.headers["location"])).text
     person = new_browser("198.51.100.80")
     await person.login(target.email, one_time)
     assert (await person.get("/account")).headers["location"] == "/account/password"

@@ -142,8 +142,9 @@ async def test_an_administrators_reset_revokes_tokens_for_good(browser: Browser,
     assert await api_status(client, token) == 200
 
     await login_as(browser, "administrator")
-    page = await browser.submit(f"/admin/users/{user.id}",
+    sent = await browser.submit(f"/admin/users/{user.id}",
                                 f"/admin/users/{user.id}/reset-password")
+    page = await browser.get(sent.headers["location"])
     one_time = find(ONE_TIME_PASSWORD, page.text)
     assert await api_status(client, token) == 401
     # Once the person chooses a new password, the old token stays dead.
