@@ -7,6 +7,7 @@ a crash and is retried; ``send_mail`` is for the rest."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import logging
 import os
@@ -55,27 +56,34 @@ def _key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
+def _write_outbox(outbox: Path, suffix: str, message: EmailMessage) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = outbox / f"{stamp}-{suffix}.eml"
+    # Written whole or not at all: a reader never sees half a message.
+    partial = path.with_suffix(".eml.partial")
+    partial.write_bytes(bytes(message))
+    os.replace(partial, path)
+    return path
+
+
 def _deliver(settings: Settings, message: EmailMessage, key: str | None = None) -> Path | None:
     """Deliver one message. With a ``key``, delivering the same key again does nothing when
     the outbox already holds it (a retried job never writes a second file; over SMTP the
     Message-ID is the same, so a retry after a lost answer is recognisable)."""
     if not settings.smtp_host:
         settings.outbox_dir.mkdir(parents=True, exist_ok=True)
-        if key:
-            digest = _key_digest(key)
+        if not key:
+            return _write_outbox(settings.outbox_dir, uuid.uuid4().hex[:8], message)
+        digest = _key_digest(key)
+        # Look and write under a lock: two deliveries of one key at once (two workers on
+        # this machine, a lease taken over) must write one message, not two. The lock goes
+        # with the process, so a crash mid-write leaves nothing held.
+        with open(settings.outbox_dir / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             existing = sorted(settings.outbox_dir.glob(f"*-{digest}.eml"))
             if existing:
                 return existing[0]
-            suffix = digest
-        else:
-            suffix = uuid.uuid4().hex[:8]
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        path = settings.outbox_dir / f"{stamp}-{suffix}.eml"
-        # Written whole or not at all: a reader never sees half a message.
-        partial = path.with_suffix(".eml.partial")
-        partial.write_bytes(bytes(message))
-        os.replace(partial, path)
-        return path
+            return _write_outbox(settings.outbox_dir, digest, message)
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
         if settings.smtp_starttls:
             smtp.starttls(context=ssl.create_default_context())

@@ -21,7 +21,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,12 +43,19 @@ def worker_name() -> str:
 
 
 async def claim(worker: str, *, limit: int, lease: timedelta, job_id: int | None = None,
-                now: datetime | None = None) -> list[dict[str, Any]]:
-    """Take up to ``limit`` due jobs (or the one ``job_id``, if it is due) for ``worker``."""
+                now: datetime | None = None, running: Sequence[int] = ()
+                ) -> list[dict[str, Any]]:
+    """Take up to ``limit`` due jobs (or the one ``job_id``, if it is due) for ``worker``.
+
+    ``running``: the jobs this worker is running now. Their leases are its own to renew; even
+    when one ran out (a renewal came late on a busy machine), the worker must not start the
+    job a second time beside the first (a receipt was e-mailed twice that way)."""
     now = now or datetime.now(UTC)
     due = ((Job.status == PENDING) & (Job.run_after <= now)) | (
         (Job.status == RUNNING) & (Job.lease_until < now)
         & WhereRaw("attempts < max_attempts"))
+    if running:
+        due = due & Job.id.not_in(list(running))
     async with db.write_transaction():
         query = Job.select(Job.id).where(due)
         if job_id is not None:
@@ -262,13 +269,15 @@ class JobRunner:
         if now >= self._next_schedule:
             await self.schedule_periodic()
             self._next_schedule = now + 30
+        # Renew first: a lease that ran out while this worker was busy must be its own again
+        # before anyone (this worker included) looks for expired leases to take over.
+        if self._running and now >= self._next_renewal:
+            await self._renew_leases()
+            self._next_renewal = now + max(1.0, self.lease.total_seconds() / 3)
         if self.run_jobs:
             await self._fill()
         if self.dispatcher is not None:
             await self.dispatcher.dispatch_due()
-        if self._running and now >= self._next_renewal:
-            await self._renew_leases()
-            self._next_renewal = now + max(1.0, self.lease.total_seconds() / 3)
         if now >= self._next_reap:
             await fail_abandoned()
             self._next_reap = now + max(5.0, self.lease.total_seconds())
@@ -277,7 +286,8 @@ class JobRunner:
         free = self.concurrency - len(self._running)
         if free <= 0 or self._stopping:
             return
-        for row in await claim(self.worker, limit=free, lease=self.lease):
+        for row in await claim(self.worker, limit=free, lease=self.lease,
+                               running=list(self._running)):
             self._start(row)
 
     def _start(self, row: dict[str, Any]) -> None:
@@ -297,7 +307,10 @@ class JobRunner:
     async def run_job(self, job_id: int) -> str | None:
         """Claim and run one job by id, if it is due (the distributed queue's entry point).
         Returns its outcome, or None when it was not due (done already, or taken)."""
-        rows = await claim(self.worker, limit=1, lease=self.lease, job_id=job_id)
+        if job_id in self._running:
+            return None
+        rows = await claim(self.worker, limit=1, lease=self.lease, job_id=job_id,
+                           running=list(self._running))
         if not rows:
             return None
         row = rows[0]

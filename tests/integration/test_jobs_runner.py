@@ -171,3 +171,24 @@ async def test_a_keyed_email_is_delivered_once_however_often_it_is_retried(
     assert len(list(settings.outbox_dir.glob("*.eml"))) == 1
     await deliver_now("person@example.org", "Your receipt", "Body", key="receipt:2")
     assert len(list(settings.outbox_dir.glob("*.eml"))) == 2
+
+
+async def test_a_keyed_email_delivered_twice_at_once_is_written_once(settings: Any) -> None:
+    await asyncio.gather(*(deliver_now("person@example.org", "Your receipt", "Body",
+                                       key="receipt:9") for _ in range(8)))
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 1
+
+
+async def test_a_running_job_whose_lease_ran_out_is_not_started_again_beside_itself(
+        settings: Any) -> None:
+    await jobs.enqueue("tests.record", {"n": 1}, key="slow-1")
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=5)
+    taken = await runner.claim("worker-a", limit=5, lease=lease, now=now)
+    assert len(taken) == 1
+    # The lease ran out while worker-a was still busy with it (its renewal came late).
+    later = now + lease * 2
+    assert await runner.claim("worker-a", limit=5, lease=lease, now=later,
+                              running=[taken[0]["id"]]) == []
+    # Another worker may take over a job whose worker fell silent.
+    assert len(await runner.claim("worker-b", limit=5, lease=lease, now=later)) == 1
