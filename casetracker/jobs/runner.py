@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
 
 from casetracker import db
 from casetracker.jobs import api, rules
@@ -51,7 +52,7 @@ async def claim(worker: str, *, limit: int, lease: timedelta, job_id: int | None
     when one ran out (a renewal came late on a busy machine), the worker must not start the
     job a second time beside the first (a receipt was e-mailed twice that way)."""
     now = now or datetime.now(UTC)
-    due = ((Job.status == PENDING) & (Job.run_after <= now)) | (
+    due: Combinable = ((Job.status == PENDING) & (Job.run_after <= now)) | (
         (Job.status == RUNNING) & (Job.lease_until < now)
         & WhereRaw("attempts < max_attempts"))
     if running:
