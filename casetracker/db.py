@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
@@ -259,8 +260,16 @@ async def open_database(settings: Settings) -> Engine:
         await engine.start_connection_pool(
             min_size=min(settings.db_pool_min, settings.db_pool_max),
             max_size=settings.db_pool_max,
+            reset=_keep_session,
         )
     return engine
+
+
+async def _keep_session(connection: Any) -> None:
+    """A connection going back to the pool: asyncpg has already rolled back any open
+    transaction. Its default reset also sends a query clearing session state (settings, LISTEN,
+    session advisory locks, cursors): a round trip on every release, for state this app never
+    sets on pooled connections (its advisory locks are transaction locks)."""
 
 
 async def close_database() -> None:
@@ -377,7 +386,16 @@ class FastInsert:
     def __init__(self, table: type[Table], *, skip_on_conflict: str | None = None) -> None:
         self.table = table
         self.columns = [c for c in table._meta.columns if not c._meta.primary_key]
-        self.names = frozenset(c._meta.name for c in self.columns)
+        self.names = [c._meta.name for c in self.columns]
+        self.name_set = frozenset(self.names)
+        # Each column's default, read once (Piccolo's attribute access on a foreign key column
+        # is slow); a callable default (now(), a new dict) is called for each row.
+        self.defaults: list[tuple[Any, bool]] = []
+        for column in self.columns:
+            default = getattr(column, "default", None)
+            if isinstance(default, Enum):
+                default = default.value
+            self.defaults.append((default, callable(default)))
         names = ", ".join(f'"{c._meta.db_column_name}"' for c in self.columns)
         marks = ", ".join("{}" for _ in self.columns)
         conflict = ""
@@ -397,13 +415,16 @@ class FastInsert:
     async def insert(self, **values: Any) -> int | None:
         from piccolo.utils.sql_values import convert_to_sql_value
 
-        if not self.names.issuperset(values):
-            unknown = sorted(set(values) - self.names)
+        if not self.name_set.issuperset(values):
+            unknown = sorted(set(values) - self.name_set)
             raise TypeError(f"{self.table.__name__} has no column {unknown}")
         args = []
-        for column in self.columns:
-            name = column._meta.name
-            value = values[name] if name in values else column.get_default_value()
+        for name, column, (default, call) in zip(self.names, self.columns, self.defaults,
+                                                 strict=True):
+            if name in values:
+                value = values[name]
+            else:
+                value = default() if call else default
             args.append(value if type(value) in _PLAIN_VALUES
                         else convert_to_sql_value(value, column))
         rows = await self.statement.fetch(*args)
