@@ -370,35 +370,122 @@ def officer_words(text: str) -> list[str]:
     return words[:8]
 
 
-def _officer_text_condition(text: str) -> QueryString:
+@dataclass(frozen=True)
+class OfficerMatch:
+    """A typed officer name, resolved before the list's query (``resolve_officer_text``):
+    the registry officers whose name or badge holds every typed word (None: more than
+    OFFICER_ID_LIMIT, matched by a join instead), and whether the cases naming them are
+    ``many`` (a share of the table: the list walks its own order and checks each case,
+    stopping after a page) or few (they are collected first, then sorted)."""
+
+    officer_ids: tuple[int, ...] | None
+    many: bool
+
+
+OFFICER_ID_LIMIT = 500
+# At least this share of the cases naming the typed officer: the list walks its order.
+OFFICER_WALK_SHARE = 0.02
+OFFICER_WALK_MIN = 100
+
+
+def _like_all(expression: str, words: list[str]) -> QueryString:
+    return QueryString(" AND ".join(f"{expression} LIKE {{}}" for _ in words),
+                       *[f"%{w}%" for w in words])
+
+
+def _typed_expression() -> str:
+    lower = "ct_fold" if db.is_sqlite() else "lower"  # Unicode lower case on both engines
+    return (f"{lower}(COALESCE(case_officer.name, '') || ' ' || "
+            "COALESCE(case_officer.badge_number, ''))")
+
+
+def _registry_expression() -> str:
+    lower = "ct_fold" if db.is_sqlite() else "lower"
+    return f"{lower}(officer.name || ' ' || officer.badge_number)"
+
+
+async def resolve_officer_text(filters: CaseFilters) -> OfficerMatch | None:
+    """The registry officers a typed name names (a read of the registry, far smaller than
+    the cases), and how many cases name them (read from the officer indexes, up to
+    OFFICER_WALK_SHARE of the table); None without a typed name."""
+    words = officer_words(filters.officer_text)
+    if not words:
+        return None
+    rows = await _run(QueryString(
+        "SELECT officer.id FROM officer WHERE {} ORDER BY officer.id LIMIT {}",
+        _like_all(_registry_expression(), words), OFFICER_ID_LIMIT + 1))
+    if len(rows) > OFFICER_ID_LIMIT:
+        return OfficerMatch(None, True)
+    ids = tuple(int(r["id"]) for r in rows)
+    cap = max(OFFICER_WALK_MIN, int(await case_table_size() * OFFICER_WALK_SHARE))
+    if ids:
+        marks = ", ".join("{}" for _ in ids)
+        probe = QueryString(
+            f'SELECT COUNT(*) AS n FROM (SELECT 1 FROM case_officer WHERE officer IN ({marks}) '  # noqa: S608
+            f"UNION ALL SELECT 1 FROM allegation WHERE officer IN ({marks}) LIMIT {{}}) AS named",
+            *ids, *ids, cap)
+    else:
+        narrowed = search.officer_case_ids(words)
+        if narrowed is None or not db.is_sqlite():
+            # PostgreSQL's narrowing reads whole documents: collect (a name no officer of
+            # the registry has is rarely common).
+            return OfficerMatch(ids, narrowed is None)
+        probe = QueryString("SELECT COUNT(*) AS n FROM ({} LIMIT {}) AS named", narrowed, cap)
+    n = int((await _run(probe))[0]["n"])
+    return OfficerMatch(ids, n >= cap)
+
+
+def _officer_text_condition(text: str, match: OfficerMatch | None) -> QueryString:
     """Cases naming an officer whose name or badge holds every typed word: as the complainant
     typed it (case_officer), or as the registry knows the officer linked to the case or to one
-    of its allegations. The search index's officers part narrows the cases first (every word
-    as the start of a word there: an index read, not a scan of every officer named on every
-    case); each of those few is then checked exactly, one officer at a time."""
+    of its allegations. Few such cases: collected first (the registry officers' cases from
+    their indexes, the typed names narrowed by the search index and checked exactly), then
+    sorted. Many: each case met walking the list's order is checked (scalar sub-queries, one
+    index probe each: PostgreSQL never turns them into a scan of every officer named), so a
+    page stops after its rows."""
     words = officer_words(text)
     if not words:
         return QueryString("1 = 1")
-    lower = "ct_fold" if db.is_sqlite() else "lower"  # Unicode lower case on both engines
-    typed = (f"{lower}(COALESCE(case_officer.name, '') || ' ' || "
-             "COALESCE(case_officer.badge_number, ''))")
-    registry = f"{lower}(officer.name || ' ' || officer.badge_number)"
-    typed_where = " AND ".join(f"{typed} LIKE {{}}" for _ in words)
-    registry_where = " AND ".join(f"{registry} LIKE {{}}" for _ in words)
-    patterns = [f"%{w}%" for w in words]
-    exact = QueryString(
-        '(EXISTS (SELECT 1 FROM case_officer WHERE case_officer."case" = ct_case.id AND '  # noqa: S608
-        + typed_where + ") OR EXISTS (SELECT 1 FROM case_officer JOIN officer ON "
-        'officer.id = case_officer.officer WHERE case_officer."case" = ct_case.id AND '
-        + registry_where + ") OR EXISTS (SELECT 1 FROM allegation JOIN officer ON "
-        'officer.id = allegation.officer WHERE allegation."case" = ct_case.id AND '
-        + registry_where + "))",
-        *patterns, *patterns, *patterns,
-    )
+    typed = _like_all(_typed_expression(), words)
+    registry = _like_all(_registry_expression(), words)
+    ids = match.officer_ids if match is not None else None
     narrowed = search.officer_case_ids(words)
-    if narrowed is None:
-        return exact
-    return QueryString("(ct_case.id IN ({}) AND {})", narrowed, exact)
+    if match is not None and not match.many and narrowed is not None:
+        if db.is_sqlite():
+            sources = [QueryString(
+                'SELECT case_officer."case" FROM case_officer WHERE case_officer."case" IN '
+                "({}) AND {}", narrowed, typed)]
+        else:
+            # the documents first (GIN), then their officers: never every officer's LIKE
+            sources = [QueryString(
+                "(WITH narrowed AS MATERIALIZED ({}) SELECT case_officer.\"case\" "
+                'FROM narrowed JOIN case_officer ON case_officer."case" = narrowed.case_id '
+                "WHERE {})", narrowed, typed)]
+        if ids:
+            sources += [
+                QueryString('SELECT "case" FROM case_officer WHERE {}', _in_list("officer", ids)),
+                QueryString('SELECT "case" FROM allegation WHERE {}', _in_list("officer", ids)),
+            ]
+        union = " UNION ".join("{}" for _ in sources)
+        if db.is_sqlite():
+            return QueryString(f"ct_case.id IN ({union})", *sources)
+        # PostgreSQL: the few ids as one array, read through the primary key (a semi-join
+        # was planned as a hash over every case's index).
+        return QueryString(f"ct_case.id = ANY (ARRAY({union}))", *sources)
+    if ids is not None:
+        marks = ", ".join("{}" for _ in ids) or "NULL"
+        return QueryString(
+            '((SELECT 1 FROM case_officer WHERE case_officer."case" = ct_case.id AND '  # noqa: S608
+            f"(case_officer.officer IN ({marks}) OR ({{}})) LIMIT 1) = 1 OR "
+            '(SELECT 1 FROM allegation WHERE allegation."case" = ct_case.id AND '
+            f"allegation.officer IN ({marks}) LIMIT 1) = 1)",
+            *ids, typed, *ids)
+    return QueryString(
+        '((SELECT 1 FROM case_officer LEFT JOIN officer ON officer.id = case_officer.officer '
+        'WHERE case_officer."case" = ct_case.id AND (({}) OR ({})) LIMIT 1) = 1 OR '
+        "(SELECT 1 FROM allegation JOIN officer ON officer.id = allegation.officer "
+        'WHERE allegation."case" = ct_case.id AND {} LIMIT 1) = 1)',
+        typed, registry, registry)
 
 
 def _allegation_conditions(filters: CaseFilters, sparse: bool) -> list[QueryString]:
@@ -452,7 +539,8 @@ async def sparse_allegation_pair(filters: CaseFilters) -> bool:
 
 
 def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None,
-                 *, ranked: bool = False, sparse_allegations: bool = False) -> QueryString:
+                 *, ranked: bool = False, sparse_allegations: bool = False,
+                 officer_match: OfficerMatch | None = None) -> QueryString:
     """Every condition for ``ct_case`` rows: visibility first, then each filter set (the
     search itself only when ``ranked`` is false: ranked pages read it from the index)."""
     now = now or _now()
@@ -482,7 +570,7 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
             filters.officer_id, filters.officer_id,
         ))
     if filters.officer_text:
-        parts.append(_officer_text_condition(filters.officer_text))
+        parts.append(_officer_text_condition(filters.officer_text, officer_match))
     if filters.unassigned:
         parts.append(QueryString("ct_case.lead_investigator IS NULL"))
     elif filters.investigator_id is not None:
@@ -630,16 +718,20 @@ async def fetch_page(actor: Actor, filters: CaseFilters, *, cursor: str | None =
         filters = replace(filters, sort="received_desc")
     position = decode_cursor(cursor, filters.sort) if cursor else None
     sparse = await sparse_allegation_pair(filters)
-    where = where_clause(actor, filters, now, ranked=ranked, sparse_allegations=sparse)
+    officer_match = await resolve_officer_text(filters)
+    where = where_clause(actor, filters, now, ranked=ranked, sparse_allegations=sparse,
+                         officer_match=officer_match)
     if ranked:
         page = await _ranked_page(actor, filters, where, position, page_size)
     else:
         page = await _sorted_page(filters, where, position, page_size)
         if with_count:
-            row = (await _run(QueryString(
-                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ct_case WHERE {} LIMIT {}) AS capped",
-                where, COUNT_CAP + 1)))[0]
-            n = int(row["n"])
+            n = await _count_named_officers(where, officer_match)
+            if n is None:
+                row = (await _run(QueryString(
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ct_case WHERE {} LIMIT {}) "
+                    "AS capped", where, COUNT_CAP + 1)))[0]
+                n = int(row["n"])
             page.total, page.more_than = (n, None) if n <= COUNT_CAP else (None, COUNT_CAP)
     await attach_related(page.rows, now)
     if filters.q and search.is_searchable(filters.q) and page.rows:
@@ -648,6 +740,26 @@ async def fetch_page(actor: Actor, filters: CaseFilters, *, cursor: str | None =
         for row in page.rows:
             row["snippet"] = found.get(row["id"])
     return page
+
+
+OFFICER_COUNT_SAMPLE = 5000
+
+
+async def _count_named_officers(where: QueryString, match: OfficerMatch | None) -> int | None:
+    """With a typed officer naming many cases, "more than COUNT_CAP" is read among the cases
+    of a bounded sample of the registry officers' links (each still checked by every
+    condition): a common surname no longer walks ten thousand cases to count a thousand.
+    None when that sample does not reach the cap (then the caller counts exactly)."""
+    if match is None or not match.many or not match.officer_ids:
+        return None
+    marks = ", ".join("{}" for _ in match.officer_ids)
+    row = (await _run(QueryString(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ct_case WHERE ct_case.id IN ("  # noqa: S608
+        f'SELECT "case" FROM case_officer WHERE officer IN ({marks}) LIMIT {{}}) AND {{}} '
+        "LIMIT {}) AS capped",
+        *match.officer_ids, OFFICER_COUNT_SAMPLE, where, COUNT_CAP + 1)))[0]
+    n = int(row["n"])
+    return n if n > COUNT_CAP else None
 
 
 async def _sorted_page(filters: CaseFilters, where: QueryString, position: Cursor | None,

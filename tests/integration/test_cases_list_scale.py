@@ -142,6 +142,35 @@ async def test_list_queries_never_scan_the_whole_table(settings: Any, monkeypatc
             assert not FULL_SCAN[engine_name].search(plan), f"{name}: {sql}\n{plan}"
 
 
+@pytest.mark.parametrize("mode", ["few", "many"])
+async def test_typed_officer_queries_never_scan_the_whole_table(settings: Any, monkeypatch: Any,
+                                                                mode: str) -> None:
+    """A typed surname: its cases collected (few) or the list walked and each case checked
+    (many); neither reads every officer named on every case."""
+    from casetracker.registry.tables import Officer
+
+    await seed_cases(300, seed=5, batch_size=300)
+    surname = (await Officer.select(Officer.name).first())["name"].split()[-1]
+    filters = listing.CaseFilters(officer_text=surname)
+    match = await listing.resolve_officer_text(filters)
+    assert match is not None and match.officer_ids
+    if mode == "many":
+        monkeypatch.setattr(listing, "OFFICER_WALK_MIN", 0)
+        monkeypatch.setattr(listing, "OFFICER_WALK_SHARE", 0.0)
+    else:
+        monkeypatch.setattr(listing, "OFFICER_WALK_MIN", 10**6)
+    assert (await listing.resolve_officer_text(filters)).many is (mode == "many")  # type: ignore[union-attr]
+    engine_name = "sqlite" if db.is_sqlite() else "postgres"
+    actor = Actor.from_user(await make_user("supervisor"))
+    async with db.current_engine().transaction():
+        if not db.is_sqlite():
+            await db.current_engine().run_ddl("SET LOCAL enable_seqscan = off")
+        plans = await plans_of_page(actor, filters, monkeypatch)
+    assert len(plans) >= 4
+    for sql, plan in plans:
+        assert not FULL_SCAN[engine_name].search(plan), f"{mode}: {sql}\n{plan}"
+
+
 # --- dashboard figures ----------------------------------------------------------------------------
 
 async def test_large_tables_read_stored_figures_and_the_lists_stay_exact(
