@@ -518,14 +518,17 @@ async def _ensure_registry(rng: random.Random, writer: _Writer, now: datetime,
         await writer.fix_sequences([Agency, Agreement, Officer, Designation])
         report.agencies_created = len(agencies)
         report.officers_created = len(officers)
-    agencies = await Agency.select(Agency.id, Agency.state, Agency.county)
+    # In id order, on both engines alike (SQLite may read from a covering index in another
+    # order): the same seed then gives the same cases on either engine.
+    agencies = await Agency.select(Agency.id, Agency.state, Agency.county).order_by(Agency.id)
     agreements: dict[int, list[dict[str, Any]]] = {}
-    for row in await Agreement.select(Agreement.id, Agreement.agency, Agreement.model):
+    for row in await Agreement.select(Agreement.id, Agreement.agency, Agreement.model
+                                      ).order_by(Agreement.id):
         agreements.setdefault(row["agency"], []).append(row)
     officers: dict[int, list[dict[str, Any]]] = {}
     designated = {row["officer"] for row in await Designation.select(Designation.officer)}
     for row in await Officer.select(Officer.id, Officer.agency, Officer.name,
-                                    Officer.badge_number):
+                                    Officer.badge_number).order_by(Officer.id):
         row["designated"] = row["id"] in designated
         officers.setdefault(row["agency"], []).append(row)
     return agencies, agreements, officers
@@ -534,9 +537,9 @@ async def _ensure_registry(rng: random.Random, writer: _Writer, now: datetime,
 async def _ensure_staff(rng: random.Random, writer: _Writer, now: datetime,
                         report: SeedReport) -> tuple[list[int], list[int]]:
     investigators = [r["id"] for r in await User.select(User.id).where(
-        User.role == "investigator")]
+        User.role == "investigator").order_by(User.id)]
     supervisors = [r["id"] for r in await User.select(User.id).where(
-        User.role == "supervisor")]
+        User.role == "supervisor").order_by(User.id)]
     if not investigators:
         next_id = await writer.next_id(User)
         rows = []
