@@ -814,18 +814,35 @@ async def _ranked_page(actor: Actor, filters: CaseFilters, where: QueryString,
     floor: int | None = position.floor if position is not None else None
     window_count: int | None = None
 
+    # Where the window of the newest matches starts: known from the cursor after the first
+    # page; else estimated (PostgreSQL; see search.window_floor) and checked below.
+    if position is not None and position.floor is not None:
+        window_above = position.floor - 1
+    elif drive:
+        window_above = 0
+    else:
+        window_above = await search.window_floor(filters.q, witnesses=witnesses,
+                                                 conditions=conditions, below=ceiling,
+                                                 window=RANK_WINDOW)
+
     async def tier0(keyset: QueryString | None, reverse: bool, limit: int) -> None:
         nonlocal floor, window_count
         order = "page.rank DESC, page.id DESC" if reverse else "page.rank, page.id"
-        rows = await _run(QueryString(
-            "WITH cand AS MATERIALIZED ({}), "  # noqa: S608 - constant SQL, values are {}
-            "stats AS (SELECT COUNT(*) AS n, MIN(id) AS low FROM cand) "
-            "SELECT stats.n AS n, stats.low AS low, page.id AS id, page.rank AS rank "
-            "FROM stats LEFT JOIN (SELECT id, rank FROM cand WHERE {} "
-            f"ORDER BY {order.replace('page.', '')} LIMIT {{}}) AS page ON 1 = 1 "
-            f"ORDER BY {order}",
-            matches(below=ceiling, limit=RANK_WINDOW),
-            keyset if keyset is not None else QueryString("1 = 1"), limit))
+
+        async def window(above: int) -> list[dict[str, Any]]:
+            return await _run(QueryString(
+                "WITH cand AS MATERIALIZED ({}), "  # noqa: S608 - constant SQL, values are {}
+                "stats AS (SELECT COUNT(*) AS n, MIN(id) AS low FROM cand) "
+                "SELECT stats.n AS n, stats.low AS low, page.id AS id, page.rank AS rank "
+                "FROM stats LEFT JOIN (SELECT id, rank FROM cand WHERE {} "
+                f"ORDER BY {order.replace('page.', '')} LIMIT {{}}) AS page ON 1 = 1 "
+                f"ORDER BY {order}",
+                matches(below=ceiling, above=above, limit=RANK_WINDOW, from_index=above > 0),
+                keyset if keyset is not None else QueryString("1 = 1"), limit))
+
+        rows = await window(window_above)
+        if window_above > 0 and (int(rows[0]["n"]) if rows else 0) < RANK_WINDOW:
+            rows = await window(0)  # the estimate was short: the window reaches further back
         window_count = int(rows[0]["n"]) if rows else 0
         floor = int(rows[0]["low"]) if rows and window_count >= RANK_WINDOW else None
         found.extend((0, float(r["rank"]), int(r["id"])) for r in rows if r["id"] is not None)

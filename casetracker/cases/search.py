@@ -18,6 +18,7 @@ bounded) and ``snippets`` (for the rows of one page); see cases/listing.py for t
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -146,7 +147,7 @@ def _pg_rank(witnesses: bool) -> str:
 
 def candidates(text: str, *, witnesses: bool, conditions: QueryString | None,
                below: int, above: int = 0, limit: int, newest_first: bool = True,
-               drive_from_cases: bool = False) -> QueryString:
+               drive_from_cases: bool = False, from_index: bool = False) -> QueryString:
     """SQL giving ``(id, rank)`` of the cases matching ``text`` with ``above < id < below``
     and ``conditions`` (on ``ct_case``), newest (highest id) first or oldest first, at most
     ``limit``: read in id order straight from the index and scored only for the rows
@@ -155,6 +156,10 @@ def candidates(text: str, *, witnesses: bool, conditions: QueryString | None,
 
     ``drive_from_cases``: when the conditions keep few cases (an investigator's own), walk
     those and look each up in the index instead of walking the matches.
+    ``from_index`` (PostgreSQL, with a narrow id range from ``window_floor``): read the
+    range's matches from the GIN index (and the range from the primary key) rather than
+    walking the range's documents backwards, which the planner prefers but which reads and
+    tests every document of the range.
     """
     direction = "DESC" if newest_first else "ASC"
     where = conditions if conditions is not None else QueryString("1 = 1")
@@ -178,22 +183,71 @@ def candidates(text: str, *, witnesses: bool, conditions: QueryString | None,
             f"AND case_search_fts.rowid > {{}} AND {{}} "
             f"ORDER BY case_search_fts.rowid {direction} LIMIT {{}}",
             match, below, above, where, limit)
+    query = f"websearch_to_tsquery({PG_CONFIG}, {{}})"
+    return QueryString(
+        f"SELECT case_search_doc.case_id AS id, "
+        f"{_pg_rank(witnesses).replace(', q)', f', {query})')} AS rank {{}} "
+        f"ORDER BY case_search_doc.case_id{' + 0' if from_index else ''} {direction} "
+        "LIMIT {}",
+        *[websearch_text(text)] * (2 if witnesses else 1),
+        _pg_matching(text, witnesses, conditions, below, above), limit)
+
+
+def _pg_matching(text: str, witnesses: bool, conditions: QueryString | None, below: int,
+                 above: int) -> QueryString:
+    """PostgreSQL: ``FROM ... WHERE ...`` of the documents matching ``text`` within
+    ``conditions`` and ``above < id < below``. The query is written out in the WHERE clause
+    (not a joined function) so that the planner sees its words: a common word walks the ids
+    backwards, a rare one reads the GIN index."""
     join = "JOIN ct_case ON ct_case.id = case_search_doc.case_id " \
         if conditions is not None else ""
-    # The query is written out in the WHERE clause (not a joined function) so that the planner
-    # sees its words: a common word walks the ids backwards, a rare one reads the GIN index.
     query = f"websearch_to_tsquery({PG_CONFIG}, {{}})"
     match = _pg_match(witnesses).replace("@@ q", f"@@ {query}")
     return QueryString(
-        f"SELECT case_search_doc.case_id AS id, "  # noqa: S608
-        f"{_pg_rank(witnesses).replace(', q)', f', {query})')} AS rank "
-        f"FROM case_search_doc {join}"
-        f"WHERE {match} AND case_search_doc.case_id < {{}} "
-        "AND case_search_doc.case_id > {} AND {} "
-        f"ORDER BY case_search_doc.case_id {direction} LIMIT {{}}",
-        *[websearch_text(text)] * (2 if witnesses else 1),
-        *[websearch_text(text)] * (2 if witnesses else 1),
-        below, above, where, limit)
+        f"FROM case_search_doc {join}WHERE {match} AND case_search_doc.case_id < {{}} "
+        "AND case_search_doc.case_id > {} AND {}",
+        *[websearch_text(text)] * (2 if witnesses else 1), below, above,
+        conditions if conditions is not None else QueryString("1 = 1"))
+
+
+# A word in at least this share of the documents: its newest matches are read walking the
+# ids backwards (a short walk). Rarer: from the GIN index, within an id range expected to
+# hold WINDOW_MARGIN times the window.
+COMMON_SHARE = 0.1
+WINDOW_MARGIN = 2.0
+
+
+async def window_floor(text: str, *, witnesses: bool, conditions: QueryString | None,
+                       below: int, window: int) -> int:
+    """PostgreSQL: an id above which the ``window`` newest matches below ``below`` probably
+    lie, from the planner's estimate of how many match (0: anywhere). The caller reads the
+    window above it, and again from 0 when it holds fewer than ``window``: with a word of
+    middling frequency a million cases then cost a read of the GIN index and of about twice
+    the window's documents, instead of a walk through tens of thousands of documents or a
+    read of every match. SQLite's index reads its matches newest first by itself: 0."""
+    if db.is_sqlite() or below <= 0:
+        return 0
+    words = await _estimated_rows(_pg_matching(text, witnesses, None, below, 0))
+    if words is None or words >= COMMON_SHARE * below:
+        return 0  # a common word (whatever the filters): the walk backwards is short
+    estimate = words if conditions is None else await _estimated_rows(
+        _pg_matching(text, witnesses, conditions, below, 0))
+    if estimate is None:
+        return 0
+    span = int(WINDOW_MARGIN * window * below / max(estimate, 1.0))
+    return max(0, below - span)
+
+
+async def _estimated_rows(from_where: QueryString) -> float | None:
+    """The planner's estimate of the rows of ``SELECT 1 <from_where>`` (no execution)."""
+    rows = await db.current_engine().run_querystring(QueryString(
+        "EXPLAIN (FORMAT JSON) SELECT 1 {}", from_where))
+    plan = rows[0]["QUERY PLAN"] if rows else None
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    try:
+        return float(plan[0]["Plan"]["Plan Rows"])  # type: ignore[index]
+    except (TypeError, KeyError, IndexError, ValueError):
+        return None
 
 
 def officer_case_ids(typed_words: list[str]) -> QueryString | None:
