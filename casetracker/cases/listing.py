@@ -999,6 +999,11 @@ async def iter_rows(actor: Actor, filters: CaseFilters, batch_size: int = EXPORT
 # --- dashboard --------------------------------------------------------------------------------
 
 DASHBOARD_LIMIT = 25
+# The unassigned queue: the condition of the partial index ct_case_open_unassigned, written
+# out literally (as the migration does) so that both planners see the index applies.
+OPEN_UNASSIGNED = (
+    "ct_case.lead_investigator IS NULL AND ct_case.status IN ("
+    + ", ".join(f"'{s}'" for s in STATES if s not in FINAL_STATES) + ")")
 
 
 @dataclass
@@ -1053,9 +1058,7 @@ async def scope_counts(base: QueryString, now: datetime, lead_only: bool = False
                        ) -> dict[str, int]:
     """The queue and the overdue counts within ``base`` (one statement). ``lead_only``: the
     base is one investigator's cases, read from their index rather than the clocks'."""
-    open_states = [s for s in STATES if s not in FINAL_STATES]
-    unassigned_where = QueryString("ct_case.lead_investigator IS NULL AND {} AND {}",
-                                   _in_list("ct_case.status", open_states), base)
+    unassigned_where = QueryString(f"{OPEN_UNASSIGNED} AND {{}}", base)
     overdue_counts = [
         QueryString(f"(SELECT COUNT(*) FROM ct_case"  # noqa: S608
                     f"{'' if lead_only else _indexed_by(_RUNNING_INDEX[key])} "
@@ -1065,7 +1068,8 @@ async def scope_counts(base: QueryString, now: datetime, lead_only: bool = False
     ]
     row = (await _run(QueryString(
         "SELECT (SELECT COUNT(*) FROM ct_case"  # noqa: S608
-        f"{'' if lead_only else _indexed_by('ct_case_unassigned')} WHERE {{}}) AS unassigned, "
+        f"{'' if lead_only else _indexed_by('ct_case_open_unassigned')} WHERE {{}}) "
+        "AS unassigned, "
         + ", ".join(f"{{}} AS overdue_{key}" for key, *_ in CLOCKS)
         + ", (SELECT COUNT(*) FROM ct_case WHERE {} AND {}) AS overdue_cases",
         unassigned_where, *overdue_counts, overdue_condition(now), base,
@@ -1134,12 +1138,11 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
 
     my_where = QueryString("ct_case.lead_investigator = {} AND {} AND {}",
                            actor.id or 0, _in_list("ct_case.status", open_states), base)
-    unassigned_where = QueryString("ct_case.lead_investigator IS NULL AND {} AND {}",
-                                   _in_list("ct_case.status", open_states), base)
     my_cases = await cases(my_where, "ct_case.resolution_due_at ASC NULLS LAST, ct_case.id",
                            "ct_case_lead_resolution_due")
     unassigned = [] if lead_only else await cases(
-        unassigned_where, "ct_case.received_at ASC, ct_case.id", "ct_case_unassigned")
+        QueryString(f"{OPEN_UNASSIGNED} AND {{}}", base),
+        "ct_case.received_at ASC, ct_case.id", "ct_case_open_unassigned")
 
     # Due soon and overdue: one query per clock, each walking that clock's partial index of
     # running clocks in due order (migrations/cases/*_open_clock_indexes.py), then merged.
