@@ -1059,19 +1059,22 @@ async def scope_counts(base: QueryString, now: datetime, lead_only: bool = False
     """The queue and the overdue counts within ``base`` (one statement). ``lead_only``: the
     base is one investigator's cases, read from their index rather than the clocks'."""
     unassigned_where = QueryString(f"{OPEN_UNASSIGNED} AND {{}}", base)
+    # An investigator's counts read their own cases' index (SQLite's planner otherwise
+    # preferred the clocks' and the queue's indexes of every case).
+    mine = _indexed_by("ct_case_lead_resolution_due") if lead_only else ""
     overdue_counts = [
         QueryString(f"(SELECT COUNT(*) FROM ct_case"  # noqa: S608
-                    f"{'' if lead_only else _indexed_by(_RUNNING_INDEX[key])} "
+                    f"{mine or _indexed_by(_RUNNING_INDEX[key])} "
                     f"WHERE ct_case.{done} IS NULL AND ct_case.{due} < {{}} AND {extra} "
                     "AND {})", now, base)
         for key, due, done, extra in CLOCKS
     ]
     row = (await _run(QueryString(
         "SELECT (SELECT COUNT(*) FROM ct_case"  # noqa: S608
-        f"{'' if lead_only else _indexed_by('ct_case_open_unassigned')} WHERE {{}}) "
+        f"{mine or _indexed_by('ct_case_open_unassigned')} WHERE {{}}) "
         "AS unassigned, "
         + ", ".join(f"{{}} AS overdue_{key}" for key, *_ in CLOCKS)
-        + ", (SELECT COUNT(*) FROM ct_case WHERE {} AND {}) AS overdue_cases",
+        + f", (SELECT COUNT(*) FROM ct_case{mine} WHERE {{}} AND {{}}) AS overdue_cases",  # noqa: S608
         unassigned_where, *overdue_counts, overdue_condition(now), base,
     )))[0]
     counts = {k: int(v or 0) for k, v in row.items()}

@@ -166,14 +166,16 @@ def candidates(text: str, *, witnesses: bool, conditions: QueryString | None,
     if db.is_sqlite():
         match = _sqlite_match(text, witnesses)
         if drive_from_cases:
-            # CROSS JOIN keeps ct_case outside (SQLite never reorders it).
+            # One investigator's cases from their index (not the whole table by id), as a
+            # set the index's one reading of the matches is checked against: looked up one
+            # by one (a join, or an IN the index is given), FTS5 starts the query again for
+            # each case and bm25 counts the word's documents again each time.
             return QueryString(
-                f"SELECT ct_case.id AS id, {BM25} AS rank "  # noqa: S608
-                # one investigator's cases from their index (not the whole table by id)
-                "FROM ct_case INDEXED BY ct_case_lead_received "
-                "CROSS JOIN case_search_fts ON case_search_fts.rowid = ct_case.id "
-                "WHERE case_search_fts MATCH {} AND ct_case.id < {} AND ct_case.id > {} "
-                f"AND {{}} ORDER BY ct_case.id {direction} LIMIT {{}}",
+                f"SELECT case_search_fts.rowid AS id, {BM25} AS rank "  # noqa: S608
+                "FROM case_search_fts WHERE case_search_fts MATCH {} "
+                "AND +case_search_fts.rowid IN (SELECT ct_case.id FROM ct_case "
+                "INDEXED BY ct_case_lead_received WHERE ct_case.id < {} AND ct_case.id > {} "
+                f"AND {{}}) ORDER BY case_search_fts.rowid {direction} LIMIT {{}}",
                 match, below, above, where, limit)
         join = ("JOIN ct_case ON ct_case.id = case_search_fts.rowid "
                 if conditions is not None else "")
