@@ -127,6 +127,11 @@ BM25 = "bm25(case_search_fts, 1.0, 1.0, 1.0, 3.0, 2.0, 2.0)"
 
 def _sqlite_match(text: str, witnesses: bool) -> str:
     expression = fts5_expression(text)
+    if witnesses and all(len(group) == 1 for group in parse_query(text)):
+        # One word or phrase per alternative: in the public columns or in the witnesses'
+        # is in any column, and without column filters bm25 counts the word's documents
+        # from its list alone (not from every position of every match: 4x faster).
+        return expression
     match = f"{PUBLIC_COLUMNS} : ({expression})"
     if witnesses:
         match += f" OR {{witnesses}} : ({expression})"
@@ -296,11 +301,13 @@ async def snippets(text: str, ids: list[int], *, witnesses: bool) -> dict[int, M
         return {}
     marks = ", ".join("{}" for _ in ids)
     if db.is_sqlite():
+        # The page's id range bounds FTS5's one reading of the matches; the ids themselves
+        # are a filter (``+``): given as lookups, FTS5 evaluates the query again for each.
         sql = QueryString(
             f"SELECT rowid AS id, snippet(case_search_fts, -1, '{_START}', '{_STOP}', '…', "  # noqa: S608
             f"{SNIPPET_WORDS}) AS snippet FROM case_search_fts WHERE case_search_fts MATCH {{}} "
-            f"AND rowid IN ({marks})",
-            _sqlite_match(text, witnesses), *ids)
+            f"AND rowid >= {{}} AND rowid <= {{}} AND +rowid IN ({marks})",
+            _sqlite_match(text, witnesses), min(ids), max(ids), *ids)
     else:
         parts = ("ct_case.narrative, ct_case.harm, case_search_doc.notes, "
                  "case_search_doc.officers, case_search_doc.agency"
