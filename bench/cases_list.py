@@ -154,6 +154,51 @@ async def data_layer(actor: Any, url: str, repeat: int) -> list[float]:
     return times
 
 
+REFERENCE_TERMS = ("interprete", "jose perez", "castaneda", "papeles", '"la camara"',
+                   "trabajo -hijo")
+
+
+async def check_against_reference(actor: Any, q: str, states: tuple[str, ...] = ()) -> str:
+    """The ranked search of ``q`` (within ``states``) against an exact reference query
+    (every visible match, no bound): the count says what the reference counts (exactly up to
+    the cap, else "more than"); the ranked pages hold exactly the newest RANK_WINDOW visible
+    matches, each once; the first page after them continues with the next older matches,
+    newest first. Returns a line to print; raises AssertionError on a difference."""
+    from piccolo.querystring import QueryString
+
+    from casetracker.auth.policies import may_search_witness_names
+    from casetracker.cases import listing, search
+
+    filters = listing.CaseFilters(q=q, states=states, sort="relevance")
+    plain = listing.where_clause(actor, listing.CaseFilters(states=states))
+    matching = QueryString("ct_case.id IN ({}) AND {}", search.matching_case_ids(
+        q, witnesses=may_search_witness_names(actor)), plain)
+    total = int((await listing._run(QueryString(
+        "SELECT COUNT(*) AS n FROM ct_case WHERE {}", matching)))[0]["n"])
+    window = listing.RANK_WINDOW
+    newest = [int(r["id"]) for r in await listing._run(QueryString(
+        "SELECT ct_case.id FROM ct_case WHERE {} ORDER BY ct_case.id DESC LIMIT {}",
+        matching, window + 100))]
+    page = first = await listing.fetch_page(actor, filters, page_size=100, with_count=True)
+    ranked: list[int] = []
+    older: list[int] = []
+    while True:
+        ranked += [r["id"] for r in page.rows if r["search_tier"] == 0]
+        older += [r["id"] for r in page.rows if r["search_tier"] == 1]
+        if older or not page.next_cursor:
+            break
+        page = await listing.fetch_page(actor, filters, cursor=page.next_cursor, page_size=100)
+    if total <= listing.COUNT_CAP:
+        assert (first.total, first.more_than) == (total, None), (q, first.total, total)
+    else:
+        assert (first.total, first.more_than) == (None, listing.COUNT_CAP), (q, first.total)
+    assert len(ranked) == len(set(ranked)), f"{q!r}: a case twice in the ranked pages"
+    assert set(ranked) == set(newest[:window]), f"{q!r}: ranked pages differ from the reference"
+    assert older == newest[window:window + len(older)], (q, older[:5], newest[window:window + 5])
+    return (f"{q!r}{' in ' + ','.join(states) if states else ''} as {actor.role}: "
+            f"{total:,} matches, {len(ranked)} ranked, {len(older)} older checked")
+
+
 async def export_rate(client: httpx.AsyncClient, url: str) -> tuple[int, float]:
     """Rows of a streamed CSV export and the seconds it took (whole download)."""
     start = time.perf_counter()
@@ -267,6 +312,15 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
                               statistics.median(times) * 1000)
             print(f"  [{engine}] {label:34} data p95 {layer * 1000:7.1f} ms  "
                   f"page p95 {page * 1000:7.1f} ms  ({status}, {size:,} bytes)", flush=True)
+        started = time.perf_counter()
+        checks = [await check_against_reference(actor, q, states)
+                  for actor in (sup_actor, inv_actor)
+                  for q, states in [*((t, ()) for t in (*REFERENCE_TERMS, surname)),
+                                    ("camara", ("under_investigation",))]]
+        for line in checks:
+            print(f"  [{engine}] reference: {line}", flush=True)
+        print(f"  [{engine}] search against the exact reference: {len(checks)} checks passed "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)
         rows, seconds = await export_rate(sup, f"/cases/export.csv?agency={agency['id']}")
         results["CSV export (rows/s)"] = (rows / seconds if seconds else 0.0, float(rows), 200,
                                           0.0, 0.0)

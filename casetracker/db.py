@@ -203,7 +203,15 @@ def make_engine(settings: Settings) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         return CaseTrackerSQLiteEngine(path=str(path), timeout=30, zone=settings.timezone)
     if settings.database_url.startswith(("postgres://", "postgresql://")):
-        return PostgresEngine(config={"dsn": settings.database_url})
+        # Every statement is planned with its own values: asyncpg prepares each statement
+        # once per connection, and after five runs PostgreSQL may keep one generic plan that
+        # cannot see the values. The case list's plans depend on them (a rare pair of
+        # search words must read the GIN index, a common word walks the ids): a generic plan
+        # once walked every document of a million cases for a rare pair (issue 17).
+        return PostgresEngine(config={
+            "dsn": settings.database_url,
+            "server_settings": {"plan_cache_mode": "force_custom_plan"},
+        })
     raise DatabaseSettingError(
         "CASETRACKER_DATABASE_URL must start with sqlite:/// or postgresql:// "
         f"(got {urlparse(settings.database_url).scheme!r})"
