@@ -111,7 +111,7 @@ async def test_officer_filter_takes_a_typed_name_or_badge(settings: Any, monkeyp
 
     if mode.startswith("many"):  # every typed name counts as naming many cases
         monkeypatch.setattr(listing, "OFFICER_WALK_MIN", 0)
-        monkeypatch.setattr(listing, "OFFICER_WALK_SHARE", 0.0)
+        monkeypatch.setattr(listing, "OFFICER_WALK_FACTOR", 0.0)
     elif mode.startswith("too many"):
         monkeypatch.setattr(listing, "OFFICER_ID_LIMIT", 0)
     w = await build_world()

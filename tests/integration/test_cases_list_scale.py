@@ -170,7 +170,7 @@ async def test_typed_officer_queries_never_scan_the_whole_table(settings: Any, m
     assert match is not None and match.officer_ids
     if mode == "many":
         monkeypatch.setattr(listing, "OFFICER_WALK_MIN", 0)
-        monkeypatch.setattr(listing, "OFFICER_WALK_SHARE", 0.0)
+        monkeypatch.setattr(listing, "OFFICER_WALK_FACTOR", 0.0)
     else:
         monkeypatch.setattr(listing, "OFFICER_WALK_MIN", 10**6)
     assert (await listing.resolve_officer_text(filters)).many is (mode == "many")  # type: ignore[union-attr]
