@@ -773,10 +773,11 @@ async def _count_named_officers(actor: Actor, filters: CaseFilters, now: datetim
 
 
 def _sorted_index(actor: Actor, filters: CaseFilters) -> str:
-    """The index SQLite must walk for this list, when its planner would pick a worse one:
+    """The index this list must walk when the planners would test each case's row instead:
     overdue cases of the whole table in received order read ``ct_case_received_clocks``
-    (the clocks are tested on the index entry, not on each case's row)."""
-    if not db.is_sqlite() or not filters.overdue or filters.sort not in (
+    (the clocks are tested on the index entry: SQLite is told the index, PostgreSQL finds
+    the page's ids with an index-only scan first)."""
+    if not filters.overdue or filters.sort not in (
             "received_desc", "received_asc") or case_visibility_filter(actor) is not None:
         return ""
     others = set(filters.active) - {"overdue", "received_from", "received_to"}
@@ -792,11 +793,19 @@ async def _sorted_page(filters: CaseFilters, where: QueryString, position: Curso
         conditions.append(keyset_condition(sort, position.key, position.case_id,
                                            position.direction))
     order = _REVERSED[sort] if backwards else _ORDER[sort]
-    from_ = LIST_FROM.replace("FROM ct_case ", f"FROM ct_case{_indexed_by(index)} ", 1) \
-        if index else LIST_FROM
-    rows = await _run(QueryString(
-        f"SELECT {LIST_COLUMNS} {from_} WHERE {{}} ORDER BY {order} LIMIT {{}}",
-        _join(conditions, " AND "), page_size + 1))
+    where = _join(conditions, " AND ")
+    if index and not db.is_sqlite():
+        # the page's ids from the index alone (its conditions are on indexed columns)
+        rows = await _run(QueryString(
+            f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE ct_case.id IN (SELECT ct_case.id "  # noqa: S608
+            f"FROM ct_case WHERE {{}} ORDER BY {order} LIMIT {{}}) ORDER BY {order}",
+            where, page_size + 1))
+    else:
+        from_ = LIST_FROM.replace("FROM ct_case ", f"FROM ct_case{_indexed_by(index)} ", 1) \
+            if index else LIST_FROM
+        rows = await _run(QueryString(
+            f"SELECT {LIST_COLUMNS} {from_} WHERE {{}} ORDER BY {order} LIMIT {{}}",
+            where, page_size + 1))
     more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
