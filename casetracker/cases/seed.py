@@ -25,6 +25,7 @@ import contextlib
 import json
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -225,6 +226,7 @@ class _Writer:
         self.conn: Any = None
         self.suspended: list[tuple[str, str]] = []
         self.dropped_indexes: list[tuple[str, str, str]] = []  # (table, index, its SQL)
+        self.sqlite_lock = threading.Lock()
 
     async def __aenter__(self) -> _Writer:
         if self.sqlite:
@@ -271,10 +273,21 @@ class _Writer:
                     await self.conn.copy_records_to_table(table._meta.tablename, records=rows,
                                                           columns=columns)
 
+    def _sqlite_transaction(self, work: Callable[[], None]) -> None:
+        """``work`` in one write transaction, alone on the connection (even when a batch's
+        thread outlives its cancelled task, on Ctrl-C, and ``finish`` runs meanwhile)."""
+        with self.sqlite_lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                work()
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
     def _write_sqlite(self, batches: list[tuple[type[Table], list[str], list[tuple[Any, ...]]]]
                       ) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        def insert() -> None:
             for table, columns, rows in batches:
                 if not rows:
                     continue
@@ -284,10 +297,8 @@ class _Writer:
                 self.conn.executemany(
                     f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})',  # noqa: S608
                     rows)
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
+
+        self._sqlite_transaction(insert)
 
     async def prepare(self, *, bulk: bool) -> None:
         """Suspend the search triggers; for a bulk load, drop the secondary indexes too."""
@@ -302,26 +313,31 @@ class _Writer:
                     "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "  # noqa: S608
                     f"AND tbl_name IN ({marks}) AND sql IS NOT NULL "
                     "AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name", BULK_TABLES).fetchall()
-            self.conn.execute("BEGIN IMMEDIATE")
-            for name, _sql in self.suspended:
-                self.conn.execute(f'DROP TRIGGER "{name}"')
-            for _table, name, _sql in self.dropped_indexes:
-                self.conn.execute(f'DROP INDEX "{name}"')
-            self.conn.execute("COMMIT")
+
+            def drop() -> None:
+                for name, _sql in self.suspended:
+                    self.conn.execute(f'DROP TRIGGER "{name}"')
+                for _table, name, _sql in self.dropped_indexes:
+                    self.conn.execute(f'DROP INDEX "{name}"')
+
+            self._sqlite_transaction(drop)
             return
         async with self.conn.transaction():
             for table in search.PG_TRIGGER_TABLES:
                 await self.conn.execute(
                     f"ALTER TABLE {table} DISABLE TRIGGER case_search_doc_sync")
             if bulk:
-                # Neither unique nor behind a constraint (primary keys, unique columns).
+                # Neither unique nor behind a constraint (primary keys, unique columns), and
+                # plain columns only: pg_get_indexdef gives back a partial index's predicate
+                # or an expression rewritten (same meaning, other text), so those stay.
                 self.dropped_indexes = [tuple(r) for r in await self.conn.fetch(
                     "SELECT t.relname, ic.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                     "JOIN pg_class ic ON ic.oid = i.indexrelid "
                     "JOIN pg_class t ON t.oid = i.indrelid "
                     "WHERE t.relname = ANY($1::text[]) "
                     "AND t.relnamespace = current_schema()::regnamespace "
-                    "AND NOT i.indisunique AND NOT EXISTS "
+                    "AND NOT i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL "
+                    "AND NOT EXISTS "
                     "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
                     "ORDER BY t.relname = 'case_search_doc', ic.relname",
                     [*BULK_TABLES, "case_search_doc"])]
@@ -334,39 +350,30 @@ class _Writer:
         say = progress or (lambda _message: None)
         if self.sqlite:
             def rebuild() -> None:
-                self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for _table, _name, sql in self.dropped_indexes:
-                        self.conn.execute(sql)
-                    self.conn.execute("COMMIT")
-                except BaseException:
-                    self.conn.execute("ROLLBACK")
-                    raise
+                for _table, _name, sql in self.dropped_indexes:
+                    self.conn.execute(sql)
 
             def fill() -> None:
-                self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    self.conn.execute("DELETE FROM case_search_fts WHERE rowid >= ?",
-                                      (first_case_id,))
-                    self.conn.execute(search.SQLITE_FILL.format(
-                        ids="SELECT id FROM ct_case WHERE id >= ?"), (first_case_id,))
-                    for _name, sql in self.suspended:
-                        self.conn.execute(sql)
-                    self.conn.execute("COMMIT")
-                except BaseException:
-                    self.conn.execute("ROLLBACK")
-                    raise
+                self.conn.execute("DELETE FROM case_search_fts WHERE rowid >= ?",
+                                  (first_case_id,))
+                self.conn.execute(search.SQLITE_FILL.format(
+                    ids="SELECT id FROM ct_case WHERE id >= ?"), (first_case_id,))
+                for _name, sql in self.suspended:
+                    self.conn.execute(sql)
+
+            def analyze() -> None:
+                self.conn.execute("ANALYZE")
 
             if self.dropped_indexes:
                 started = time.perf_counter()
-                await asyncio.to_thread(rebuild)
+                await asyncio.to_thread(self._sqlite_transaction, rebuild)
                 say(f"{len(self.dropped_indexes)} indexes built again in "
                     f"{time.perf_counter() - started:.0f} s")
             started = time.perf_counter()
-            await asyncio.to_thread(fill)
+            await asyncio.to_thread(self._sqlite_transaction, fill)
             say(f"search documents filled in {time.perf_counter() - started:.0f} s")
             started = time.perf_counter()
-            await asyncio.to_thread(self.conn.execute, "ANALYZE")
+            await asyncio.to_thread(self._sqlite_transaction, analyze)
             say(f"statistics (ANALYZE) in {time.perf_counter() - started:.0f} s")
             return
         case_indexes = [sql for table, _name, sql in self.dropped_indexes

@@ -151,3 +151,28 @@ async def test_bulk_seed_leaves_lists_search_and_dashboard_exact(settings: Any,
     author = await User.select(User.id).where(User.role == "investigator").first()
     await CaseNote(case=case_id, author=author["id"], body="Zyxwvutsrq entrevista.").save()
     assert await every_page(supervisor, listing.CaseFilters(q="zyxwvutsrq")) == [case_id]
+
+
+class Interrupted(Exception):
+    pass
+
+
+async def test_an_interrupted_bulk_seed_puts_indexes_and_search_back(settings: Any) -> None:
+    before = await catalogue()
+
+    def stop_after_first_batch(done: int, total: int) -> None:
+        raise Interrupted
+
+    try:
+        await seed_cases(300, seed=12, batch_size=100, progress=stop_after_first_batch)
+    except Interrupted:
+        pass
+    else:
+        raise AssertionError("the seed was not interrupted")
+    assert await catalogue() == before  # indexes and triggers back
+    assert 100 <= await Case.count() < 300  # the batches written before the stop stay
+    words = await words_by_case()
+    supervisor = Actor.from_user(await make_user("supervisor"))
+    expected = {case_id for case_id, case_words in words.items() if "papeles" in case_words}
+    assert expected
+    assert set(await every_page(supervisor, listing.CaseFilters(q="papeles"))) == expected
