@@ -392,20 +392,43 @@ OFFICER_WALK_FACTOR = 5.0
 OFFICER_WALK_MIN = 100
 
 
+# Punctuation that separates the words of a name or badge ("Smith-Walker", "B-22", "O'Neil").
+_NAME_SEPARATORS = "-.,#/'()"
+
+
+def _word_start(word: str) -> str:
+    """The LIKE pattern of a typed word at the start of a word of ``_words_of`` text."""
+    for separator in _NAME_SEPARATORS:
+        word = word.replace(separator, " ")
+    return f"% {' '.join(word.split())}%"
+
+
 def _like_all(expression: str, words: list[str]) -> QueryString:
-    return QueryString(" AND ".join(f"{expression} LIKE {{}}" for _ in words),
-                       *[f"%{w}%" for w in words])
+    """Every typed word starts a word of ``expression`` (as the search index's prefixes do,
+    so the index's narrowing never drops a case this keeps): "walker" finds "Smith-Walker",
+    "alker" finds nothing."""
+    patterns = [_word_start(w) for w in words if _word_start(w) != "% %"]
+    if not patterns:
+        return QueryString("1 = 0")  # only punctuation typed: no officer's words
+    return QueryString(" AND ".join(f"{expression} LIKE {{}}" for _ in patterns), *patterns)
+
+
+def _words_of(text: str) -> str:
+    """SQL: ``text`` folded to lower case (beyond ASCII on both engines), its punctuation
+    made spaces, with a space in front (so each word starts after a space)."""
+    folded = f"{'ct_fold' if db.is_sqlite() else 'lower'}({text})"
+    for separator in _NAME_SEPARATORS:
+        folded = f"replace({folded}, '{separator.replace(chr(39), chr(39) * 2)}', ' ')"
+    return f"(' ' || {folded})"
 
 
 def _typed_expression() -> str:
-    lower = "ct_fold" if db.is_sqlite() else "lower"  # Unicode lower case on both engines
-    return (f"{lower}(COALESCE(case_officer.name, '') || ' ' || "
-            "COALESCE(case_officer.badge_number, ''))")
+    return _words_of("COALESCE(case_officer.name, '') || ' ' || "
+                     "COALESCE(case_officer.badge_number, '')")
 
 
 def _registry_expression() -> str:
-    lower = "ct_fold" if db.is_sqlite() else "lower"
-    return f"{lower}(officer.name || ' ' || officer.badge_number)"
+    return _words_of("officer.name || ' ' || officer.badge_number")
 
 
 async def resolve_officer_text(filters: CaseFilters) -> OfficerMatch | None:

@@ -132,6 +132,8 @@ async def test_officer_filter_takes_a_typed_name_or_badge(settings: Any, monkeyp
     assert await ids(sup, officer="kowalski") == case_ids(w, "c5")  # as typed by the public
     assert await ids(sup, officer="Badge No. 771") == case_ids(w, "c5")
     assert await ids(sup, officer="brown 771") == []
+    assert await ids(sup, officer="owalski") == []  # words are matched from their start
+    assert await ids(sup, officer="rtiz") == []
     assert await ids(sup, officer="100%_") == []
     filters, _errors = listing.parse_filters({"officer": " Dana   Ortiz "})
     assert (filters.officer_id, filters.officer_text) == (None, "Dana Ortiz")
