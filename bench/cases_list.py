@@ -3,6 +3,8 @@
     .venv/bin/python bench/cases_list.py                  # 20,000 and 100,000 cases, both engines
     .venv/bin/python bench/cases_list.py --count 1000000  # 20,000 and 1,000,000 cases
     .venv/bin/python bench/cases_list.py --count 20000 --small 0 --engines sqlite --repeat 10
+    .venv/bin/python bench/cases_list.py --count 1000000 \
+        --sqlite-file-small S.db --sqlite-file L.db --pg-database-small ct_s --pg-database ct_l
 
 Each query is measured at ``--small`` cases and at ``--count`` cases, for the data layer
 (``listing.fetch_page`` / ``build_dashboard`` called as the person, warm cache) and for the
@@ -16,6 +18,11 @@ For each engine: a fresh database (a temporary SQLite file; a new PostgreSQL dat
 through the real app (httpx's ASGI transport, signed in through the login form) and the
 median and 95th percentile of each page's time are printed as a table. Every list request
 also writes its audit event, as in production.
+
+Databases seeded beforehand (``casetracker cases seed``, then ``casetracker migrate`` after any
+schema change) are measured as they are with ``--sqlite-file`` / ``--pg-database`` (and the
+``-small`` pair for the small size): migrated, not seeded again when they hold at least that
+many cases, never dropped. Each run adds its two bench users (and their audit events) to them.
 """
 
 from __future__ import annotations
@@ -154,6 +161,51 @@ async def data_layer(actor: Any, url: str, repeat: int) -> list[float]:
     return times
 
 
+REFERENCE_TERMS = ("interprete", "jose perez", "castaneda", "papeles", '"la camara"',
+                   "trabajo -hijo")
+
+
+async def check_against_reference(actor: Any, q: str, states: tuple[str, ...] = ()) -> str:
+    """The ranked search of ``q`` (within ``states``) against an exact reference query
+    (every visible match, no bound): the count says what the reference counts (exactly up to
+    the cap, else "more than"); the ranked pages hold exactly the newest RANK_WINDOW visible
+    matches, each once; the first page after them continues with the next older matches,
+    newest first. Returns a line to print; raises AssertionError on a difference."""
+    from piccolo.querystring import QueryString
+
+    from casetracker.auth.policies import may_search_witness_names
+    from casetracker.cases import listing, search
+
+    filters = listing.CaseFilters(q=q, states=states, sort="relevance")
+    plain = listing.where_clause(actor, listing.CaseFilters(states=states))
+    matching = QueryString("ct_case.id IN ({}) AND {}", search.matching_case_ids(
+        q, witnesses=may_search_witness_names(actor)), plain)
+    total = int((await listing._run(QueryString(
+        "SELECT COUNT(*) AS n FROM ct_case WHERE {}", matching)))[0]["n"])
+    window = listing.RANK_WINDOW
+    newest = [int(r["id"]) for r in await listing._run(QueryString(
+        "SELECT ct_case.id FROM ct_case WHERE {} ORDER BY ct_case.id DESC LIMIT {}",
+        matching, window + 100))]
+    page = first = await listing.fetch_page(actor, filters, page_size=100, with_count=True)
+    ranked: list[int] = []
+    older: list[int] = []
+    while True:
+        ranked += [r["id"] for r in page.rows if r["search_tier"] == 0]
+        older += [r["id"] for r in page.rows if r["search_tier"] == 1]
+        if older or not page.next_cursor:
+            break
+        page = await listing.fetch_page(actor, filters, cursor=page.next_cursor, page_size=100)
+    if total <= listing.COUNT_CAP:
+        assert (first.total, first.more_than) == (total, None), (q, first.total, total)
+    else:
+        assert (first.total, first.more_than) == (None, listing.COUNT_CAP), (q, first.total)
+    assert len(ranked) == len(set(ranked)), f"{q!r}: a case twice in the ranked pages"
+    assert set(ranked) == set(newest[:window]), f"{q!r}: ranked pages differ from the reference"
+    assert older == newest[window:window + len(older)], (q, older[:5], newest[window:window + 5])
+    return (f"{q!r}{' in ' + ','.join(states) if states else ''} as {actor.role}: "
+            f"{total:,} matches, {len(ranked)} ranked, {len(older)} older checked")
+
+
 async def export_rate(client: httpx.AsyncClient, url: str) -> tuple[int, float]:
     """Rows of a streamed CSV export and the seconds it took (whole download)."""
     start = time.perf_counter()
@@ -197,10 +249,13 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
 
         from casetracker.cases.tables import Case
 
-        if existing and await Case.count() >= count:
-            print(f"[{engine}] reusing {existing} ({await Case.count():,} cases)", flush=True)
+        present = await Case.count() if existing else 0
+        if existing and present >= count:
+            print(f"[{engine}] reusing {existing} ({present:,} cases)", flush=True)
         else:
-            report = await seed_cases(count, seed, batch_size=5000, progress=progress)
+            # a database given by name but smaller than --count is seeded up to it
+            report = await seed_cases(count - present, seed, batch_size=5000,
+                                      progress=progress)
             print(f"[{engine}] seeded {report.cases:,} cases, {report.allegations:,} "
                   f"allegations, {report.notes:,} notes in {report.seconds:.1f} s", flush=True)
         supervisor = await make_user("supervisor")
@@ -267,6 +322,15 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
                               statistics.median(times) * 1000)
             print(f"  [{engine}] {label:34} data p95 {layer * 1000:7.1f} ms  "
                   f"page p95 {page * 1000:7.1f} ms  ({status}, {size:,} bytes)", flush=True)
+        started = time.perf_counter()
+        checks = [await check_against_reference(actor, q, states)
+                  for actor in (sup_actor, inv_actor)
+                  for q, states in [*((t, ()) for t in (*REFERENCE_TERMS, surname)),
+                                    ("camara", ("under_investigation",))]]
+        for line in checks:
+            print(f"  [{engine}] reference: {line}", flush=True)
+        print(f"  [{engine}] search against the exact reference: {len(checks)} checks passed "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)
         rows, seconds = await export_rate(sup, f"/cases/export.csv?agency={agency['id']}")
         results["CSV export (rows/s)"] = (rows / seconds if seconds else 0.0, float(rows), 200,
                                           0.0, 0.0)

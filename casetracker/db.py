@@ -19,7 +19,8 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
@@ -162,30 +163,36 @@ class CaseTrackerSQLiteEngine(SQLiteEngine):
                                           query_type: str = "generic",
                                           table: type[Table] | None = None) -> Any:
         # Piccolo's version sends "PRAGMA foreign_keys = 1" before every query of a
-        # transaction (a round trip each); our connections set it once, when opened.
+        # transaction (a round trip each); our connections set it once, when opened. And it
+        # executes, fetches and closes the cursor in three hand-overs to aiosqlite's thread
+        # (each wakes the thread and then the event loop): one does it all here.
         connection.row_factory = dict_factory
-        async with connection.execute(query, args or []) as cursor:
-            response = await cursor.fetchall()
-            if query_type == "insert" and self.get_version_sync() < 3.35:
+        if query_type == "insert" and self.get_version_sync() < 3.35:
+            async with connection.execute(query, args or []) as cursor:
+                await cursor.fetchall()
                 assert table is not None  # no RETURNING before SQLite 3.35
                 pk = await self._get_inserted_pk(cursor, table)
                 return [{table._meta.primary_key._meta.db_column_name: pk}]
-            return response
+        return list(await connection.execute_fetchall(query, args or []))
 
     async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
                                      query_type: str = "generic",
                                      table: type[Table] | None = None) -> Any:
         # Piccolo's version opens the connection itself (without our functions); this is it,
-        # on a connection from get_connection().
+        # on a connection from get_connection(), in one hand-over to aiosqlite's thread (plus
+        # a commit only when the statement left a transaction open).
         connection = await self.get_connection()
         try:
-            async with connection.execute(query, args or []) as cursor:
-                await connection.commit()
-                if query_type == "insert" and self.get_version_sync() < 3.35:
+            if query_type == "insert" and self.get_version_sync() < 3.35:
+                async with connection.execute(query, args or []) as cursor:
+                    await connection.commit()
                     assert table is not None  # no RETURNING before SQLite 3.35
                     pk = await self._get_inserted_pk(cursor, table)
                     return [{table._meta.primary_key._meta.db_column_name: pk}]
-                return await cursor.fetchall()
+            rows = list(await connection.execute_fetchall(query, args or []))
+            if connection.in_transaction:
+                await connection.commit()
+            return rows
         finally:
             await connection.close()
 
@@ -196,7 +203,15 @@ def make_engine(settings: Settings) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         return CaseTrackerSQLiteEngine(path=str(path), timeout=30, zone=settings.timezone)
     if settings.database_url.startswith(("postgres://", "postgresql://")):
-        return PostgresEngine(config={"dsn": settings.database_url})
+        # Every statement is planned with its own values: asyncpg prepares each statement
+        # once per connection, and after five runs PostgreSQL may keep one generic plan that
+        # cannot see the values. The case list's plans depend on them (a rare pair of
+        # search words must read the GIN index, a common word walks the ids): a generic plan
+        # once walked every document of a million cases for a rare pair (issue 17).
+        return PostgresEngine(config={
+            "dsn": settings.database_url,
+            "server_settings": {"plan_cache_mode": "force_custom_plan"},
+        })
     raise DatabaseSettingError(
         "CASETRACKER_DATABASE_URL must start with sqlite:/// or postgresql:// "
         f"(got {urlparse(settings.database_url).scheme!r})"
@@ -253,8 +268,16 @@ async def open_database(settings: Settings) -> Engine:
         await engine.start_connection_pool(
             min_size=min(settings.db_pool_min, settings.db_pool_max),
             max_size=settings.db_pool_max,
+            reset=_keep_session,
         )
     return engine
+
+
+async def _keep_session(connection: Any) -> None:
+    """A connection going back to the pool: asyncpg has already rolled back any open
+    transaction. Its default reset also sends a query clearing session state (settings, LISTEN,
+    session advisory locks, cursors): a round trip on every release, for state this app never
+    sets on pooled connections (its advisory locks are transaction locks)."""
 
 
 async def close_database() -> None:
@@ -324,31 +347,96 @@ LOCK_JOBS = 287_005  # claiming background jobs
 LOCK_SUBMISSION = 287_006  # one public submission key (complaint draft, Idempotency-Key)
 
 
+class Statement:
+    """One SQL statement for a hot path, with ``{}`` for its arguments, translated once per
+    engine (``?`` for SQLite, ``$1, $2...`` for PostgreSQL) and sent straight to the current
+    transaction's connection: the ORM's query strings are parsed and bundled again on every
+    call, which cost more than running these statements. The text is ours, never input.
+    Rows come back as mappings (``row["id"]``). Outside a transaction it runs as a raw query."""
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+        parts = sql.split("{}")
+        self._texts = {
+            "sqlite": "?".join(parts),
+            "postgres": "".join(part + (f"${n}" if n < len(parts) else "")
+                                for n, part in enumerate(parts, start=1)),
+        }
+
+    async def fetch(self, *args: Any) -> list[Any]:
+        engine = current_engine()
+        transaction = engine.current_transaction.get()
+        if transaction is None:
+            from piccolo.querystring import QueryString
+
+            return list(await engine.run_querystring(QueryString(self.sql, *args)))
+        text = self._texts[engine.engine_type]
+        if isinstance(engine, SQLiteEngine):
+            return list(await engine._run_in_existing_connection(
+                transaction.connection, text, list(args)))
+        return list(await transaction.connection.fetch(text, *args))
+
+
+# Values the drivers take as they are; anything else (a Table row for a foreign key, an Enum,
+# a dict for a JSON column, a list) goes through the ORM's conversion.
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None), datetime, date, time, bytes})
+
+
 class FastInsert:
     """``INSERT ... RETURNING id`` of one row of ``table`` for a hot path (a complaint being
-    filed), in plain SQL built once: the ORM's per-insert query building cost more than the
-    statement. The table's Python defaults and value conversions (JSON, foreign keys, enums)
-    are applied exactly as the ORM applies them, so the row is the one ``save()`` would write.
-    Columns are the table's own, never names from input."""
+    filed), in plain SQL built once (a ``Statement``). The table's Python defaults and value
+    conversions (JSON, foreign keys, enums) are applied exactly as the ORM applies them, so the
+    row is the one ``save()`` would write. Columns are the table's own, never names from input.
 
-    def __init__(self, table: type[Table]) -> None:
+    With ``skip_on_conflict`` (a unique column), a row whose value is already taken is not
+    written and the call returns None: one statement instead of a look-up and an insert."""
+
+    def __init__(self, table: type[Table], *, skip_on_conflict: str | None = None) -> None:
         self.table = table
         self.columns = [c for c in table._meta.columns if not c._meta.primary_key]
+        self.names = [c._meta.name for c in self.columns]
+        self.name_set = frozenset(self.names)
+        # Each column's default, read once (Piccolo's attribute access on a foreign key column
+        # is slow); a callable default (now(), a new dict) is called for each row.
+        self.defaults: list[tuple[Any, bool]] = []
+        for column in self.columns:
+            default = getattr(column, "default", None)
+            if isinstance(default, Enum):
+                default = default.value
+            self.defaults.append((default, callable(default)))
         names = ", ".join(f'"{c._meta.db_column_name}"' for c in self.columns)
         marks = ", ".join("{}" for _ in self.columns)
-        self.sql = (f'INSERT INTO "{table._meta.tablename}" ({names}) '  # noqa: S608
-                    f'VALUES ({marks}) RETURNING "id"')
+        conflict = ""
+        if skip_on_conflict is not None:
+            column = table._meta.get_column_by_name(skip_on_conflict)
+            conflict = f' ON CONFLICT ("{column._meta.db_column_name}") DO NOTHING'
+        self.statement = Statement(
+            f'INSERT INTO "{table._meta.tablename}" ({names}) '  # noqa: S608
+            f'VALUES ({marks}){conflict} RETURNING "id"')
 
     async def __call__(self, **values: Any) -> int:
+        row_id = await self.insert(**values)
+        if row_id is None:  # only with skip_on_conflict; callers of __call__ never pass it
+            raise RuntimeError(f"{self.table.__name__}: the row was not written")
+        return row_id
+
+    async def insert(self, **values: Any) -> int | None:
         from piccolo.utils.sql_values import convert_to_sql_value
 
-        unknown = set(values) - {c._meta.name for c in self.columns}
-        if unknown:
-            raise TypeError(f"{self.table.__name__} has no column {sorted(unknown)}")
-        args = [convert_to_sql_value(values[c._meta.name] if c._meta.name in values
-                                     else c.get_default_value(), c) for c in self.columns]
-        rows = await self.table.raw(self.sql, *args)
-        return int(rows[0]["id"])
+        if not self.name_set.issuperset(values):
+            unknown = sorted(set(values) - self.name_set)
+            raise TypeError(f"{self.table.__name__} has no column {unknown}")
+        args = []
+        for name, column, (default, call) in zip(self.names, self.columns, self.defaults,
+                                                 strict=True):
+            if name in values:
+                value = values[name]
+            else:
+                value = default() if call else default
+            args.append(value if type(value) in _PLAIN_VALUES
+                        else convert_to_sql_value(value, column))
+        rows = await self.statement.fetch(*args)
+        return int(rows[0]["id"]) if rows else None
 
 
 async def lock_in_transaction(namespace: int, name: str) -> None:

@@ -49,15 +49,27 @@ async def _lock_appends() -> None:
     """Inside a write transaction: serialise appends (and head reads) so two transactions never
     chain to the same previous row. SQLite's immediate transactions already do."""
     if isinstance(db.current_engine(), PostgresEngine):
-        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _ADVISORY_LOCK_KEY)
+        await _LOCK.fetch(_ADVISORY_LOCK_KEY)
 
 
-_HEAD_SQL = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
+_LOCK = db.Statement("SELECT pg_advisory_xact_lock({})")
+
+
+_HEAD = db.Statement("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
 _INSERT_COLUMNS = ("seq", "occurred_at", "actor_id", "actor_label", "action", "object_type",
                    "object_id", "case_id", "ip_address", "details", "prev_hash", "hash")
-_INSERT_SQL = ("INSERT INTO audit_event (seq, occurred_at, actor_id, actor_label, action, "
-               "object_type, object_id, case_id, ip_address, details, prev_hash, hash) "
-               "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})")
+_COLUMN_LIST = ", ".join(_INSERT_COLUMNS)
+_MARKS = ", ".join("{}" for _ in _INSERT_COLUMNS)
+_INSERT = db.Statement(f"INSERT INTO audit_event ({_COLUMN_LIST}) VALUES ({_MARKS})")  # noqa: S608
+# The same row, written only if the head is still the one this process last appended (seq and
+# hash): one statement instead of a head read and an insert. Another process's append, or a
+# rolled-back one of ours, leaves it unwritten and the head is read again.
+_INSERT_AFTER = db.Statement(
+    f"INSERT INTO audit_event ({_COLUMN_LIST}) SELECT {_MARKS} "  # noqa: S608
+    "WHERE EXISTS (SELECT 1 FROM audit_event WHERE seq = {} AND hash = {}) "
+    "AND NOT EXISTS (SELECT 1 FROM audit_event WHERE seq > {}) RETURNING seq")
+# (engine, seq, hash) of this process's last append; a guess, never trusted without the check.
+_last_append: tuple[object, int, str] | None = None
 
 
 async def record(
@@ -69,15 +81,12 @@ async def record(
     case_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    global _last_append
     async with db.write_transaction():
         await _lock_appends()
         # Plain SQL on this path: every request that reads or changes a case appends here,
         # and building the ORM's query objects cost more than running the statements.
-        rows = await AuditEvent.raw(_HEAD_SQL)
-        last = rows[0] if rows else None
-        prev_hash = last["hash"] if last else GENESIS_HASH
         event = {
-            "seq": (last["seq"] + 1) if last else 1,
             "occurred_at": datetime.now(UTC),
             "actor_id": actor.id,
             "actor_label": actor.label,
@@ -89,8 +98,27 @@ async def record(
             "details": json.dumps(details or {}, sort_keys=True, default=str,
                                   ensure_ascii=False),
         }
-        row = {**event, "prev_hash": prev_hash, "hash": event_hash(prev_hash, event, _key())}
-        await AuditEvent.raw(_INSERT_SQL, *(row[name] for name in _INSERT_COLUMNS))
+        key = _key()
+        engine = db.current_engine()
+        guess = _last_append
+        if guess is not None and guess[0] is engine:
+            _, seq, prev_hash = guess
+            row = _chained(event, seq + 1, prev_hash, key)
+            if await _INSERT_AFTER.fetch(*(row[name] for name in _INSERT_COLUMNS),
+                                         seq, prev_hash, seq):
+                _last_append = (engine, row["seq"], row["hash"])
+                return
+        rows = await _HEAD.fetch()
+        last = rows[0] if rows else None
+        row = _chained(event, (last["seq"] + 1) if last else 1,
+                       last["hash"] if last else GENESIS_HASH, key)
+        await _INSERT.fetch(*(row[name] for name in _INSERT_COLUMNS))
+        _last_append = (engine, row["seq"], row["hash"])
+
+
+def _chained(event: dict[str, Any], seq: int, prev_hash: str, key: bytes) -> dict[str, Any]:
+    full = {"seq": seq, **event}
+    return {**full, "prev_hash": prev_hash, "hash": event_hash(prev_hash, full, key)}
 
 
 async def _iter_events(after_seq: int = 0, batch_size: int = 2000

@@ -18,7 +18,7 @@ def cases_group() -> None:
               help="How many cases to add.")
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int,
               help="Random seed: the same seed gives the same data.")
-@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(100, 20000),
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(100, 20000),
               help="Cases written per transaction.")
 def seed_command(count: int, seed_value: int, batch_size: int) -> None:
     from casetracker.cases.seed import seed_cases
@@ -27,12 +27,16 @@ def seed_command(count: int, seed_value: int, batch_size: int) -> None:
         if done == total or done % (batch_size * 10) == 0:
             click.echo(f"  {done:,} / {total:,} cases", err=True)
 
+    def step(message: str) -> None:
+        click.echo(f"  {message}", err=True)
+
     @with_database
     async def run() -> object:
         from casetracker import db
 
         await db.migrate_with_lock()
-        return await seed_cases(count, seed_value, batch_size=batch_size, progress=progress)
+        return await seed_cases(count, seed_value, batch_size=batch_size, progress=progress,
+                                steps=step)
 
     report = run()
     click.echo(

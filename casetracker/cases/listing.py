@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -370,35 +371,149 @@ def officer_words(text: str) -> list[str]:
     return words[:8]
 
 
-def _officer_text_condition(text: str) -> QueryString:
+@dataclass(frozen=True)
+class OfficerMatch:
+    """A typed officer name, resolved before the list's query (``resolve_officer_text``):
+    the registry officers whose name or badge holds every typed word (None: more than
+    OFFICER_ID_LIMIT, matched by a join instead), and whether the cases naming them are
+    ``many`` (a share of the table: the list walks its own order and checks each case,
+    stopping after a page) or few (they are collected first, then sorted)."""
+
+    officer_ids: tuple[int, ...] | None
+    many: bool
+
+
+OFFICER_ID_LIMIT = 500
+# The list walks its order when the typed officer's links number at least
+# sqrt(OFFICER_WALK_FACTOR x cases) (and OFFICER_WALK_MIN): a walk costs about a page's rows
+# over their share of the table, collecting costs every match, each about five times a
+# walked row (measured with 1,000,000 cases: the two meet near 2,200 links).
+OFFICER_WALK_FACTOR = 5.0
+OFFICER_WALK_MIN = 100
+
+
+# Punctuation that separates the words of a name or badge ("Smith-Walker", "B-22", "O'Neil").
+_NAME_SEPARATORS = "-.,#/'()"
+
+
+def _word_start(word: str) -> str:
+    """The LIKE pattern of a typed word at the start of a word of ``_words_of`` text."""
+    for separator in _NAME_SEPARATORS:
+        word = word.replace(separator, " ")
+    return f"% {' '.join(word.split())}%"
+
+
+def _like_all(expression: str, words: list[str]) -> QueryString:
+    """Every typed word starts a word of ``expression`` (as the search index's prefixes do,
+    so the index's narrowing never drops a case this keeps): "walker" finds "Smith-Walker",
+    "alker" finds nothing."""
+    patterns = [_word_start(w) for w in words if _word_start(w) != "% %"]
+    if not patterns:
+        return QueryString("1 = 0")  # only punctuation typed: no officer's words
+    return QueryString(" AND ".join(f"{expression} LIKE {{}}" for _ in patterns), *patterns)
+
+
+def _words_of(text: str) -> str:
+    """SQL: ``text`` folded to lower case (beyond ASCII on both engines), its punctuation
+    made spaces, with a space in front (so each word starts after a space)."""
+    folded = f"{'ct_fold' if db.is_sqlite() else 'lower'}({text})"
+    for separator in _NAME_SEPARATORS:
+        folded = f"replace({folded}, '{separator.replace(chr(39), chr(39) * 2)}', ' ')"
+    return f"(' ' || {folded})"
+
+
+def _typed_expression() -> str:
+    return _words_of("COALESCE(case_officer.name, '') || ' ' || "
+                     "COALESCE(case_officer.badge_number, '')")
+
+
+def _registry_expression() -> str:
+    return _words_of("officer.name || ' ' || officer.badge_number")
+
+
+async def resolve_officer_text(filters: CaseFilters) -> OfficerMatch | None:
+    """The registry officers a typed name names (a read of the registry, far smaller than
+    the cases), and how many cases name them (read from the officer indexes, up to
+    the walking threshold); None without a typed name."""
+    words = officer_words(filters.officer_text)
+    if not words:
+        return None
+    rows = await _run(QueryString(
+        "SELECT officer.id FROM officer WHERE {} ORDER BY officer.id LIMIT {}",
+        _like_all(_registry_expression(), words), OFFICER_ID_LIMIT + 1))
+    if len(rows) > OFFICER_ID_LIMIT:
+        return OfficerMatch(None, True)
+    ids = tuple(int(r["id"]) for r in rows)
+    cap = max(OFFICER_WALK_MIN, math.isqrt(int(await case_table_size() * OFFICER_WALK_FACTOR)))
+    if ids:
+        marks = ", ".join("{}" for _ in ids)
+        probe = QueryString(
+            f'SELECT COUNT(*) AS n FROM (SELECT 1 FROM case_officer WHERE officer IN ({marks}) '  # noqa: S608
+            f"UNION ALL SELECT 1 FROM allegation WHERE officer IN ({marks}) LIMIT {{}}) AS named",
+            *ids, *ids, cap)
+    else:
+        narrowed = search.officer_case_ids(words)
+        if narrowed is None or not db.is_sqlite():
+            # PostgreSQL's narrowing reads whole documents: collect (a name no officer of
+            # the registry has is rarely common).
+            return OfficerMatch(ids, narrowed is None)
+        probe = QueryString("SELECT COUNT(*) AS n FROM ({} LIMIT {}) AS named", narrowed, cap)
+    n = int((await _run(probe))[0]["n"])
+    return OfficerMatch(ids, n >= cap)
+
+
+def _officer_text_condition(text: str, match: OfficerMatch | None) -> QueryString:
     """Cases naming an officer whose name or badge holds every typed word: as the complainant
     typed it (case_officer), or as the registry knows the officer linked to the case or to one
-    of its allegations. The search index's officers part narrows the cases first (every word
-    as the start of a word there: an index read, not a scan of every officer named on every
-    case); each of those few is then checked exactly, one officer at a time."""
+    of its allegations. Few such cases: collected first (the registry officers' cases from
+    their indexes, the typed names narrowed by the search index and checked exactly), then
+    sorted. Many: each case met walking the list's order is checked (scalar sub-queries, one
+    index probe each: PostgreSQL never turns them into a scan of every officer named), so a
+    page stops after its rows."""
     words = officer_words(text)
     if not words:
         return QueryString("1 = 1")
-    lower = "ct_fold" if db.is_sqlite() else "lower"  # Unicode lower case on both engines
-    typed = (f"{lower}(COALESCE(case_officer.name, '') || ' ' || "
-             "COALESCE(case_officer.badge_number, ''))")
-    registry = f"{lower}(officer.name || ' ' || officer.badge_number)"
-    typed_where = " AND ".join(f"{typed} LIKE {{}}" for _ in words)
-    registry_where = " AND ".join(f"{registry} LIKE {{}}" for _ in words)
-    patterns = [f"%{w}%" for w in words]
-    exact = QueryString(
-        '(EXISTS (SELECT 1 FROM case_officer WHERE case_officer."case" = ct_case.id AND '  # noqa: S608
-        + typed_where + ") OR EXISTS (SELECT 1 FROM case_officer JOIN officer ON "
-        'officer.id = case_officer.officer WHERE case_officer."case" = ct_case.id AND '
-        + registry_where + ") OR EXISTS (SELECT 1 FROM allegation JOIN officer ON "
-        'officer.id = allegation.officer WHERE allegation."case" = ct_case.id AND '
-        + registry_where + "))",
-        *patterns, *patterns, *patterns,
-    )
+    typed = _like_all(_typed_expression(), words)
+    registry = _like_all(_registry_expression(), words)
+    ids = match.officer_ids if match is not None else None
     narrowed = search.officer_case_ids(words)
-    if narrowed is None:
-        return exact
-    return QueryString("(ct_case.id IN ({}) AND {})", narrowed, exact)
+    if match is not None and not match.many and narrowed is not None:
+        if db.is_sqlite():
+            sources = [QueryString(
+                'SELECT case_officer."case" FROM case_officer WHERE case_officer."case" IN '
+                "({}) AND {}", narrowed, typed)]
+        else:
+            # the documents first (GIN), then their officers: never every officer's LIKE
+            sources = [QueryString(
+                "(WITH narrowed AS MATERIALIZED ({}) SELECT case_officer.\"case\" "
+                'FROM narrowed JOIN case_officer ON case_officer."case" = narrowed.case_id '
+                "WHERE {})", narrowed, typed)]
+        if ids:
+            sources += [
+                QueryString('SELECT "case" FROM case_officer WHERE {}', _in_list("officer", ids)),
+                QueryString('SELECT "case" FROM allegation WHERE {}', _in_list("officer", ids)),
+            ]
+        union = " UNION ".join("{}" for _ in sources)
+        if db.is_sqlite():
+            return QueryString(f"ct_case.id IN ({union})", *sources)
+        # PostgreSQL: the few ids as one array, read through the primary key (a semi-join
+        # was planned as a hash over every case's index).
+        return QueryString(f"ct_case.id = ANY (ARRAY({union}))", *sources)
+    if ids is not None:
+        marks = ", ".join("{}" for _ in ids) or "NULL"
+        return QueryString(
+            '((SELECT 1 FROM case_officer WHERE case_officer."case" = ct_case.id AND '  # noqa: S608
+            f"(case_officer.officer IN ({marks}) OR ({{}})) LIMIT 1) = 1 OR "
+            '(SELECT 1 FROM allegation WHERE allegation."case" = ct_case.id AND '
+            # (+: read the case's own allegations, not one probe per officer named)
+            f"+allegation.officer IN ({marks}) LIMIT 1) = 1)",
+            *ids, typed, *ids)
+    return QueryString(
+        '((SELECT 1 FROM case_officer LEFT JOIN officer ON officer.id = case_officer.officer '
+        'WHERE case_officer."case" = ct_case.id AND (({}) OR ({})) LIMIT 1) = 1 OR '
+        "(SELECT 1 FROM allegation JOIN officer ON officer.id = allegation.officer "
+        'WHERE allegation."case" = ct_case.id AND {} LIMIT 1) = 1)',
+        typed, registry, registry)
 
 
 def _allegation_conditions(filters: CaseFilters, sparse: bool) -> list[QueryString]:
@@ -452,7 +567,8 @@ async def sparse_allegation_pair(filters: CaseFilters) -> bool:
 
 
 def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None,
-                 *, ranked: bool = False, sparse_allegations: bool = False) -> QueryString:
+                 *, ranked: bool = False, sparse_allegations: bool = False,
+                 officer_match: OfficerMatch | None = None) -> QueryString:
     """Every condition for ``ct_case`` rows: visibility first, then each filter set (the
     search itself only when ``ranked`` is false: ranked pages read it from the index)."""
     now = now or _now()
@@ -482,7 +598,7 @@ def where_clause(actor: Actor, filters: CaseFilters, now: datetime | None = None
             filters.officer_id, filters.officer_id,
         ))
     if filters.officer_text:
-        parts.append(_officer_text_condition(filters.officer_text))
+        parts.append(_officer_text_condition(filters.officer_text, officer_match))
     if filters.unassigned:
         parts.append(QueryString("ct_case.lead_investigator IS NULL"))
     elif filters.investigator_id is not None:
@@ -630,16 +746,21 @@ async def fetch_page(actor: Actor, filters: CaseFilters, *, cursor: str | None =
         filters = replace(filters, sort="received_desc")
     position = decode_cursor(cursor, filters.sort) if cursor else None
     sparse = await sparse_allegation_pair(filters)
-    where = where_clause(actor, filters, now, ranked=ranked, sparse_allegations=sparse)
+    officer_match = await resolve_officer_text(filters)
+    where = where_clause(actor, filters, now, ranked=ranked, sparse_allegations=sparse,
+                         officer_match=officer_match)
     if ranked:
         page = await _ranked_page(actor, filters, where, position, page_size)
     else:
-        page = await _sorted_page(filters, where, position, page_size)
+        page = await _sorted_page(filters, where, position, page_size,
+                                  index=_sorted_index(actor, filters))
         if with_count:
-            row = (await _run(QueryString(
-                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ct_case WHERE {} LIMIT {}) AS capped",
-                where, COUNT_CAP + 1)))[0]
-            n = int(row["n"])
+            n = await _count_named_officers(actor, filters, now, sparse, officer_match)
+            if n is None:
+                row = (await _run(QueryString(
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ct_case WHERE {} LIMIT {}) "
+                    "AS capped", where, COUNT_CAP + 1)))[0]
+                n = int(row["n"])
             page.total, page.more_than = (n, None) if n <= COUNT_CAP else (None, COUNT_CAP)
     await attach_related(page.rows, now)
     if filters.q and search.is_searchable(filters.q) and page.rows:
@@ -650,8 +771,44 @@ async def fetch_page(actor: Actor, filters: CaseFilters, *, cursor: str | None =
     return page
 
 
+OFFICER_COUNT_SAMPLE = 5000
+
+
+async def _count_named_officers(actor: Actor, filters: CaseFilters, now: datetime,
+                                sparse: bool, match: OfficerMatch | None) -> int | None:
+    """With a typed officer naming many cases, "more than COUNT_CAP" is read among the cases
+    of a bounded sample of the registry officers' links (each checked by every other
+    condition; naming the officer it does by construction): a common surname no longer
+    walks ten thousand cases to count a thousand. None when that sample does not reach the
+    cap (then the caller counts exactly)."""
+    if match is None or not match.many or not match.officer_ids:
+        return None
+    where = where_clause(actor, replace(filters, officer_text=""), now,
+                         sparse_allegations=sparse)
+    marks = ", ".join("{}" for _ in match.officer_ids)
+    row = (await _run(QueryString(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ct_case WHERE ct_case.id IN ("  # noqa: S608
+        f'SELECT "case" FROM case_officer WHERE officer IN ({marks}) LIMIT {{}}) AND {{}} '
+        "LIMIT {}) AS capped",
+        *match.officer_ids, OFFICER_COUNT_SAMPLE, where, COUNT_CAP + 1)))[0]
+    n = int(row["n"])
+    return n if n > COUNT_CAP else None
+
+
+def _sorted_index(actor: Actor, filters: CaseFilters) -> str:
+    """The index this list must walk when the planners would test each case's row instead:
+    overdue cases of the whole table in received order read ``ct_case_received_clocks``
+    (the clocks are tested on the index entry: SQLite is told the index, PostgreSQL finds
+    the page's ids with an index-only scan first)."""
+    if not filters.overdue or filters.sort not in (
+            "received_desc", "received_asc") or case_visibility_filter(actor) is not None:
+        return ""
+    others = set(filters.active) - {"overdue", "received_from", "received_to"}
+    return "" if others else "ct_case_received_clocks"
+
+
 async def _sorted_page(filters: CaseFilters, where: QueryString, position: Cursor | None,
-                       page_size: int) -> CasePage:
+                       page_size: int, index: str = "") -> CasePage:
     sort = filters.sort
     backwards = position is not None and position.direction == "before"
     conditions = [where]
@@ -659,9 +816,19 @@ async def _sorted_page(filters: CaseFilters, where: QueryString, position: Curso
         conditions.append(keyset_condition(sort, position.key, position.case_id,
                                            position.direction))
     order = _REVERSED[sort] if backwards else _ORDER[sort]
-    rows = await _run(QueryString(
-        f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE {{}} ORDER BY {order} LIMIT {{}}",
-        _join(conditions, " AND "), page_size + 1))
+    where = _join(conditions, " AND ")
+    if index and not db.is_sqlite():
+        # the page's ids from the index alone (its conditions are on indexed columns)
+        rows = await _run(QueryString(
+            f"SELECT {LIST_COLUMNS} {LIST_FROM} WHERE ct_case.id IN (SELECT ct_case.id "  # noqa: S608
+            f"FROM ct_case WHERE {{}} ORDER BY {order} LIMIT {{}}) ORDER BY {order}",
+            where, page_size + 1))
+    else:
+        from_ = LIST_FROM.replace("FROM ct_case ", f"FROM ct_case{_indexed_by(index)} ", 1) \
+            if index else LIST_FROM
+        rows = await _run(QueryString(
+            f"SELECT {LIST_COLUMNS} {from_} WHERE {{}} ORDER BY {order} LIMIT {{}}",
+            where, page_size + 1))
     more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
@@ -702,18 +869,35 @@ async def _ranked_page(actor: Actor, filters: CaseFilters, where: QueryString,
     floor: int | None = position.floor if position is not None else None
     window_count: int | None = None
 
+    # Where the window of the newest matches starts: known from the cursor after the first
+    # page; else estimated (PostgreSQL; see search.window_floor) and checked below.
+    if position is not None and position.floor is not None:
+        window_above = position.floor - 1
+    elif drive:
+        window_above = 0
+    else:
+        window_above = await search.window_floor(filters.q, witnesses=witnesses,
+                                                 conditions=conditions, below=ceiling,
+                                                 window=RANK_WINDOW)
+
     async def tier0(keyset: QueryString | None, reverse: bool, limit: int) -> None:
         nonlocal floor, window_count
         order = "page.rank DESC, page.id DESC" if reverse else "page.rank, page.id"
-        rows = await _run(QueryString(
-            "WITH cand AS MATERIALIZED ({}), "  # noqa: S608 - constant SQL, values are {}
-            "stats AS (SELECT COUNT(*) AS n, MIN(id) AS low FROM cand) "
-            "SELECT stats.n AS n, stats.low AS low, page.id AS id, page.rank AS rank "
-            "FROM stats LEFT JOIN (SELECT id, rank FROM cand WHERE {} "
-            f"ORDER BY {order.replace('page.', '')} LIMIT {{}}) AS page ON 1 = 1 "
-            f"ORDER BY {order}",
-            matches(below=ceiling, limit=RANK_WINDOW),
-            keyset if keyset is not None else QueryString("1 = 1"), limit))
+
+        async def window(above: int) -> list[dict[str, Any]]:
+            return await _run(QueryString(
+                "WITH cand AS MATERIALIZED ({}), "  # noqa: S608 - constant SQL, values are {}
+                "stats AS (SELECT COUNT(*) AS n, MIN(id) AS low FROM cand) "
+                "SELECT stats.n AS n, stats.low AS low, page.id AS id, page.rank AS rank "
+                "FROM stats LEFT JOIN (SELECT id, rank FROM cand WHERE {} "
+                f"ORDER BY {order.replace('page.', '')} LIMIT {{}}) AS page ON 1 = 1 "
+                f"ORDER BY {order}",
+                matches(below=ceiling, above=above, limit=RANK_WINDOW, from_index=above > 0),
+                keyset if keyset is not None else QueryString("1 = 1"), limit))
+
+        rows = await window(window_above)
+        if window_above > 0 and (int(rows[0]["n"]) if rows else 0) < RANK_WINDOW:
+            rows = await window(0)  # the estimate was short: the window reaches further back
         window_count = int(rows[0]["n"]) if rows else 0
         floor = int(rows[0]["low"]) if rows and window_count >= RANK_WINDOW else None
         found.extend((0, float(r["rank"]), int(r["id"])) for r in rows if r["id"] is not None)
@@ -870,6 +1054,11 @@ async def iter_rows(actor: Actor, filters: CaseFilters, batch_size: int = EXPORT
 # --- dashboard --------------------------------------------------------------------------------
 
 DASHBOARD_LIMIT = 25
+# The unassigned queue: the condition of the partial index ct_case_open_unassigned, written
+# out literally (as the migration does) so that both planners see the index applies.
+OPEN_UNASSIGNED = (
+    "ct_case.lead_investigator IS NULL AND ct_case.status IN ("
+    + ", ".join(f"'{s}'" for s in STATES if s not in FINAL_STATES) + ")")
 
 
 @dataclass
@@ -924,21 +1113,23 @@ async def scope_counts(base: QueryString, now: datetime, lead_only: bool = False
                        ) -> dict[str, int]:
     """The queue and the overdue counts within ``base`` (one statement). ``lead_only``: the
     base is one investigator's cases, read from their index rather than the clocks'."""
-    open_states = [s for s in STATES if s not in FINAL_STATES]
-    unassigned_where = QueryString("ct_case.lead_investigator IS NULL AND {} AND {}",
-                                   _in_list("ct_case.status", open_states), base)
+    unassigned_where = QueryString(f"{OPEN_UNASSIGNED} AND {{}}", base)
+    # An investigator's counts read their own cases' index (SQLite's planner otherwise
+    # preferred the clocks' and the queue's indexes of every case).
+    mine = _indexed_by("ct_case_lead_resolution_due") if lead_only else ""
     overdue_counts = [
         QueryString(f"(SELECT COUNT(*) FROM ct_case"  # noqa: S608
-                    f"{'' if lead_only else _indexed_by(_RUNNING_INDEX[key])} "
+                    f"{mine or _indexed_by(_RUNNING_INDEX[key])} "
                     f"WHERE ct_case.{done} IS NULL AND ct_case.{due} < {{}} AND {extra} "
                     "AND {})", now, base)
         for key, due, done, extra in CLOCKS
     ]
     row = (await _run(QueryString(
         "SELECT (SELECT COUNT(*) FROM ct_case"  # noqa: S608
-        f"{'' if lead_only else _indexed_by('ct_case_unassigned')} WHERE {{}}) AS unassigned, "
+        f"{mine or _indexed_by('ct_case_open_unassigned')} WHERE {{}}) "
+        "AS unassigned, "
         + ", ".join(f"{{}} AS overdue_{key}" for key, *_ in CLOCKS)
-        + ", (SELECT COUNT(*) FROM ct_case WHERE {} AND {}) AS overdue_cases",
+        + f", (SELECT COUNT(*) FROM ct_case{mine} WHERE {{}} AND {{}}) AS overdue_cases",  # noqa: S608
         unassigned_where, *overdue_counts, overdue_condition(now), base,
     )))[0]
     counts = {k: int(v or 0) for k, v in row.items()}
@@ -1005,12 +1196,11 @@ async def build_dashboard(actor: Actor, now: datetime | None = None,
 
     my_where = QueryString("ct_case.lead_investigator = {} AND {} AND {}",
                            actor.id or 0, _in_list("ct_case.status", open_states), base)
-    unassigned_where = QueryString("ct_case.lead_investigator IS NULL AND {} AND {}",
-                                   _in_list("ct_case.status", open_states), base)
     my_cases = await cases(my_where, "ct_case.resolution_due_at ASC NULLS LAST, ct_case.id",
                            "ct_case_lead_resolution_due")
     unassigned = [] if lead_only else await cases(
-        unassigned_where, "ct_case.received_at ASC, ct_case.id", "ct_case_unassigned")
+        QueryString(f"{OPEN_UNASSIGNED} AND {{}}", base),
+        "ct_case.received_at ASC, ct_case.id", "ct_case_open_unassigned")
 
     # Due soon and overdue: one query per clock, each walking that clock's partial index of
     # running clocks in due order (migrations/cases/*_open_clock_indexes.py), then merged.

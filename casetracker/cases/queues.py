@@ -27,6 +27,11 @@ from casetracker.web.i18n import gettext as _
 CASE_QUEUES = ("not_started", "unread_follow_ups")
 
 
+# Each queue's count is exact up to this many, then shown as "1000+": the lists behind them
+# are exact, and a count of every case in review grows with the archive (issue 17).
+QUEUE_COUNT_CAP = 1000
+
+
 @dataclass(frozen=True)
 class Queue:
     key: str
@@ -34,6 +39,15 @@ class Queue:
     count: int
     url: str
     hint: str = ""
+
+    @property
+    def more(self) -> bool:
+        """The count stopped at QUEUE_COUNT_CAP: there are more."""
+        return self.count > QUEUE_COUNT_CAP
+
+    @property
+    def shown(self) -> str:
+        return f"{QUEUE_COUNT_CAP}+" if self.more else str(self.count)
 
 
 def queue_labels() -> dict[str, str]:
@@ -113,25 +127,26 @@ async def queues_for(actor: Actor) -> list[Queue]:
     me = actor.id or 0
     parts: dict[str, QueryString] = {
         "review": QueryString(
-            "(SELECT COUNT(*) FROM ct_case WHERE ct_case.status IN "
-            "('findings_submitted', 'under_review') AND {})", visible),
+            "SELECT 1 FROM ct_case WHERE ct_case.status IN "
+            "('findings_submitted', 'under_review') AND {}", visible),
         "approval": QueryString(
-            "(SELECT COUNT(*) FROM recommendation WHERE recommendation.status = 'submitted' "
-            "AND recommendation.author <> {})", me),
+            "SELECT 1 FROM recommendation WHERE recommendation.status = 'submitted' "
+            "AND recommendation.author <> {}", me),
         "returned": QueryString(
-            "(SELECT COUNT(*) FROM ct_case WHERE ct_case.status = 'returned' "
-            "AND ct_case.lead_investigator = {} AND {})", me, visible),
+            "SELECT 1 FROM ct_case WHERE ct_case.status = 'returned' "
+            "AND ct_case.lead_investigator = {} AND {}", me, visible),
         "not_started": QueryString(
-            "(SELECT COUNT(*) FROM ct_case WHERE {} AND {})", not_started_condition(actor),
-            visible),
+            "SELECT 1 FROM ct_case WHERE {} AND {}", not_started_condition(actor), visible),
         "unread_follow_ups": QueryString(
-            "(SELECT COUNT(*) FROM ct_case WHERE {} AND {})",
+            "SELECT 1 FROM ct_case WHERE {} AND {}",
             unread_follow_ups_condition(actor), visible),
         "tasks": QueryString(
-            "(SELECT COUNT(*) FROM case_task JOIN ct_case ON ct_case.id = case_task.\"case\" "
-            "WHERE case_task.assignee = {} AND case_task.done_at IS NULL AND {})", me, visible),
+            "SELECT 1 FROM case_task JOIN ct_case ON ct_case.id = case_task.\"case\" "
+            "WHERE case_task.assignee = {} AND case_task.done_at IS NULL AND {}", me, visible),
     }
-    chosen = [parts[k] for k in keys]
+    # each count stops one past the cap (an index read of at most that many entries)
+    chosen = [QueryString("(SELECT COUNT(*) FROM ({} LIMIT {}) AS capped)", parts[k],
+                          QUEUE_COUNT_CAP + 1) for k in keys]
     sql = QueryString("SELECT " + ", ".join(f"{{}} AS {k}" for k in keys), *chosen)
     rows = await db.current_engine().run_querystring(sql)
     counts = {k: int(v or 0) for k, v in dict(rows[0]).items()}

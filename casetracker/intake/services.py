@@ -231,7 +231,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-_INSERT_CASE = db.FastInsert(Case)
+# A new case row, or None when its tracking number is already taken (then another is drawn).
+_INSERT_CASE = db.FastInsert(Case, skip_on_conflict="tracking_number")
+_INSERT_CONTACT = db.FastInsert(ComplainantContact)
 
 
 class IntakeService:
@@ -273,11 +275,7 @@ class IntakeService:
             if rate_limit is not None and not await rate_limit_allows(*rate_limit):
                 raise RateLimited(_("Too many complaints were sent from this connection in "
                                     "the last hour."))
-            tracking_number = await self._unused_tracking_number()
             case_values = dict(
-                tracking_number=tracking_number,
-                access_code_hash=rules.access_code_hash(self.settings.secret_key,
-                                                        tracking_number, access_code),
                 status="received",
                 channel=channel,
                 language=data.language,
@@ -309,7 +307,7 @@ class IntakeService:
                 resolution_due_at=deadlines["resolution_due_at"],
                 updated_at=received_at,
             )
-            case_id = await _INSERT_CASE(**case_values)
+            case_id, tracking_number = await self._insert_case(case_values, access_code)
             for position, officer in enumerate(officers):
                 await CaseOfficer(
                     case=case_id, position=position, name=officer.name,
@@ -323,7 +321,7 @@ class IntakeService:
                 await Witness(case=case_id, position=position, name=witness.name,
                               contact=witness.contact, statement=witness.statement).save()
             if not data.anonymous:
-                await ComplainantContact(
+                await _INSERT_CONTACT(
                     case=case_id, name=data.name, email=data.email, phone=data.phone,
                     address=data.address,
                     preferred_language=(data.preferred_language_other
@@ -335,7 +333,7 @@ class IntakeService:
                     else "",
                     victim_name=data.victim_name if data.complainant_role == "third_party"
                     else "",
-                ).save()
+                )
             if attach_files is not None:
                 files_stored = await attach_files(case_id, None)
             if data.email and not data.anonymous:
@@ -401,13 +399,17 @@ class IntakeService:
             await drafts.delete_row(token, self.settings)
         return filed
 
-    async def _unused_tracking_number(self) -> str:
+    async def _insert_case(self, values: dict[str, Any], access_code: str) -> tuple[int, str]:
+        """Insert the case under a new random tracking number; a number already taken is
+        skipped by the insert itself (its unique index) and another is drawn."""
         for _attempt in range(20):
-            candidate = rules.new_tracking_number()
-            # one indexed look-up in plain SQL (the ORM's EXISTS built a query of every column)
-            if not await Case.raw("SELECT 1 FROM ct_case WHERE tracking_number = {} LIMIT 1",
-                                  candidate):
-                return candidate
+            number = rules.new_tracking_number()
+            case_id = await _INSERT_CASE.insert(
+                **values, tracking_number=number,
+                access_code_hash=rules.access_code_hash(self.settings.secret_key, number,
+                                                        access_code))
+            if case_id is not None:
+                return case_id, number
         raise RuntimeError("could not find an unused tracking number")  # pragma: no cover
 
     # --- tracking --------------------------------------------------------------------------

@@ -68,6 +68,24 @@ async def test_supervisor_sees_findings_to_review_and_others_recommendations(
     assert listed.count("Suspend the agreement") == 1  # not my own, not the draft
 
 
+async def test_a_queue_counts_up_to_its_cap_and_its_list_shows_every_case(
+        browser: Browser, monkeypatch: Any) -> None:
+    from casetracker.cases import queues
+
+    monkeypatch.setattr(queues, "QUEUE_COUNT_CAP", 2)
+    await login_as(browser, "supervisor")
+    for n in range(3):
+        await make_case(status="under_review", tracking_number=f"CT-Q-020{n}")
+    page = (await browser.get("/dashboard")).text
+    assert re.search(r'data-queue="review"><a href="[^"]+"><span class="figure">2\+</span>',
+                     page)
+    listed = (await browser.get(
+        "/cases?state=findings_submitted&state=under_review&sort=received_asc")).text
+    assert all(f"CT-Q-020{n}" in listed for n in range(3))
+    monkeypatch.setattr(queues, "QUEUE_COUNT_CAP", 3)  # exact up to the cap
+    assert queue((await browser.get("/dashboard")).text, "review")[0] == 3
+
+
 async def test_investigator_queues_returned_not_started_and_tasks(browser: Browser) -> None:
     me = await login_as(browser, "investigator")
     other = await make_user("investigator")

@@ -47,6 +47,7 @@ def test_cli_verify_reports_intact_and_broken(tmp_path: Any) -> None:
         await db.migrate()
         await audit.record("login", actor=Actor.system())
         await audit.record("logout", actor=Actor.system())
+        await db.close_database()  # open connections would keep pytest from exiting
 
     asyncio.run(prepare())
     from casetracker.audit.cli import verify_command
@@ -57,6 +58,7 @@ def test_cli_verify_reports_intact_and_broken(tmp_path: Any) -> None:
     async def tamper() -> None:
         await db.open_database(settings)
         await AuditEvent.update({AuditEvent.action: "nothing-happened"}).where(AuditEvent.seq == 1)
+        await db.close_database()
 
     asyncio.run(tamper())
     result = CliRunner().invoke(verify_command, [])
@@ -101,3 +103,29 @@ async def test_the_periodic_job_writes_a_checkpoint(settings: Any) -> None:
     files = list(settings.audit_checkpoint_dir.glob("audit-checkpoint-*.json"))
     assert len(files) == 1
     assert (await audit.verify_chain()).checkpoints_used == 1
+
+
+async def test_appends_stay_chained_after_a_rollback_and_another_writer(settings: Any) -> None:
+    # Each process remembers its last append to write the next one in a single statement; the
+    # statement must notice when that row was rolled back or another process appended since.
+    import pytest
+
+    from casetracker import db
+
+    actor = Actor.system()
+    await audit.record("first", actor=actor)
+    with pytest.raises(RuntimeError):
+        async with db.write_transaction():
+            await audit.record("rolled back", actor=actor)
+            raise RuntimeError("the change it described failed")
+    await audit.record("second", actor=actor)
+    remembered = audit._last_append
+    await audit.record("third", actor=actor)
+    audit._last_append = remembered  # as if another process had appended "third"
+    await audit.record("fourth", actor=actor)
+
+    result = await audit.verify_chain()
+    assert result.intact and result.checked == 4
+    rows = await AuditEvent.select(AuditEvent.seq, AuditEvent.action).order_by(AuditEvent.seq)
+    assert [(r["seq"], r["action"]) for r in rows] == [
+        (1, "first"), (2, "second"), (3, "third"), (4, "fourth")]

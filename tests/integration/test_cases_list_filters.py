@@ -103,9 +103,17 @@ async def test_each_filter_returns_exactly_the_expected_cases(settings: Any) -> 
     assert (await ids(sup, sort="due_asc"))[:2] == case_ids(w, "c3", "c2")
 
 
-async def test_officer_filter_takes_a_typed_name_or_badge(settings: Any) -> None:
+@pytest.mark.parametrize("mode", ["few cases: collected", "many cases: the list walked",
+                                  "too many registry officers: joined"])
+async def test_officer_filter_takes_a_typed_name_or_badge(settings: Any, monkeypatch: Any,
+                                                          mode: str) -> None:
     from types import SimpleNamespace
 
+    if mode.startswith("many"):  # every typed name counts as naming many cases
+        monkeypatch.setattr(listing, "OFFICER_WALK_MIN", 0)
+        monkeypatch.setattr(listing, "OFFICER_WALK_FACTOR", 0.0)
+    elif mode.startswith("too many"):
+        monkeypatch.setattr(listing, "OFFICER_ID_LIMIT", 0)
     w = await build_world()
     sup = actor_for(w["supervisor"])
     # a complaint naming an officer the registry does not know (typed, not linked)
@@ -124,6 +132,8 @@ async def test_officer_filter_takes_a_typed_name_or_badge(settings: Any) -> None
     assert await ids(sup, officer="kowalski") == case_ids(w, "c5")  # as typed by the public
     assert await ids(sup, officer="Badge No. 771") == case_ids(w, "c5")
     assert await ids(sup, officer="brown 771") == []
+    assert await ids(sup, officer="owalski") == []  # words are matched from their start
+    assert await ids(sup, officer="rtiz") == []
     assert await ids(sup, officer="100%_") == []
     filters, _errors = listing.parse_filters({"officer": " Dana   Ortiz "})
     assert (filters.officer_id, filters.officer_text) == (None, "Dana Ortiz")
