@@ -82,15 +82,29 @@ async def run_feature_hooks(app: Litestar, name: str) -> None:
                 await result
 
 
+def logging_config(settings: Settings) -> LoggingConfig:
+    """The app's logging; the CLI applies the same when it runs a command without the app."""
+    return LoggingConfig(
+        root={"level": "INFO", "handlers": ["queue_listener"]},
+        log_exceptions="debug" if settings.debug else "never",
+    )
+
+
+def check_settings(settings: Settings) -> None:
+    """What building the app checks of the settings beyond parsing them: an unknown storage
+    backend, or an S3 backend without a bucket, fails here."""
+    from casetracker.storage import get_store
+
+    get_store(settings)
+
+
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Litestar:
     # The tests build one app per process and reuse it (tests/conftest.py, _app_for): the
     # folders and the database in the settings must be read at request time (get_settings(),
     # app.state), never captured here, apart from the session store the tests replace.
     settings = configure(settings or get_settings())
     modules = _feature_modules()
-    from casetracker.storage import get_store
-
-    get_store(settings)  # an unknown backend or an S3 backend without a bucket fails here
+    check_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -175,10 +189,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             components=Components(security_schemes=SECURITY_SCHEMES),
         ),
         include_in_schema=False,
-        logging_config=LoggingConfig(
-            root={"level": "INFO", "handlers": ["queue_listener"]},
-            log_exceptions="debug" if settings.debug else "never",
-        ),
+        logging_config=logging_config(settings),
         debug=False,
         state={"settings": settings, "require_2fa_roles": settings.require_2fa_roles},
     )

@@ -227,4 +227,47 @@ def main() -> None:
         _share_metrics_across_workers()
     from litestar.cli.main import litestar_group
 
+    if _is_own_command(litestar_group, sys.argv[1:2]):
+        _prepare_without_the_app(litestar_group)
     sys.exit(litestar_group(prog_name="casetracker"))
+
+
+# Litestar's own commands (and ``run``, which serves the app) load the app as Litestar's CLI
+# does; casetracker's other commands never use it.
+_LITESTAR_COMMANDS = frozenset({"run", "info", "routes", "version", "sessions", "schema"})
+
+
+def _is_own_command(cli: click.Group, first: list[str]) -> bool:
+    if not first or first[0].startswith("-") or first[0] in _LITESTAR_COMMANDS:
+        return False
+    if first[0] in cli.commands:  # an entry-point extension of Litestar's CLI
+        return False
+    return first[0] in _own_command_names()
+
+
+def _own_command_names() -> set[str]:
+    group = click.Group()
+    register_commands(group)
+    return set(group.commands)
+
+
+def _prepare_without_the_app(cli: click.Group) -> None:
+    """Set Litestar's CLI group up for one of casetracker's own commands without building the
+    app: Litestar builds it (every route, every template, about a second of CPU) only to ask
+    its CLI plugin for the commands, which ``register_commands`` adds here directly. What
+    building the app does besides routes is done here too: ``.env`` read, settings checked,
+    the same logging. A command that asks for the app (``app`` or ``env`` argument) still gets
+    it, built when asked."""
+    import contextlib
+
+    with contextlib.suppress(ImportError):
+        import dotenv
+
+        dotenv.load_dotenv()
+    from casetracker.app import check_settings, logging_config
+
+    settings = get_settings()
+    check_settings(settings)
+    logging_config(settings).configure()
+    register_commands(cli)
+    cli._prepare_done = True  # type: ignore[attr-defined]  # Litestar's "plugins asked" flag

@@ -52,8 +52,23 @@ from casetracker.accounts import passwords as _passwords  # noqa: E402
 # times, so they use the same algorithm with the cheapest parameters.
 _passwords._hasher = _passwords.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _passwords._DUMMY_HASH = _passwords._hasher.hash("not-a-real-password")
+from casetracker.reports import rendering as _rendering  # noqa: E402
+from casetracker.reports import routes as _reports_routes  # noqa: E402
 from casetracker.settings import configure, load_settings  # noqa: E402
 from casetracker.storage import close_stores  # noqa: E402
+
+
+def _keep_pdf_workers(app: Any = None) -> None:
+    """The tests' stand-in for the app's ON_SHUTDOWN ``rendering.shutdown_pool``: the PDF worker
+    processes outlive each test's app and serve the next test in this process (they turn HTML
+    into PDF bytes and hold nothing of a test: no settings, database or files). Starting two
+    spawned workers (Python, casetracker, WeasyPrint, fonts) again for every test that
+    rendered a PDF cost seconds of CPU each time. They are shut down at the end of the run
+    (``pytest_sessionfinish``); a test may still shut them down itself."""
+
+
+_reports_routes.ON_SHUTDOWN = [_keep_pdf_workers if hook is _rendering.shutdown_pool else hook
+                               for hook in _reports_routes.ON_SHUTDOWN]
 
 PG_ADMIN_DSN = os.environ.get("CASETRACKER_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 ENGINES = [e.strip()
@@ -323,6 +338,7 @@ async def _drop_run_databases() -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _rendering.shutdown_pool()
     if _redis_status.get("used"):
         try:
             from tests.servers import delete_redis_keys

@@ -187,8 +187,11 @@ async def launched_chromium() -> AsyncIterator[Any]:
             await browser.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def chromium(server: str) -> AsyncIterator[Any]:
+    """One headless Chromium for this module's tests (started once: about a second or two each
+    time on these machines); each test opens contexts of its own, with their own cookies,
+    storage and cache."""
     async with launched_chromium() as browser:
         yield browser
 

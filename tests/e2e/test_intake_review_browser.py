@@ -92,8 +92,11 @@ def case_count(database: Path) -> int:
     return query(database, "SELECT count(*) FROM ct_case")[0][0]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def chromium(site: tuple[str, Path]) -> AsyncIterator[Any]:
+    """One headless Chromium for this module's tests (started once: about a second or two each
+    time on these machines); each test opens contexts of its own, with their own cookies,
+    storage and cache."""
     async with launched_chromium() as browser:
         yield browser
 

@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,61 +116,69 @@ WIDER_THAN_THE_SCREEN = """() => {
 }"""
 
 
+@pytest.fixture(scope="module")
+async def chromium(served: dict[str, Any]) -> AsyncIterator[Any]:
+    """One headless Chromium for this module's tests; each signs in in contexts of its own
+    (cookies, storage and cache are per context)."""
+    async with launched_chromium() as browser:
+        yield browser
+
+
 @pytest.mark.parametrize("width", [375, 1280])
-async def test_draft_approve_issue_in_the_browser(served: dict[str, Any], width: int) -> None:
+async def test_draft_approve_issue_in_the_browser(served: dict[str, Any], chromium: Any,
+                                                 width: int) -> None:
     base = served["base"]
-    async with launched_chromium() as chromium:
-        page = await _signed_in(chromium, base, "oversight", width)
-        await page.goto(f"{base}/recommendations/new?agreement_id={served['agreement']}"
-                        "&kind=officers")
-        assert await page.evaluate(WIDER_THAN_THE_SCREEN) == []
-        await page.check(f"input[name=designation_ids][value='{served['designation']}']")
-        await page.check(f"input[name=case_ids][value='{served['case']}']")
-        await page.click("main button:has-text('Draft the recommendation')")
-        await page.wait_for_load_state()
-        draft = page.url
-        await shot(page, f"recommendation-draft-{width}")
-        assert await page.evaluate(WIDER_THAN_THE_SCREEN) == []
-        main = await page.inner_text("main")
-        assert "Public version" in main  # oversight staff cannot see complainants' identity
-        assert "Montgomery County Sheriff's Office (TX)" in main
-        assert "2020 JEM template text, as published by ICE" in main
-        assert COMPLAINANT not in main
+    page = await _signed_in(chromium, base, "oversight", width)
+    await page.goto(f"{base}/recommendations/new?agreement_id={served['agreement']}"
+                    "&kind=officers")
+    assert await page.evaluate(WIDER_THAN_THE_SCREEN) == []
+    await page.check(f"input[name=designation_ids][value='{served['designation']}']")
+    await page.check(f"input[name=case_ids][value='{served['case']}']")
+    await page.click("main button:has-text('Draft the recommendation')")
+    await page.wait_for_load_state()
+    draft = page.url
+    await shot(page, f"recommendation-draft-{width}")
+    assert await page.evaluate(WIDER_THAN_THE_SCREEN) == []
+    main = await page.inner_text("main")
+    assert "Public version" in main  # oversight staff cannot see complainants' identity
+    assert "Montgomery County Sheriff's Office (TX)" in main
+    assert "2020 JEM template text, as published by ICE" in main
+    assert COMPLAINANT not in main
 
-        # submitting without the summary: refused next to the field, nothing lost
-        await page.fill("#grounds", "GROUNDS TYPED BEFORE THE MISTAKE.")
-        await page.click("button[name=then][value=submit]")
-        await page.wait_for_load_state()
-        assert "Write the summary" in await page.inner_text("#summary-error")
-        assert await page.input_value("#grounds") == "GROUNDS TYPED BEFORE THE MISTAKE."
-        await page.fill("#summary", "The office asks ICE to revoke this officer's authority.")
-        await page.click("button[name=then][value=submit]")
-        await page.wait_for_load_state()
-        assert "Saved and submitted for approval." in await page.inner_text("main")
+    # submitting without the summary: refused next to the field, nothing lost
+    await page.fill("#grounds", "GROUNDS TYPED BEFORE THE MISTAKE.")
+    await page.click("button[name=then][value=submit]")
+    await page.wait_for_load_state()
+    assert "Write the summary" in await page.inner_text("#summary-error")
+    assert await page.input_value("#grounds") == "GROUNDS TYPED BEFORE THE MISTAKE."
+    await page.fill("#summary", "The office asks ICE to revoke this officer's authority.")
+    await page.click("button[name=then][value=submit]")
+    await page.wait_for_load_state()
+    assert "Saved and submitted for approval." in await page.inner_text("main")
 
-        approver = await _signed_in(chromium, base, "supervisor", width)
-        await approver.goto(draft)
-        await shot(approver, f"recommendation-approval-{width}")
-        assert await approver.evaluate(WIDER_THAN_THE_SCREEN) == []
-        review = await approver.inner_text("main")
-        assert "Every paragraph and its source" in review
-        assert "Written by Olive Oversight" in review
-        await approver.click("main button:has-text('Approve')")
-        await approver.wait_for_load_state()
-        assert "Approved." in await approver.inner_text("main")
+    approver = await _signed_in(chromium, base, "supervisor", width)
+    await approver.goto(draft)
+    await shot(approver, f"recommendation-approval-{width}")
+    assert await approver.evaluate(WIDER_THAN_THE_SCREEN) == []
+    review = await approver.inner_text("main")
+    assert "Every paragraph and its source" in review
+    assert "Written by Olive Oversight" in review
+    await approver.click("main button:has-text('Approve')")
+    await approver.wait_for_load_state()
+    assert "Approved." in await approver.inner_text("main")
 
-        await page.goto(draft)
-        await page.click("main button:has-text('Issue')")
-        await page.wait_for_load_state()
-        issued = await page.inner_text("main")
-        assert "Issued as RR-" in issued
-        number = issued.split("Issued as ", 1)[1].split(".", 1)[0]
-        await shot(page, f"recommendation-issued-{width}")
-        assert await page.evaluate(WIDER_THAN_THE_SCREEN) == []
-        response = await page.request.get(f"{draft}/document.pdf")
-        assert response.status == 200
-        text = pdf_text(await response.body())
-        assert number in text and "PUBLIC VERSION" in text.upper()
-        assert squeezed("Montgomery County Sheriff's Office (TX), JEM") in squeezed(text)
-        assert squeezed("Written by Olive Oversight.") in squeezed(text)
-        assert COMPLAINANT not in text
+    await page.goto(draft)
+    await page.click("main button:has-text('Issue')")
+    await page.wait_for_load_state()
+    issued = await page.inner_text("main")
+    assert "Issued as RR-" in issued
+    number = issued.split("Issued as ", 1)[1].split(".", 1)[0]
+    await shot(page, f"recommendation-issued-{width}")
+    assert await page.evaluate(WIDER_THAN_THE_SCREEN) == []
+    response = await page.request.get(f"{draft}/document.pdf")
+    assert response.status == 200
+    text = pdf_text(await response.body())
+    assert number in text and "PUBLIC VERSION" in text.upper()
+    assert squeezed("Montgomery County Sheriff's Office (TX), JEM") in squeezed(text)
+    assert squeezed("Written by Olive Oversight.") in squeezed(text)
+    assert COMPLAINANT not in text

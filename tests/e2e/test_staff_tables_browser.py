@@ -74,8 +74,11 @@ def staff_server(engine_name: str) -> Iterator[str]:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def browser(staff_server: str) -> AsyncIterator[Any]:
+    """One headless Chromium for this module's tests (started once: about a second or two each
+    time on these machines); each test opens contexts of its own, with their own cookies,
+    storage and cache."""
     async with launched_chromium() as chromium:
         yield chromium
 
