@@ -261,12 +261,15 @@ async def bench_engine(engine: str, count: int, seed: int, repeat: int, keep: bo
         supervisor = await make_user("supervisor")
         investigator = await make_user("investigator")
         await relax_2fa_for_bench("supervisor", "investigator")
-        # give the bench investigator a realistic caseload from the seeded cases
-        some = await Case.select(Case.id).where(Case.status == "under_investigation").limit(60)
+        # give the bench investigator a realistic caseload from the seeded cases: the 60
+        # newest under investigation (an investigator's open cases are recent ones); the
+        # same rows on both engines, as are the agency and the officer below
+        some = await Case.select(Case.id).where(Case.status == "under_investigation").order_by(
+            Case.id, ascending=False).limit(60)
         await Case.update({Case.lead_investigator: investigator.id}).where(
             Case.id.is_in([r["id"] for r in some]))
-        agency = await Agency.select(Agency.id).first()
-        officer_row = await Officer.select(Officer.id, Officer.name).first()
+        agency = await Agency.select(Agency.id).order_by(Agency.id).first()
+        officer_row = await Officer.select(Officer.id, Officer.name).order_by(Officer.id).first()
         surname = officer_row["name"].split()[-1]
         app = create_app(settings, manage_database=False)
         import logging

@@ -175,13 +175,19 @@ def candidates(text: str, *, witnesses: bool, conditions: QueryString | None,
             # set the index's one reading of the matches is checked against: looked up one
             # by one (a join, or an IN the index is given), FTS5 starts the query again for
             # each case and bm25 counts the word's documents again each time.
+            # Their cases' lowest and highest ids bound that reading (an investigator's
+            # cases are usually of a few months, not of the whole archive).
+            theirs = QueryString(
+                "SELECT ct_case.id FROM ct_case INDEXED BY ct_case_lead_received "
+                "WHERE ct_case.id < {} AND ct_case.id > {} AND {}", below, above, where)
             return QueryString(
                 f"SELECT case_search_fts.rowid AS id, {BM25} AS rank "  # noqa: S608
                 "FROM case_search_fts WHERE case_search_fts MATCH {} "
-                "AND +case_search_fts.rowid IN (SELECT ct_case.id FROM ct_case "
-                "INDEXED BY ct_case_lead_received WHERE ct_case.id < {} AND ct_case.id > {} "
-                f"AND {{}}) ORDER BY case_search_fts.rowid {direction} LIMIT {{}}",
-                match, below, above, where, limit)
+                "AND case_search_fts.rowid >= (SELECT MIN(id) FROM ({}) AS low) "
+                "AND case_search_fts.rowid <= (SELECT MAX(id) FROM ({}) AS high) "
+                "AND +case_search_fts.rowid IN ({}) "
+                f"ORDER BY case_search_fts.rowid {direction} LIMIT {{}}",
+                match, theirs, theirs, theirs, limit)
         join = ("JOIN ct_case ON ct_case.id = case_search_fts.rowid "
                 if conditions is not None else "")
         return QueryString(
