@@ -1113,7 +1113,10 @@ async def scope_counts(base: QueryString, now: datetime, lead_only: bool = False
                        ) -> dict[str, int]:
     """The queue and the overdue counts within ``base`` (one statement). ``lead_only``: the
     base is one investigator's cases, read from their index rather than the clocks'."""
-    unassigned_where = QueryString(f"{OPEN_UNASSIGNED} AND {{}}", base)
+    # One investigator's cases are theirs: none is unassigned (and PostgreSQL's planner does
+    # not see that "no lead" and "led by me" exclude each other).
+    unassigned_where = QueryString("1 = 0") if lead_only else QueryString(
+        f"{OPEN_UNASSIGNED} AND {{}}", base)
     # An investigator's counts read their own cases' index (SQLite's planner otherwise
     # preferred the clocks' and the queue's indexes of every case).
     mine = _indexed_by("ct_case_lead_resolution_due") if lead_only else ""

@@ -136,6 +136,10 @@ def wake() -> None:
         callback()
 
 
+# A new job, or nothing when a job with its key is already stored.
+_INSERT_JOB = db.FastInsert(Job, skip_on_conflict="key")
+
+
 async def enqueue(name: str, payload: dict[str, Any] | None = None, *, key: str | None = None,
                   delay: timedelta | None = None, max_attempts: int | None = None) -> None:
     """Promise a job, inside the caller's write transaction (one is opened when none is).
@@ -146,16 +150,16 @@ async def enqueue(name: str, payload: dict[str, Any] | None = None, *, key: str 
     if spec is None:
         raise ValueError(f"no handler for the job {name!r}")
     now = datetime.now(UTC)
-    row = Job(
-        name=name,
-        key=rules.normalise_key(key or f"{name}:{uuid.uuid4().hex}"),
-        payload=json.dumps(payload or {}, sort_keys=True, default=str, ensure_ascii=False),
-        status=Job.Status.pending.value,
-        attempts=0,
-        max_attempts=max_attempts or spec.max_attempts,
-        run_after=now + (delay or timedelta(0)),
-        created_at=now,
-    )
     async with db.write_transaction():
-        await Job.insert(row).on_conflict(target=Job.key, action="DO NOTHING")
+        # plain SQL built once: jobs are promised on hot paths (a complaint's receipt)
+        await _INSERT_JOB.insert(
+            name=name,
+            key=rules.normalise_key(key or f"{name}:{uuid.uuid4().hex}"),
+            payload=json.dumps(payload or {}, sort_keys=True, default=str, ensure_ascii=False),
+            status=Job.Status.pending.value,
+            attempts=0,
+            max_attempts=max_attempts or spec.max_attempts,
+            run_after=now + (delay or timedelta(0)),
+            created_at=now,
+        )
         db.after_commit(wake)

@@ -112,9 +112,10 @@ LIST_FILTERS = {
 }
 
 
-async def plans_of_page(actor: Actor, filters: listing.CaseFilters, monkeypatch: Any
+async def plans_of_page(actor: Actor, filters: listing.CaseFilters | None, monkeypatch: Any
                         ) -> list[tuple[str, str]]:
-    """Fetch a page (and its count), capturing the plan of every SELECT it runs."""
+    """Fetch a page (and its count), or with no filters the dashboard and its queues,
+    capturing the plan of every SELECT it runs."""
     captured: list[tuple[str, str]] = []
     engine = db.current_engine()
     original = type(engine).run_querystring
@@ -132,7 +133,13 @@ async def plans_of_page(actor: Actor, filters: listing.CaseFilters, monkeypatch:
 
     monkeypatch.setattr(type(engine), "run_querystring", explaining)
     try:
-        await listing.fetch_page(actor, filters, with_count=True)
+        if filters is None:
+            from casetracker.cases import queues
+
+            await listing.build_dashboard(actor)
+            await queues.queues_for(actor)
+        else:
+            await listing.fetch_page(actor, filters, with_count=True)
     finally:
         monkeypatch.setattr(type(engine), "run_querystring", original)
     return captured
@@ -183,6 +190,27 @@ async def test_typed_officer_queries_never_scan_the_whole_table(settings: Any, m
     assert len(plans) >= 4
     for sql, plan in plans:
         assert not FULL_SCAN[engine_name].search(plan), f"{mode}: {sql}\n{plan}"
+
+
+async def test_dashboard_queries_never_scan_the_whole_table(settings: Any, monkeypatch: Any
+                                                            ) -> None:
+    """The dashboard's sections, figures and queues, for who sees every case and for an
+    investigator, with the stored figures in use (as on a large table) and without."""
+    await seed_cases(300, seed=5, batch_size=300)
+    engine_name = "sqlite" if db.is_sqlite() else "postgres"
+    for large in (False, True):
+        monkeypatch.setattr(listing, "LARGE_TABLE", 1 if large else 10**9)
+        if large:
+            await listing.store_figures(force=True)
+        for role in ("supervisor", "investigator", "intake"):
+            actor = Actor.from_user(await make_user(role))
+            async with db.current_engine().transaction():
+                if not db.is_sqlite():
+                    await db.current_engine().run_ddl("SET LOCAL enable_seqscan = off")
+                plans = await plans_of_page(actor, None, monkeypatch)
+            assert len(plans) >= 6
+            for sql, plan in plans:
+                assert not FULL_SCAN[engine_name].search(plan), f"{role}: {sql}\n{plan}"
 
 
 # --- dashboard figures ----------------------------------------------------------------------------
