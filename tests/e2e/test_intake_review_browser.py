@@ -249,8 +249,17 @@ async def test_radios_sit_on_their_labels_line_on_a_phone(site: tuple[str, Path]
     base, _database = site
     context = await chromium.new_context(viewport={"width": 375, "height": 900})
     page = await context.new_page()
+    # Every stylesheet or script answer that was not a success, named if the check fails.
+    bad: list[str] = []
+    page.on("response", lambda r: bad.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("requestfailed", lambda r: bad.append(f"failed {r.url}: {r.failure}"))
     for lang in ("en", "es"):
         await page.goto(f"{base}/complaint?lang={lang}")
+        # The layout is measured once the stylesheet applies (a loaded machine has been seen
+        # measuring before it did); a stylesheet that never applies still fails here.
+        await page.wait_for_function(
+            "getComputedStyle(document.querySelector('fieldset.radios label')).display"
+            " === 'flex'", timeout=15_000)
         await page.fill("#officer-0-agency", "harlow")
         await page.click("button[data-find-agency='0']")
         await page.wait_for_selector(".suggestions")
@@ -261,7 +270,7 @@ async def test_radios_sit_on_their_labels_line_on_a_phone(site: tuple[str, Path]
                 const b = box.getBoundingClientRect(), t = text.getBoundingClientRect();
                 return !(t.left >= b.right && t.top < b.bottom && b.top < t.bottom);
             }).map(l => l.textContent.trim())""")
-        assert not misplaced, misplaced
+        assert not misplaced, (misplaced, bad)
         assert await page.evaluate("document.documentElement.scrollWidth") <= 375
         await shot(page, f"radios-{lang}-375")
     await context.close()
