@@ -273,6 +273,9 @@ async def open_database(settings: Settings) -> Engine:
     return engine
 
 
+POOL_CLOSE_SECONDS = 10
+
+
 async def _keep_session(connection: Any) -> None:
     """A connection going back to the pool: asyncpg has already rolled back any open
     transaction. Its default reset also sends a query clearing session state (settings, LISTEN,
@@ -283,7 +286,15 @@ async def _keep_session(connection: Any) -> None:
 async def close_database() -> None:
     engine = _engine
     if isinstance(engine, PostgresEngine):
-        await engine.close_connection_pool()
+        pool = engine.pool
+        if pool is not None:
+            # asyncpg waits for every connection to come back; one never released (a task
+            # cancelled between its COMMIT and the release) must not hang the shutdown.
+            try:
+                await asyncio.wait_for(pool.close(), timeout=POOL_CLOSE_SECONDS)
+            except TimeoutError:
+                pool.terminate()
+            engine.pool = None
     elif isinstance(engine, CaseTrackerSQLiteEngine):
         await engine.close_pool()
 
