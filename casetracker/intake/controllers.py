@@ -289,11 +289,14 @@ class PublicController(Controller):
         token = _draft_token(request)
         if token is None:
             return _see("/complaint", query="expired=1")
-        key = drafts.form_key(token)
-        if await once.previous(key) is not None:
-            return _see("/complaint/sent")  # sent already: show that confirmation again
+        # The draft first, then the send record: filing removes the draft and records the send
+        # in one transaction, so a draft found gone was either sent (a double click, a retry
+        # whose first request won) or has expired. Asked the other way round, a send committing
+        # between the two reads would look like an expired form.
         draft = await drafts.load(token)
         if draft is None:
+            if await once.previous(drafts.form_key(token)) is not None:
+                return _see("/complaint/sent")  # sent already: show that confirmation again
             return _see("/complaint", query="expired=1")
         data, errors = await _draft_input(draft)
         if errors:

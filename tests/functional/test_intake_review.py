@@ -120,8 +120,37 @@ async def test_a_double_click_files_once(browser: Browser) -> None:
     answers = await asyncio.gather(*(browser.client.post("/complaint/send?lang=en", data=data)
                                      for _ in range(3)))
     assert [a.status_code for a in answers] == [303, 303, 303]
+    # Each of the three lands on the confirmation, never on "your form expired".
+    assert {a.headers["location"] for a in answers} == {"/complaint/sent?lang=en"}
     assert await Case.count() == 1 and await EvidenceItem.count() == 1
     assert await IntakeSubmission.count() == 1
+
+
+async def test_a_send_that_wins_while_the_second_is_reading_shows_the_confirmation(
+        browser: Browser, monkeypatch: Any) -> None:
+    # A double click in a browser without JavaScript: the first send commits at the moment the
+    # second one reads its draft. The second finds the draft gone because it was sent, not
+    # because it expired, and shows the confirmation.
+    await save_form(browser, complaint_fields(action="review"))
+    review = await browser.get("/complaint/review?lang=en")
+    data = {"_csrf_token": browser.last_csrf,
+            "review_token": REVIEW_TOKEN.search(review.text).group(1)}
+    real_load = drafts.load
+    first: list[Any] = []
+
+    async def the_other_send_commits_first(token: str | None, *args: Any, **kw: Any) -> Any:
+        monkeypatch.setattr(drafts, "load", real_load)
+        first.append(await browser.client.post("/complaint/send?lang=en", data=data))
+        return await real_load(token, *args, **kw)
+
+    monkeypatch.setattr(drafts, "load", the_other_send_commits_first)
+    second = await browser.client.post("/complaint/send?lang=en", data=data)
+    assert first[0].headers["location"] == "/complaint/sent?lang=en"
+    assert second.status_code == 303
+    assert second.headers["location"] == "/complaint/sent?lang=en"
+    assert await Case.count() == 1
+    confirmation = await browser.get(second.headers["location"])
+    assert TRACKING.search(confirmation.text)
 
 
 async def test_answers_changed_in_another_window_are_checked_again(browser: Browser) -> None:
